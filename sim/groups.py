@@ -1,0 +1,139 @@
+"""Groups and memberships as tables of arrays (struct of arrays).
+
+Groups are known in advance from the scenario's cohorts, so their table has a fixed
+length; memberships and invitations grow, so their tables double their capacity when
+full. Every membership ever made stays in the record: leaving sets ``left``, and a dead
+group's memberships simply stop being active.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+DRIVERS = ("event", "relationship", "hybrid")
+CAUSES = ("alive", "silence", "deserted")
+NO_ONE = -1  # an inviter, organiser or day that does not exist
+
+
+class Growable:
+    """A set of same-length arrays that grow together."""
+
+    fields: dict[str, tuple[type, object]] = {}
+
+    def __init__(self, capacity: int = 1024):
+        self.size = 0
+        for name, (dtype, fill) in self.fields.items():
+            setattr(self, name, np.full(max(capacity, 16), fill, dtype))
+
+    def _grow(self, extra: int) -> None:
+        need = self.size + extra
+        current = len(next(iter(vars(self)[n] for n in self.fields)))
+        if need <= current:
+            return
+        new_cap = max(need, 2 * current)
+        for name, (dtype, fill) in self.fields.items():
+            old = getattr(self, name)
+            new = np.full(new_cap, fill, dtype)
+            new[: self.size] = old[: self.size]
+            setattr(self, name, new)
+
+    def append(self, **columns: np.ndarray) -> np.ndarray:
+        """Append rows given as columns; missing columns take their fill value.
+
+        Returns:
+            The indices of the new rows.
+        """
+        k = len(next(iter(columns.values())))
+        self._grow(k)
+        rows = np.arange(self.size, self.size + k)
+        for name, values in columns.items():
+            getattr(self, name)[rows] = values
+        self.size += k
+        return rows
+
+    def view(self, name: str) -> np.ndarray:
+        """The used part of a column."""
+        return getattr(self, name)[: self.size]
+
+
+class Memberships(Growable):
+    """Every membership: who, where, since when, invited by whom, and its state."""
+
+    fields = {
+        "group": (np.int32, 0),
+        "person": (np.int64, 0),
+        "joined": (np.int32, 0),
+        "left": (np.int32, NO_ONE),
+        "inviter": (np.int64, NO_ONE),
+        "muted": (np.bool_, False),
+        "tie_in": (np.float32, 0.0),  # summed strength of ties to co-members
+        "ties_in": (np.int32, 0),  # number of ties to co-members
+        "ties_on_join": (np.int32, 0),
+        "visible": (np.uint64, 0),  # interests the member has shown in this group
+        "posts": (np.int32, 0),
+        "value": (np.float32, 0.0),  # belonging, as of the last attention phase
+        "guided": (np.bool_, False),
+        "founder": (np.bool_, False),  # recruited when the group was created
+    }
+
+
+class Invites(Growable):
+    """Every invitation: day, group, inviter, invitee and whether it was accepted."""
+
+    fields = {
+        "day": (np.int32, 0),
+        "group": (np.int32, 0),
+        "inviter": (np.int64, 0),
+        "invitee": (np.int64, 0),
+        "accepted": (np.bool_, False),
+    }
+
+
+class Groups:
+    """The fixed table of all groups the scenario will create.
+
+    Attributes are arrays of length ``n``; see :meth:`from_cohorts`.
+    """
+
+    def __init__(self, n: int):
+        self.n = n
+        i32 = lambda fill=0: np.full(n, fill, np.int32)  # noqa: E731
+        self.cohort = i32()
+        self.driver = np.zeros(n, np.int8)
+        self.created = i32()
+        self.size0 = i32()
+        self.cap = i32()
+        self.organiser = np.full(n, NO_ONE, np.int64)
+        self.brand = np.zeros(n, bool)
+        self.circle = np.zeros(n, np.int8)  # kind code, or -1 for any
+        self.topic = i32()
+        self.event_start = i32(NO_ONE)
+        self.event_end = i32(NO_ONE)  # exclusive
+        self.intensity = np.zeros(n, np.float32)
+        self.org_rate = np.zeros(n, np.float32)
+        self.promo_share = np.zeros(n, np.float32)
+        self.icebreaker_day = i32(NO_ONE)
+        self.guides_from = i32(NO_ONE)
+        self.guide_strength = np.zeros(n, np.float32)
+        self.born = np.zeros(n, bool)
+        self.died = i32(NO_ONE)
+        self.cause = np.zeros(n, np.int8)
+        self.last_post = i32()
+        self.members = i32()
+        self.peak = i32()
+        self.posts = np.zeros(n, np.int64)
+        self.promotions = np.zeros(n, np.int64)
+        self.invites_sent = np.zeros(n, np.int64)
+        self.invites_accepted = np.zeros(n, np.int64)
+        self.organic_yesterday = np.zeros(n, np.float32)
+        self.promo_yesterday = np.zeros(n, np.float32)
+
+    @property
+    def alive(self) -> np.ndarray:
+        """Born and not dead."""
+        return self.born & (self.died == NO_ONE)
+
+    def pulse(self, day: int) -> np.ndarray:
+        """Event pulse of each group today."""
+        on = (self.event_start <= day) & (day < self.event_end)
+        return np.where(on, self.intensity, 0.0).astype(np.float32)

@@ -1,0 +1,205 @@
+"""Behaviour rules: pure, vectorised functions, each citing the claim or fact it encodes.
+
+Every rule takes arrays (or scalars, for the plain reference implementation) and returns
+arrays; none draws random numbers itself unless it is given a generator, and none knows
+about drivers, sizes or claims. Outcomes such as "event groups die first" must emerge from
+these mechanisms; no rule may set them.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+# --------------------------------------------------------------------------- ties
+
+
+def decay(strength, days_since_contact, half_life):
+    """Exponential decay of a tie's strength without contact.
+
+    ``w(t) = w0 * 2 ** (-t / half_life)``, the half-life depending on the tie's kind:
+    kin barely decay, friends slowly, acquaintances and ties made in groups fastest.
+    Encodes F5 (kin ties hardly decay; friendships lose closeness without contact,
+    Roberts & Dunbar 2011) and F6 (bridging and new ties decay fastest, Burt 2000, 2002).
+    """
+    return strength * np.exp2(-np.maximum(days_since_contact, 0) / half_life)
+
+
+def strengthen(strength, gain, contacts=1):
+    """Raise strength towards 1 with diminishing increments.
+
+    Each contact closes a share ``gain`` of the gap to 1, so ``k`` contacts give
+    ``1 - (1 - w) * (1 - gain) ** k``: repeated co-activity strengthens ties, less and
+    less as they approach the ceiling (DESIGN §1, "Strengthening").
+    """
+    return 1.0 - (1.0 - strength) * (1.0 - gain) ** contacts
+
+
+def time_allocation(strength, exponent, owner, n_people):
+    """Share of a person's social time given to each of its ties.
+
+    Time to a tie is proportional to ``strength ** exponent``, normalised over the
+    person's ties. With the default exponent about 40% of time goes to the 5 strongest
+    ties and 60% to the 15 strongest (C9; F3, Sutcliffe et al. 2012), and contact
+    frequency falls by layer (F4, Dunbar 2018).
+
+    Args:
+        strength: Strength of each tie, as seen from ``owner``.
+        exponent: Concentration of time on strong ties.
+        owner: Person owning each entry.
+        n_people: Number of people.
+
+    Returns:
+        The share of the owner's time, per entry.
+    """
+    weight = np.power(np.asarray(strength, np.float64), exponent)
+    total = np.bincount(owner, weight, minlength=n_people)
+    return weight / np.where(total[owner] > 0, total[owner], 1.0)
+
+
+def contact_probability(expected_contacts):
+    """Chance of at least one contact when contacts arrive as a Poisson process.
+
+    Used for the background social life outside groups: a tie's expected contacts in a
+    sweep period are its time share (both ends) times the contacts people make (C9, F4).
+    """
+    return -np.expm1(-np.asarray(expected_contacts, np.float64))
+
+
+def formation_probability(shared_visible, base, per_interest):
+    """Chance that two co-active members form a tie in one encounter.
+
+    Rises *linearly* with the number of shared interests that are visible to both:
+    liking between strangers grows linearly with shared traits (F7, Launay & Dunbar
+    2015; Curry & Dunbar 2013). An ice-breaker makes interests visible at once (C5).
+    """
+    return np.clip(base + per_interest * np.asarray(shared_visible, np.float64), 0.0, 1.0)
+
+
+def admit_under_cap(new_strength, weakest_strength, at_cap):
+    """Whether a new tie may be made, holding Dunbar's cap.
+
+    Below the cap every tie is admitted; at the cap a new tie replaces the weakest one
+    only if it is stronger, otherwise it is not made (F1, F2: about 150 stable ties).
+    """
+    return ~np.asarray(at_cap) | (np.asarray(new_strength) > np.asarray(weakest_strength))
+
+
+# --------------------------------------------------------------------------- groups
+
+
+def belonging(
+    tie_strength_inside,
+    holds_topic,
+    pulse,
+    known_posts_seen,
+    promotions_seen,
+    *,
+    tie_weight,
+    tie_saturation,
+    topic_weight,
+    content_weight,
+    promotion_cost,
+):
+    """How much a member values a group today.
+
+    ``b = tie_weight * (1 - exp(-S / tie_saturation))`` from the summed strength ``S``
+    of its ties to co-members (common bond, F10; concave like F8), plus ``topic_weight``
+    if it holds the group's topic (common identity, F10), plus the event pulse, plus
+    ``content_weight * (1 - exp(-P))`` for the organic posts ``P`` seen yesterday from
+    people one is tied to (conversation with people one knows is valued; strangers'
+    posts are a cost, see :func:`reading_cost`), minus ``promotion_cost`` per promotion
+    seen (C16). No term depends on the driver or the size of the group: those act only
+    through who is inside and what is posted.
+    """
+    bond = tie_weight * -np.expm1(-np.asarray(tie_strength_inside) / tie_saturation)
+    identity = topic_weight * np.asarray(holds_topic, np.float64)
+    content = content_weight * -np.expm1(-np.asarray(known_posts_seen, np.float64))
+    return bond + identity + pulse + content - promotion_cost * np.asarray(promotions_seen)
+
+
+def reading_cost(stranger_posts, *, membership_cost, overload_cost, overload_posts):
+    """Attention a membership costs today: a fixed part plus overload from strangers.
+
+    ``c = membership_cost + overload_cost * (1 - exp(-V / overload_posts))`` where ``V`` is
+    the volume of posts (and promotions) by people one has no tie to. The cost rises with
+    volume and saturates, because people skim what they cannot read (information
+    overload: Jones, Ravid & Rafaeli 2004). A busy group of strangers costs the most
+    (C2, C17).
+    """
+    volume = np.asarray(stranger_posts, np.float64)
+    return membership_cost + overload_cost * -np.expm1(-volume / overload_posts)
+
+
+def mute_overloaded(person, value, cost, budget):
+    """Which memberships a person mutes when they cost more than its budget.
+
+    Each person keeps its memberships in order of value per unit of cost until the
+    budget is spent; the rest are muted. A membership worth less than it costs is muted
+    whatever the budget. Encodes C17 (people in many groups mute most of them).
+
+    Args:
+        person: Person of each candidate membership.
+        value: Belonging of each membership.
+        cost: Reading cost of each membership.
+        budget: Attention budget of each membership's person.
+
+    Returns:
+        Boolean mask: muted.
+    """
+    person = np.asarray(person)
+    if len(person) == 0:
+        return np.zeros(0, bool)
+    ratio = np.asarray(value) / np.maximum(np.asarray(cost), 1e-12)
+    order = np.lexsort((-ratio, person))
+    sorted_person = person[order]
+    spent = np.cumsum(np.asarray(cost, np.float64)[order])
+    first = np.searchsorted(sorted_person, sorted_person, side="left")
+    before = np.where(first > 0, spent[np.maximum(first - 1, 0)], 0.0)
+    within = spent - before
+    muted = np.empty(len(person), bool)
+    muted[order] = within > np.asarray(budget)[order]
+    return muted | (np.asarray(value) < np.asarray(cost))
+
+
+def post_rate(value, role_multiplier, *, base_rate):
+    """Expected posts per day of an unmuted member.
+
+    Proportional to belonging (members who value a group talk in it) and to the role
+    multiplier of super users (C12). Negative belonging means silence.
+    """
+    return base_rate * np.maximum(np.asarray(value, np.float64), 0.0) * role_multiplier
+
+
+def invite_rate(value, role_multiplier, *, base_rate):
+    """Expected invitations per day of an active member: from belonging and role (C3, C12)."""
+    return base_rate * np.maximum(np.asarray(value, np.float64), 0.0) * role_multiplier
+
+
+def accept_probability(
+    strength_to_inviter, ties_inside, free_attention, *, tie_weight, friends_weight, friends_scale
+):
+    """Chance that an invitee joins.
+
+    Rises with the strength of its tie to the inviter (C7; strong ties persuade, F12)
+    and concavely, saturating, with the number of its ties already inside (F8,
+    Backstrom et al. 2006), scaled by the share of its attention still free.
+    """
+    pull = tie_weight * np.asarray(strength_to_inviter, np.float64) + friends_weight * -np.expm1(
+        -np.asarray(ties_inside, np.float64) / friends_scale
+    )
+    return np.clip(pull * np.clip(free_attention, 0.0, 1.0), 0.0, 1.0)
+
+
+def leave_probability(value, *, max_rate, scale):
+    """Daily chance that a member leaves: highest with no belonging, falling with it.
+
+    ``p = max_rate * exp(-max(b, 0) / scale)``. A newcomer who knows no one inside has
+    the least belonging and so the highest hazard (C4; a reply or a guide's greeting
+    keeps newcomers, F9, C15).
+    """
+    return max_rate * np.exp(-np.maximum(np.asarray(value, np.float64), 0.0) / scale)
+
+
+def silent_for(last_post_day, today):
+    """Days a group has gone without a member's post (DESIGN §2, phase 8)."""
+    return np.asarray(today) - np.asarray(last_post_day)

@@ -1,0 +1,347 @@
+"""Loading scenario files: YAML with positions, overrides, validation and clear errors.
+
+A scenario is read as YAML, keeping the line of every key, then ``--set`` overrides are
+applied, then it is validated against :class:`sim.config.Scenario`. Any problem raises a
+single :class:`ScenarioError` that names the file, the line, the field's dotted path and
+what is allowed, so that the command line can print one message and exit with status 2.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from sim.config import Scenario
+
+
+class ScenarioError(ValueError):
+    """A scenario or experiment file that cannot be used, with where and why.
+
+    Attributes:
+        file: The file the problem is in (or ``"--set"`` for an override).
+        line: 1-based line of the offending key or value, if known.
+        field: Dotted path of the field, if known.
+        problem: What is wrong and what is allowed.
+    """
+
+    def __init__(self, file: str, problem: str, line: int | None = None, field: str = ""):
+        self.file, self.line, self.field, self.problem = file, line, field, problem
+        where = file if line is None else f"{file}:{line}"
+        super().__init__(f"{where}: {field + ': ' if field else ''}{problem}")
+
+
+# --------------------------------------------------------------------------- YAML with lines
+
+
+@dataclass
+class Located:
+    """A YAML document as plain data plus the line of every path in it."""
+
+    data: Any
+    lines: dict[tuple, int]
+
+
+def _construct(node: yaml.Node, path: tuple, lines: dict[tuple, int], file: str) -> Any:
+    """Turn a composed YAML node into plain data, recording the line of each path."""
+    lines[path] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        out: dict[Any, Any] = {}
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, yaml.ScalarNode):
+                raise ScenarioError(file, "a key must be a plain name", key_node.start_mark.line + 1)
+            key = key_node.value
+            if key in out:
+                raise ScenarioError(
+                    file,
+                    f"duplicate key '{key}' (first at line {lines[(*path, key)]})",
+                    key_node.start_mark.line + 1,
+                    ".".join(map(str, (*path, key))),
+                )
+            out[key] = _construct(value_node, (*path, key), lines, file)
+            # A key's own line is more useful than the line its value starts on.
+            lines[(*path, key)] = key_node.start_mark.line + 1
+        return out
+    if isinstance(node, yaml.SequenceNode):
+        return [_construct(item, (*path, i), lines, file) for i, item in enumerate(node.value)]
+    return yaml.safe_load(yaml.serialize(node))
+
+
+def read_yaml(path: str | Path) -> Located:
+    """Read a YAML mapping, keeping the line of every key.
+
+    Args:
+        path: The file to read.
+
+    Returns:
+        The data and a map from key paths to 1-based lines.
+
+    Raises:
+        ScenarioError: The file is missing, unreadable, not YAML or not a mapping.
+    """
+    file = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ScenarioError(file, "no such file") from None
+    except IsADirectoryError:
+        raise ScenarioError(file, "is a folder, not a YAML file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ScenarioError(file, f"cannot be read ({exc})") from None
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else None
+        raise ScenarioError(file, f"YAML syntax error: {exc.problem or exc}", line) from None
+    lines: dict[tuple, int] = {}
+    if node is None:
+        return Located({}, lines)
+    data = _construct(node, (), lines, file)
+    if not isinstance(data, dict):
+        raise ScenarioError(file, "the top level must be a mapping of sections", 1)
+    return Located(data, lines)
+
+
+# --------------------------------------------------------------------------- overrides
+
+
+def apply_override(data: dict, assignment: str) -> tuple[str, ...]:
+    """Apply one ``a.b.c=value`` override to raw scenario data, in place.
+
+    The value is read as YAML, so ``3``, ``0.5``, ``true``, ``[1, 2]`` and ``{a: 1}`` work.
+
+    Args:
+        data: Raw scenario data.
+        assignment: ``dotted.path=value``.
+
+    Returns:
+        The path that was set.
+
+    Raises:
+        ScenarioError: The assignment is malformed or walks through a non-mapping.
+    """
+    if "=" not in assignment:
+        raise ScenarioError("--set", f"'{assignment}' is not of the form path.to.field=value")
+    dotted, raw = assignment.split("=", 1)
+    keys = tuple(k for k in dotted.strip().split("."))
+    if not all(keys):
+        raise ScenarioError("--set", f"'{dotted}' is not a dotted path like network.dunbar.cap")
+    try:
+        value = yaml.safe_load(raw) if raw.strip() else None
+    except yaml.YAMLError:
+        raise ScenarioError("--set", f"the value '{raw}' is not valid YAML", field=dotted) from None
+    node = data
+    for depth, key in enumerate(keys[:-1]):
+        child = node.get(key)
+        if child is None:
+            child = node[key] = {}
+        if not isinstance(child, dict):
+            raise ScenarioError(
+                "--set", f"'{'.'.join(keys[: depth + 1])}' is a value, not a section", field=dotted
+            )
+        node = child
+    node[keys[-1]] = value
+    return keys
+
+
+# --------------------------------------------------------------------------- validation
+
+
+def _allowed_fields(model: type[BaseModel], loc: tuple) -> list[str]:
+    """Names allowed at the parent of ``loc`` (for did-you-mean on unknown keys)."""
+    current: type[BaseModel] | None = model
+    for key in loc[:-1]:
+        fields = getattr(current, "model_fields", None) or {}
+        if isinstance(key, str) and key in fields:
+            current = _model_in(fields[key].annotation)
+        # Other keys are list indices or names in a mapping of items (cohorts).
+    return list(getattr(current, "model_fields", None) or {})
+
+
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    """The pydantic model inside an annotation such as ``X | None`` or ``dict[str, X]``."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()):
+        found = _model_in(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _line_of(lines: dict[tuple, int], loc: tuple) -> int | None:
+    """The line of the longest prefix of ``loc`` that the file has."""
+    for end in range(len(loc), -1, -1):
+        if loc[:end] in lines:
+            return lines[loc[:end]]
+    return None
+
+
+def _describe(error: dict, model: type[BaseModel]) -> str:
+    """One readable sentence for a pydantic error, with what is allowed."""
+    kind, loc = error["type"], tuple(error["loc"])
+    given = error.get("input")
+    if kind == "extra_forbidden":
+        allowed = _allowed_fields(model, loc)
+        guess = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
+        hint = f"; did you mean '{guess[0]}'?" if guess else ""
+        return f"unknown field '{loc[-1]}'{hint} Allowed here: {', '.join(allowed)}"
+    if kind == "missing":
+        return "this field is required"
+    if kind == "literal_error":
+        expected = error.get("ctx", {}).get("expected", "")
+        return f"'{given}' is not allowed; choose one of {expected}"
+    message = error["msg"]
+    if message.startswith("Value error, "):
+        message = message[len("Value error, ") :]
+    if given is not None and not isinstance(given, (dict, list)):
+        return f"{message} (got {given!r})"
+    return message
+
+
+def _strip_union_tags(loc: tuple) -> tuple:
+    """Drop pydantic's union-branch labels (``int``, ``tuple[int,int]``) from a location."""
+    return tuple(k for k in loc if not (isinstance(k, str) and ("[" in k or k in {"int", "float", "str", "bool"})))
+
+
+def validate(
+    located: Located,
+    file: str,
+    model: type[BaseModel] = Scenario,
+    overrides: dict[tuple, str] | None = None,
+):
+    """Validate raw data against a configuration model.
+
+    Args:
+        located: The data with its lines.
+        file: The file name to report.
+        model: The configuration class.
+        overrides: Paths set on the command line, reported as ``--set`` rather than a line.
+
+    Returns:
+        The validated configuration.
+
+    Raises:
+        ScenarioError: The first problem found, with its place.
+    """
+    try:
+        return model.model_validate(located.data)
+    except ValidationError as exc:
+        errors = exc.errors(include_url=False)
+        # Report the most specific error: a union produces one per branch.
+        error = max(errors, key=lambda e: (e["type"] != "missing", len(e["loc"])))
+        loc = _strip_union_tags(tuple(error["loc"]))
+        dotted = ".".join(map(str, loc))
+        for path, text in (overrides or {}).items():
+            if loc[: len(path)] == path or path[: len(loc)] == loc:
+                raise ScenarioError("--set", _describe(error, model) + f" [from --set {text}]", field=dotted) from None
+        raise ScenarioError(file, _describe(error, model), _line_of(located.lines, loc), dotted) from None
+
+
+def cross_check(scenario: Scenario, located: Located, file: str) -> None:
+    """Checks that span sections, reported with the place of the offending field.
+
+    Raises:
+        ScenarioError: An intervention names an unknown cohort, a cohort starts after the
+            horizon, or an edge list file is missing.
+    """
+    for label in ("icebreaker", "guides"):
+        item = getattr(scenario.interventions, label)
+        if item is None:
+            continue
+        for index, name in enumerate(item.cohorts):
+            if name not in scenario.groups:
+                known = ", ".join(scenario.groups) or "none declared"
+                guess = difflib.get_close_matches(name, list(scenario.groups), n=1)
+                hint = f"; did you mean '{guess[0]}'?" if guess else ""
+                loc = ("interventions", label, "cohorts", index)
+                raise ScenarioError(
+                    file,
+                    f"'{name}' is not a cohort in groups{hint} Known cohorts: {known}",
+                    _line_of(located.lines, loc),
+                    ".".join(map(str, loc)),
+                )
+    for name, cohort in scenario.groups.items():
+        last = cohort.created_range[1]
+        if last >= scenario.days:
+            loc = ("groups", name, "created")
+            raise ScenarioError(
+                file,
+                f"day {last} is at or after the horizon; days run 0..{scenario.days - 1}",
+                _line_of(located.lines, loc),
+                ".".join(loc),
+            )
+        if cohort.size_range[1] > scenario.population.size:
+            loc = ("groups", name, "size")
+            raise ScenarioError(
+                file,
+                f"{cohort.size_range[1]} members exceed the population "
+                f"({scenario.population.size})",
+                _line_of(located.lines, loc),
+                ".".join(loc),
+            )
+    edgelist = scenario.network.edgelist
+    if scenario.network.generator == "edgelist" and edgelist is not None:
+        path = Path(edgelist.path)
+        if not path.exists():
+            loc = ("network", "edgelist", "path")
+            raise ScenarioError(
+                file, f"edge list '{edgelist.path}' not found", _line_of(located.lines, loc),
+                ".".join(loc),
+            )
+
+
+def load_scenario(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -> Scenario:
+    """Load, override and validate a scenario file.
+
+    Args:
+        path: The scenario YAML.
+        overrides: ``dotted.path=value`` strings, applied in order.
+
+    Returns:
+        The validated scenario. Its ``name`` defaults to the file's stem, and an edge
+        list path is made relative to the scenario file.
+
+    Raises:
+        ScenarioError: Anything wrong with the file or the overrides.
+    """
+    file = str(path)
+    located = read_yaml(path)
+    set_paths = {apply_override(located.data, text): text for text in overrides}
+    network = located.data.get("network")
+    if isinstance(network, dict) and isinstance(network.get("edgelist"), dict):
+        given = network["edgelist"].get("path")
+        if isinstance(given, str) and not Path(given).is_absolute():
+            network["edgelist"]["path"] = str(Path(path).parent / given)
+    if located.data.get("name") is None:
+        located.data["name"] = Path(path).stem
+    scenario = validate(located, file, Scenario, set_paths)
+    cross_check(scenario, located, file)
+    return scenario
+
+
+def scenario_from_dict(data: dict, name: str = "scenario") -> Scenario:
+    """Validate a scenario given as a Python mapping (notebooks, tests, sweeps).
+
+    Raises:
+        ScenarioError: Anything wrong, reported against ``<name>``.
+    """
+    located = Located(dict(data), {})
+    located.data.setdefault("name", name)
+    scenario = validate(located, f"<{name}>", Scenario)
+    cross_check(scenario, located, f"<{name}>")
+    return scenario
+
+
+def json_schema() -> str:
+    """The JSON Schema of scenario files, for editors."""
+    schema = Scenario.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "groupsim scenario"
+    return json.dumps(schema, indent=2)

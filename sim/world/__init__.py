@@ -1,0 +1,58 @@
+"""The social world: people, their ties and the generators that make them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.config import TIE_KINDS, Scenario
+from sim.world.generators import generate, merge_and_cap
+from sim.world.population import attention_budgets, homophilous_interests, super_users
+from sim.world.ties import KIND_CODES, TieStore
+
+__all__ = ["KIND_CODES", "TieStore", "World", "build_world"]
+
+
+@dataclass
+class World:
+    """People as vectors and their ties.
+
+    Attributes:
+        interests: Topic bit mask per person (uint64).
+        is_super: Super-user flag per person.
+        budget: Daily attention budget per person.
+        ties: The tie store.
+    """
+
+    interests: np.ndarray
+    is_super: np.ndarray
+    budget: np.ndarray
+    ties: TieStore
+
+    @property
+    def n(self) -> int:
+        """Number of people."""
+        return len(self.interests)
+
+
+def build_world(scenario: Scenario, rng: np.random.Generator) -> World:
+    """Build the world a scenario describes, drawing only from ``rng``.
+
+    Args:
+        scenario: The validated scenario.
+        rng: The model's generator.
+
+    Returns:
+        The world on day 0.
+    """
+    pop, net = scenario.population, scenario.network
+    n = pop.size
+    batch = merge_and_cap(generate(n, net, pop.interests.topics, rng), n, net.dunbar.cap)
+    half_lives = np.array([net.ties.half_life_days[k] for k in TIE_KINDS])
+    ties = TieStore(n, net.dunbar.cap, half_lives, capacity=int(len(batch.a) * 1.1) + 16)
+    ties.add_unchecked(batch.a, batch.b, batch.w, batch.kind, day=0)
+    is_super = super_users(n, pop.super_users.share, rng)
+    interests = homophilous_interests(pop, ties, batch.pinned_topics, rng)
+    budget = attention_budgets(pop, is_super, rng)
+    return World(interests=interests, is_super=is_super, budget=budget, ties=ties)

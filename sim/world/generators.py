@@ -1,0 +1,300 @@
+"""Network generators: who is tied to whom, how strongly and of which kind.
+
+Each generator returns an :class:`EdgeBatch` of candidate ties (possibly with repeats)
+drawn only from the generator it is given, so that one seed gives one world. The batch is
+then merged (a pair keeps its strongest tie) and trimmed to the Dunbar cap.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import networkx as nx
+import numpy as np
+import pandas as pd
+
+from sim.config import Network
+from sim.scenario import ScenarioError
+from sim.world.ties import KIND_CODES
+
+# Initial strength ranges of each circle: households are the innermost layer,
+# neighbours the outermost (F1, F4). Uniform within a range.
+CIRCLE_STRENGTH = {
+    "household": ("kin", 0.75, 1.0),
+    "friends": ("friend", 0.65, 0.9),
+    "family": ("kin", 0.18, 0.3),
+    "team": ("work", 0.16, 0.28),
+    "club": ("acquaintance", 0.09, 0.14),
+    "neighbours": ("acquaintance", 0.03, 0.05),
+}
+
+
+@dataclass
+class EdgeBatch:
+    """Candidate ties: endpoints, strengths and kind codes, plus pinned interests."""
+
+    a: np.ndarray
+    b: np.ndarray
+    w: np.ndarray
+    kind: np.ndarray
+    pinned_topics: tuple[np.ndarray, np.ndarray] = field(
+        default_factory=lambda: (np.zeros(0, np.int64), np.zeros(0, np.int64))
+    )
+
+    @classmethod
+    def concat(cls, parts: list[EdgeBatch]) -> EdgeBatch:
+        """Join batches."""
+        return cls(*(np.concatenate([getattr(p, k) for p in parts]) for k in ("a", "b", "w", "kind")))
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def chunk_sizes(total: int, low: int, high: int, rng: np.random.Generator) -> np.ndarray:
+    """Split ``total`` items into consecutive chunks of sizes drawn from ``[low, high]``."""
+    if total <= 0:
+        return np.zeros(0, np.int64)
+    draws = rng.integers(low, high + 1, size=total // max(low, 1) + 2)
+    ends = np.cumsum(draws)
+    k = int(np.searchsorted(ends, total)) + 1
+    sizes = draws[:k].copy()
+    sizes[-1] -= ends[k - 1] - total
+    return sizes[sizes > 0]
+
+
+def clique_pairs(members: np.ndarray, sizes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """All pairs inside consecutive groups of ``members`` with the given sizes."""
+    starts = np.cumsum(sizes) - sizes
+    out_a, out_b = [], []
+    for s in np.unique(sizes):
+        if s < 2:
+            continue
+        rows = starts[sizes == s][:, None] + np.arange(s)[None, :]
+        block = members[rows]
+        iu, ju = np.triu_indices(int(s), 1)
+        out_a.append(block[:, iu].ravel())
+        out_b.append(block[:, ju].ravel())
+    if not out_a:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    return np.concatenate(out_a).astype(np.int64), np.concatenate(out_b).astype(np.int64)
+
+
+def _strengths(circle: str, count: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    kind, low, high = CIRCLE_STRENGTH[circle]
+    w = rng.uniform(low, high, size=count).astype(np.float32)
+    return w, np.full(count, KIND_CODES[kind], np.int8)
+
+
+def _batch(circle: str, a: np.ndarray, b: np.ndarray, rng: np.random.Generator) -> EdgeBatch:
+    w, kind = _strengths(circle, len(a), rng)
+    return EdgeBatch(a, b, w, kind)
+
+
+def _memberships(n: int, mean: float, rng: np.random.Generator) -> np.ndarray:
+    """Shuffled person slots for circles one can belong to several of (Poisson count)."""
+    counts = rng.poisson(mean, size=n)
+    slots = np.repeat(np.arange(n, dtype=np.int64), counts)
+    return rng.permutation(slots)
+
+
+# --------------------------------------------------------------------------- generators
+
+
+def circles(n: int, net: Network, topics: int, rng: np.random.Generator) -> EdgeBatch:
+    """Households, families, friend circles, teams, neighbourhoods and interest clubs."""
+    cfg = net.circles
+    order = rng.permutation(n).astype(np.int64)  # households live next to each other
+    parts: list[EdgeBatch] = []
+
+    hh_sizes = 1 + rng.poisson(cfg.household_size_mean - 1.0, size=n)
+    hh_sizes = np.minimum(hh_sizes, 8)
+    ends = np.cumsum(hh_sizes)
+    k = int(np.searchsorted(ends, n)) + 1
+    hh_sizes = hh_sizes[:k]
+    hh_sizes[-1] -= ends[k - 1] - n
+    hh_sizes = hh_sizes[hh_sizes > 0]
+    parts.append(_batch("household", *clique_pairs(order, hh_sizes), rng))
+
+    # Extended families: consecutive households; kin ties across households.
+    fam_of_hh = np.arange(len(hh_sizes)) // cfg.family_households
+    fam_sizes = np.bincount(fam_of_hh, weights=hh_sizes).astype(np.int64)
+    fa, fb = clique_pairs(order, fam_sizes)
+    hh_id = np.repeat(np.arange(len(hh_sizes)), hh_sizes)
+    pos = np.empty(n, np.int64)
+    pos[order] = np.arange(n)
+    across = hh_id[pos[fa]] != hh_id[pos[fb]]
+    parts.append(_batch("family", fa[across], fb[across], rng))
+
+    slots = _memberships(n, cfg.friend_circles, rng)
+    sizes = chunk_sizes(len(slots), *cfg.friend_circle_size, rng)
+    parts.append(_batch("friends", *clique_pairs(slots, sizes), rng))
+
+    workers = rng.permutation(np.flatnonzero(rng.random(n) < cfg.employed)).astype(np.int64)
+    sizes = chunk_sizes(len(workers), *cfg.team_size, rng)
+    parts.append(_batch("team", *clique_pairs(workers, sizes), rng))
+
+    # Neighbourhoods are blocks of the household order; ties to random neighbours.
+    block = min(cfg.neighbourhood_size, n)
+    ties_each = rng.poisson(cfg.neighbour_ties / 2.0, size=n)
+    src = np.repeat(np.arange(n, dtype=np.int64), ties_each)  # positions in `order`
+    start = (src // block) * block
+    span = np.minimum(start + block, n) - start
+    dst = start + (rng.random(len(src)) * span).astype(np.int64)
+    parts.append(_batch("neighbours", order[src], order[dst], rng))
+
+    slots = _memberships(n, cfg.clubs, rng)
+    sizes = chunk_sizes(len(slots), *cfg.club_size, rng)
+    ca, cb = clique_pairs(slots, sizes)
+    keep = rng.random(len(ca)) < cfg.club_tie_share
+    parts.append(_batch("club", ca[keep], cb[keep], rng))
+    club_topic = rng.integers(0, topics, size=len(sizes))
+
+    batch = EdgeBatch.concat(parts)
+    batch.pinned_topics = (slots, np.repeat(club_topic, sizes))
+    return batch
+
+
+def _random_strengths(m: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Kinds and strengths for generators that make ties without circles."""
+    circle_names = list(CIRCLE_STRENGTH)
+    share = np.array([0.02, 0.03, 0.05, 0.08, 0.2, 0.62])
+    pick = rng.choice(len(circle_names), size=m, p=share)
+    w = np.empty(m, np.float32)
+    kind = np.empty(m, np.int8)
+    for i, name in enumerate(circle_names):
+        sel = pick == i
+        w[sel], kind[sel] = _strengths(name, int(sel.sum()), rng)
+    return w, kind
+
+
+def _from_graph(graph: nx.Graph, rng: np.random.Generator) -> EdgeBatch:
+    edges = np.array(graph.edges(), dtype=np.int64).reshape(-1, 2)
+    w, kind = _random_strengths(len(edges), rng)
+    return EdgeBatch(edges[:, 0], edges[:, 1], w, kind)
+
+
+def watts_strogatz(n: int, net: Network, rng: np.random.Generator) -> EdgeBatch:
+    """A small-world ring, seeded from the model's generator."""
+    k = min(net.watts_strogatz.k, n - 1)
+    return _from_graph(nx.watts_strogatz_graph(n, k, net.watts_strogatz.p, seed=rng), rng)
+
+
+def holme_kim(n: int, net: Network, rng: np.random.Generator) -> EdgeBatch:
+    """Scale-free ties with clustering (Holme & Kim 2002), seeded from the model."""
+    m = min(net.holme_kim.m, n - 1)
+    return _from_graph(nx.powerlaw_cluster_graph(n, m, net.holme_kim.p, seed=rng), rng)
+
+
+def edgelist(n: int, net: Network) -> EdgeBatch:
+    """Ties read from a CSV ``source,target[,weight[,kind]]`` with integer ids ``0..n-1``.
+
+    A header line is optional. Each bad row is reported with its line and column.
+    """
+    cfg = net.edgelist
+    assert cfg is not None
+    path = Path(cfg.path)
+    file = str(path)
+    try:
+        first = path.open(encoding="utf-8").readline()
+    except OSError as exc:
+        raise ScenarioError(file, f"cannot be read ({exc})") from None
+    header = first.strip().lower().startswith("source")
+    names = ["source", "target", "weight", "kind"]
+    try:
+        table = pd.read_csv(
+            path, header=0 if header else None, names=None if header else names,
+            dtype=str, skip_blank_lines=True, keep_default_na=False,
+        )
+    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise ScenarioError(file, f"not a readable CSV ({exc})") from None
+    table.columns = [str(c).strip().lower() for c in table.columns]
+    extra = [c for c in table.columns if c not in names]
+    if header and extra:
+        raise ScenarioError(file, f"unknown column(s) {extra}; allowed: {names}", 1)
+    if "source" not in table or "target" not in table:
+        raise ScenarioError(file, "needs columns source and target", 1)
+    offset = 2 if header else 1  # file line of table row 0
+
+    def fail(row: int, column: str, problem: str) -> None:
+        raise ScenarioError(file, problem, row + offset, column)
+
+    ids = {}
+    for column in ("source", "target"):
+        raw = table[column].str.strip()
+        values = pd.to_numeric(raw, errors="coerce")
+        bad = values.isna() | (values % 1 != 0)
+        if bad.any():
+            i = int(np.flatnonzero(bad.to_numpy())[0])
+            fail(i, column, f"'{raw.iloc[i]}' is not a whole-number person id")
+        values = values.to_numpy(np.int64)
+        out = (values < 0) | (values >= n)
+        if out.any():
+            i = int(np.flatnonzero(out)[0])
+            fail(i, column, f"person id {values[i]} is outside 0..{n - 1} (population.size is {n})")
+        ids[column] = values
+    a, b = ids["source"], ids["target"]
+    loops = a == b
+    if loops.any():
+        i = int(np.flatnonzero(loops)[0])
+        fail(i, "target", f"a self-tie ({a[i]} to itself) is not allowed")
+    if "weight" in table and (table["weight"].str.strip() != "").any():
+        raw = table["weight"].str.strip()
+        w = pd.to_numeric(raw.replace("", str(cfg.default_weight)), errors="coerce").to_numpy()
+        bad = ~((w > 0) & (w <= 1))
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            fail(i, "weight", f"'{raw.iloc[i]}' is not a strength in (0, 1]")
+    else:
+        w = np.full(len(a), cfg.default_weight)
+    if "kind" in table and (table["kind"].str.strip() != "").any():
+        raw = table["kind"].str.strip().str.lower().replace("", cfg.default_kind)
+        allowed = ["kin", "work", "friend", "acquaintance", "group"]
+        bad = ~raw.isin(allowed).to_numpy()
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            fail(i, "kind", f"'{raw.iloc[i]}' is not a kind; choose one of {allowed}")
+        kind = raw.map(KIND_CODES).to_numpy(np.int8)
+    else:
+        kind = np.full(len(a), KIND_CODES[cfg.default_kind], np.int8)
+    return EdgeBatch(a, b, w.astype(np.float32), kind)
+
+
+def generate(n: int, net: Network, topics: int, rng: np.random.Generator) -> EdgeBatch:
+    """Candidate ties from the generator the network section names."""
+    if net.generator == "circles":
+        return circles(n, net, topics, rng)
+    if net.generator == "watts_strogatz":
+        return watts_strogatz(n, net, rng)
+    if net.generator == "holme_kim":
+        return holme_kim(n, net, rng)
+    return edgelist(n, net)
+
+
+def merge_and_cap(batch: EdgeBatch, n: int, cap: int) -> EdgeBatch:
+    """Merge repeats (a pair keeps its strongest tie) and trim everyone to the cap.
+
+    A tie survives the trim when it is among the ``cap`` strongest of both its ends.
+    """
+    keep = batch.a != batch.b
+    a = np.minimum(batch.a, batch.b)[keep]
+    b = np.maximum(batch.a, batch.b)[keep]
+    w, kind = batch.w[keep], batch.kind[keep]
+    # One integer sort key: the pair, then strength descending (quantised to 16 bits).
+    weakness = np.round((1.0 - w.astype(np.float64)) * 65535).astype(np.int64)
+    order = np.argsort((a * n + b) * 65536 + weakness)
+    a, b, w, kind = a[order], b[order], w[order], kind[order]
+    first = np.ones(len(a), bool)
+    first[1:] = (a[1:] != a[:-1]) | (b[1:] != b[:-1])
+    a, b, w, kind = a[first], b[first], w[first], kind[first]
+    weakness = weakness[order][first]
+
+    # Rank each tie among all ties of each of its ends, strongest first.
+    m = len(a)
+    owner = np.concatenate([a, b])
+    order = np.argsort(owner * 65536 + np.concatenate([weakness, weakness]))
+    sorted_owner = owner[order]
+    rank = np.empty(2 * m, np.int64)
+    rank[order] = np.arange(2 * m) - np.searchsorted(sorted_owner, sorted_owner, side="left")
+    within = (rank[:m] < cap) & (rank[m:] < cap)
+    return EdgeBatch(a[within], b[within], w[within], kind[within], batch.pinned_topics)

@@ -1,0 +1,108 @@
+"""People: interests (homophilous along ties), roles and attention budgets."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.config import Population
+from sim.world.ties import TieStore
+
+
+def bits(topics: np.ndarray) -> np.ndarray:
+    """Bit masks (uint64) for topic ids."""
+    return np.left_shift(np.uint64(1), np.asarray(topics, np.uint64))
+
+
+def random_interests(n: int, topics: int, per_person: int, rng: np.random.Generator) -> np.ndarray:
+    """Each person holds ``per_person`` distinct topics drawn uniformly, as a bit mask."""
+    keys = rng.random((n, topics))
+    chosen = np.argpartition(keys, per_person - 1, axis=1)[:, :per_person]
+    return np.bitwise_or.reduce(bits(chosen), axis=1)
+
+
+def _replace_one(
+    mask: np.ndarray, who: np.ndarray, new_topic: np.ndarray, topics: int,
+    rng: np.random.Generator,
+) -> None:
+    """Give ``who`` the topic ``new_topic`` in place of one of its topics, at random.
+
+    People who already hold the topic are left as they are, so the count stays fixed.
+    """
+    new_bit = bits(new_topic)
+    lacking = (mask[who] & new_bit) == 0
+    who, new_bit = who[lacking], new_bit[lacking]
+    # Choose a held topic to drop: the held topic with the smallest random key.
+    held = (mask[who][:, None] >> np.arange(topics, dtype=np.uint64)[None, :]) & np.uint64(1)
+    keys = np.where(held.astype(bool), rng.random(held.shape), 2.0)
+    drop = bits(np.argmin(keys, axis=1))
+    mask[who] = (mask[who] & ~drop) | new_bit
+
+
+def pick_by_weight(
+    row: np.ndarray, weight: np.ndarray, groups: int, rng: np.random.Generator
+) -> np.ndarray:
+    """Pick one item per group in proportion to its weight.
+
+    Args:
+        row: Group of each item, ascending (every group in ``0..groups-1`` non-empty).
+        weight: Non-negative weight of each item.
+        groups: Number of groups.
+        rng: Generator.
+
+    Returns:
+        Index of the chosen item of each group.
+    """
+    cum = np.cumsum(weight, dtype=np.float64)
+    ends = np.searchsorted(row, np.arange(groups), side="right") - 1
+    starts = np.searchsorted(row, np.arange(groups), side="left")
+    before = np.where(starts > 0, cum[np.maximum(starts - 1, 0)], 0.0)
+    target = before + rng.random(groups) * (cum[ends] - before)
+    pick = np.searchsorted(cum, target, side="right")
+    return np.clip(pick, starts, ends)
+
+
+def homophilous_interests(
+    pop: Population, ties: TieStore, pinned: tuple[np.ndarray, np.ndarray],
+    rng: np.random.Generator, rounds: int = 3,
+) -> np.ndarray:
+    """Interests with homophily along ties.
+
+    Everyone starts with random topics; then members of interest clubs take their club's
+    topic (``pinned``); then, for a few rounds, each person with probability
+    ``homophily / rounds`` adopts a topic of a tie chosen in proportion to strength.
+    Shared interests are the connection points of C5 and raise tie formation (F7).
+    """
+    cfg = pop.interests
+    n = ties.n
+    mask = random_interests(n, cfg.topics, cfg.per_person, rng)
+    who, topic = pinned
+    if len(who):
+        # One pinned topic per person at most, so a club does not overwrite another.
+        first = np.unique(who, return_index=True)[1]
+        _replace_one(mask, who[first], topic[first], cfg.topics, rng)
+    share = min(1.0, cfg.homophily / rounds)
+    for _ in range(rounds):
+        movers = np.flatnonzero((rng.random(n) < share) & (ties.deg > 0)).astype(np.int64)
+        if len(movers) == 0:
+            continue
+        # Each mover picks one tie in proportion to strength.
+        row, other, eid = ties.neighbours(movers)
+        source = other[pick_by_weight(row, ties.w[eid], len(movers), rng)]
+        # A random topic of the chosen tie.
+        held = (mask[source][:, None] >> np.arange(cfg.topics, dtype=np.uint64)[None, :]) & np.uint64(1)
+        keys = np.where(held.astype(bool), rng.random(held.shape), 2.0)
+        _replace_one(mask, movers, np.argmin(keys, axis=1), cfg.topics, rng)
+    return mask
+
+
+def super_users(n: int, share: float, rng: np.random.Generator) -> np.ndarray:
+    """A random ``share`` of people are super users (boolean vector)."""
+    return rng.random(n) < share
+
+
+def attention_budgets(pop: Population, is_super: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Daily attention budgets: log-normal with the configured mean and CV."""
+    mean, cv = pop.attention.mean, pop.attention.cv
+    sigma = np.sqrt(np.log1p(cv**2))
+    budget = rng.lognormal(np.log(mean) - sigma**2 / 2, sigma, size=len(is_super))
+    return np.where(is_super, budget * pop.super_users.attention, budget).astype(np.float32)

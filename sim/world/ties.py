@@ -1,0 +1,345 @@
+"""The tie store: every tie of the world in NumPy arrays.
+
+Each undirected tie is stored once, as an edge ``e`` with endpoints ``u[e] < v[e]``,
+a strength ``w[e]`` valid on day ``last[e]`` (its last contact) and a kind code. Decay is
+lazy: the strength on day ``t`` is ``w * 2 ** (-(t - last) / half_life[kind])``, so no
+daily pass over all ties is needed. A fixed-width adjacency table ``adj[p, :deg[p]]``
+lists the edge ids of person ``p``; its width never exceeds the Dunbar cap, which is
+what makes the cap an invariant rather than a check.
+
+Freed edge ids are reused, so the edge arrays stay as large as the peak number of ties.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import sparse
+
+from sim import rules
+
+KIND_CODES = {"kin": 0, "work": 1, "friend": 2, "acquaintance": 3, "group": 4}
+FREE = -1  # kind code of an unused edge id
+
+
+class TieStore:
+    """Undirected, weighted, typed ties with a per-person cap.
+
+    Args:
+        n: Number of people.
+        cap: Most ties a person may hold.
+        half_lives: Half-life in days of each kind, indexed by kind code.
+        capacity: Edge ids to allocate at first.
+    """
+
+    def __init__(self, n: int, cap: int, half_lives: np.ndarray, capacity: int = 1024):
+        self.n, self.cap = int(n), int(cap)
+        self.half_life = np.asarray(half_lives, dtype=np.float32)
+        capacity = max(int(capacity), 16)
+        self.u = np.zeros(capacity, np.int32)
+        self.v = np.zeros(capacity, np.int32)
+        self.w = np.zeros(capacity, np.float32)
+        self.last = np.zeros(capacity, np.int32)
+        self.kind = np.full(capacity, FREE, np.int8)
+        self.created = np.zeros(capacity, np.int32)
+        self._top = 0  # ids below this have been used at least once
+        self._free: list[np.ndarray] = []  # recycled ids
+        self.deg = np.zeros(self.n, np.int32)
+        self.adj = np.full((self.n, min(8, self.cap)), -1, np.int32)
+
+    # ------------------------------------------------------------------ sizes
+
+    @property
+    def n_ties(self) -> int:
+        """Number of ties alive."""
+        return int(self.deg.sum()) // 2
+
+    def alive_ids(self) -> np.ndarray:
+        """Edge ids of all ties alive, ascending."""
+        return np.flatnonzero(self.kind[: self._top] != FREE).astype(np.int64)
+
+    # ------------------------------------------------------------------ strength
+
+    def strength(self, eids: np.ndarray, day: int) -> np.ndarray:
+        """Strength of ties on ``day``, with decay since their last contact (F5, F6)."""
+        eids = np.asarray(eids, dtype=np.int64)
+        age = (day - self.last[eids]).astype(np.float32)
+        return rules.decay(self.w[eids], age, self.half_life[self.kind[eids].astype(np.int64)])
+
+    def other(self, eids: np.ndarray, person: np.ndarray) -> np.ndarray:
+        """The endpoint of each edge that is not ``person``."""
+        return self.u[eids] + self.v[eids] - person
+
+    # ------------------------------------------------------------------ queries
+
+    def neighbours(self, persons: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """All ties of the given people, flattened.
+
+        Args:
+            persons: People to list (may repeat).
+
+        Returns:
+            ``(row, other, eid)``: for each tie, the position in ``persons`` of its owner,
+            the person at the other end and the edge id.
+        """
+        persons = np.asarray(persons, dtype=np.int64)
+        deg = self.deg[persons]
+        row = np.repeat(np.arange(len(persons)), deg)
+        if len(row) == 0:
+            empty = np.zeros(0, np.int64)
+            return empty, empty, empty
+        starts = np.cumsum(deg) - deg
+        col = np.arange(len(row)) - np.repeat(starts, deg)
+        eid = self.adj[persons[row], col].astype(np.int64)
+        return row, self.other(eid, persons[row]).astype(np.int64), eid
+
+    def find(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """Edge id of the tie between ``a[i]`` and ``b[i]``, or -1 where there is none."""
+        a = np.asarray(a, dtype=np.int64)
+        b = np.asarray(b, dtype=np.int64)
+        out = np.full(len(a), -1, np.int64)
+        if len(a) == 0:
+            return out
+        # Search the row of whichever endpoint has fewer ties.
+        swap = self.deg[a] > self.deg[b]
+        owner = np.where(swap, b, a)
+        target = np.where(swap, a, b)
+        row, other, eid = self.neighbours(owner)
+        hit = other == target[row]
+        out[row[hit]] = eid[hit]
+        return out
+
+    def degree_strength(self, day: int) -> np.ndarray:
+        """Sum of tie strengths per person on ``day``."""
+        ids = self.alive_ids()
+        s = self.strength(ids, day).astype(np.float64)
+        return np.bincount(self.u[ids], s, self.n) + np.bincount(self.v[ids], s, self.n)
+
+    def to_sparse(self, day: int, power: float = 1.0) -> sparse.csr_matrix:
+        """Symmetric sparse matrix of strengths (raised to ``power``) on ``day``."""
+        ids = self.alive_ids()
+        s = self.strength(ids, day) ** power
+        rows = np.concatenate([self.u[ids], self.v[ids]])
+        cols = np.concatenate([self.v[ids], self.u[ids]])
+        return sparse.csr_matrix((np.concatenate([s, s]), (rows, cols)), shape=(self.n, self.n))
+
+    # ------------------------------------------------------------------ changes
+
+    def _ensure_edge_capacity(self, extra: int) -> None:
+        free = sum(len(f) for f in self._free)
+        need = self._top + max(extra - free, 0)
+        if need <= len(self.u):
+            return
+        size = max(need, int(len(self.u) * 1.5) + 16)
+        for name in ("u", "v", "w", "last", "created"):
+            old = getattr(self, name)
+            new = np.zeros(size, old.dtype)
+            new[: len(old)] = old
+            setattr(self, name, new)
+        kind = np.full(size, FREE, np.int8)
+        kind[: len(self.kind)] = self.kind
+        self.kind = kind
+
+    def _ensure_width(self, width: int) -> None:
+        width = min(max(width, 1), self.cap)
+        if width <= self.adj.shape[1]:
+            return
+        width = min(self.cap, max(width, int(self.adj.shape[1] * 1.5)))
+        new = np.full((self.n, width), -1, np.int32)
+        new[:, : self.adj.shape[1]] = self.adj
+        self.adj = new
+
+    def _take_ids(self, k: int) -> np.ndarray:
+        self._ensure_edge_capacity(k)
+        taken: list[np.ndarray] = []
+        while k > 0 and self._free:
+            chunk = self._free.pop()
+            if len(chunk) > k:
+                self._free.append(chunk[k:])
+                chunk = chunk[:k]
+            taken.append(chunk)
+            k -= len(chunk)
+        if k > 0:
+            taken.append(np.arange(self._top, self._top + k, dtype=np.int64))
+            self._top += k
+        return np.concatenate(taken) if taken else np.zeros(0, np.int64)
+
+    def _attach(self, eids: np.ndarray, persons: np.ndarray) -> None:
+        """Append edge ids to their owners' adjacency rows (owners may repeat)."""
+        if len(eids) == 0:
+            return
+        order = np.argsort(persons, kind="stable")
+        persons, eids = persons[order], eids[order]
+        first = np.searchsorted(persons, persons, side="left")
+        slot = self.deg[persons] + (np.arange(len(persons)) - first)
+        self._ensure_width(int(slot.max()) + 1)
+        self.adj[persons, slot] = eids
+        self.deg += np.bincount(persons, minlength=self.n).astype(np.int32)
+
+    def add_unchecked(
+        self, a: np.ndarray, b: np.ndarray, w: np.ndarray, kind: np.ndarray, day: int
+    ) -> np.ndarray:
+        """Add ties known to be new, distinct, non-self and within every cap.
+
+        Returns:
+            The new edge ids.
+        """
+        a = np.asarray(a, np.int64)
+        b = np.asarray(b, np.int64)
+        eids = self._take_ids(len(a))
+        self.u[eids] = np.minimum(a, b)
+        self.v[eids] = np.maximum(a, b)
+        self.w[eids] = w
+        self.kind[eids] = kind
+        self.last[eids] = day
+        self.created[eids] = day
+        self._attach(eids, a)
+        self._attach(eids, b)
+        return eids
+
+    def remove(self, eids: np.ndarray) -> None:
+        """Drop ties by edge id (ids must be alive and distinct)."""
+        eids = np.unique(np.asarray(eids, np.int64))
+        if len(eids) == 0:
+            return
+        for end in (self.u[eids], self.v[eids]):
+            end = end.astype(np.int64)
+            # Mark the slots to drop, then compact each touched row in one go.
+            rows = np.unique(end)
+            width = self.adj.shape[1]
+            block = self.adj[rows]
+            doomed = np.isin(block, eids)
+            keep = (block >= 0) & ~doomed
+            # Stable compaction: kept ids move left, the rest becomes -1.
+            order = np.argsort(~keep, axis=1, kind="stable")
+            compact = np.take_along_axis(block, order, axis=1)
+            counts = keep.sum(axis=1)
+            compact[np.arange(width)[None, :] >= counts[:, None]] = -1
+            self.adj[rows] = compact
+            self.deg[rows] = counts
+        self.kind[eids] = FREE
+        self.w[eids] = 0.0
+        self._free.append(eids)
+
+    def contact(self, eids: np.ndarray, day: int, gain: float) -> None:
+        """Record contact on ties: decay to today, then close ``gain`` of the gap to 1.
+
+        Repeated ids are applied once per occurrence, in order.
+        """
+        eids = np.asarray(eids, np.int64)
+        if len(eids) == 0:
+            return
+        uniq, times = np.unique(eids, return_counts=True)
+        now = rules.strengthen(self.strength(uniq, day), gain, times)
+        self.w[uniq] = np.clip(now, 1e-6, 1.0)
+        self.last[uniq] = day
+
+    def weakest(self, persons: np.ndarray, day: int) -> tuple[np.ndarray, np.ndarray]:
+        """Each person's weakest tie today: ``(eid, strength)``; (-1, inf) if it has none."""
+        persons = np.asarray(persons, np.int64)
+        eid_out = np.full(len(persons), -1, np.int64)
+        s_out = np.full(len(persons), np.inf, np.float32)
+        row, _, eid = self.neighbours(persons)
+        if len(eid) == 0:
+            return eid_out, s_out
+        s = self.strength(eid, day)
+        order = np.lexsort((s, row))
+        first = np.ones(len(order), bool)
+        first[1:] = row[order][1:] != row[order][:-1]
+        pick = order[first]
+        eid_out[row[pick]] = eid[pick]
+        s_out[row[pick]] = s[pick]
+        return eid_out, s_out
+
+    def add(
+        self,
+        a: np.ndarray,
+        b: np.ndarray,
+        w: float | np.ndarray,
+        kind: int,
+        day: int,
+    ) -> np.ndarray:
+        """Form new ties, holding the cap: at the cap, replace the weakest only if weaker.
+
+        Pairs that are self-ties, repeated in the batch or already tied are skipped (an
+        existing tie is left to :meth:`contact`). Candidates are taken strongest first.
+
+        Returns:
+            Edge ids of the ties formed.
+        """
+        a = np.asarray(a, np.int64)
+        b = np.asarray(b, np.int64)
+        w = np.broadcast_to(np.asarray(w, np.float32), a.shape).copy()
+        keep = a != b
+        a, b, w = np.minimum(a, b)[keep], np.maximum(a, b)[keep], w[keep]
+        if len(a) == 0:
+            return np.zeros(0, np.int64)
+        _, first = np.unique(a * self.n + b, return_index=True)
+        a, b, w = a[first], b[first], w[first]
+        new = self.find(a, b) < 0
+        a, b, w = a[new], b[new], w[new]
+        order = np.argsort(-w, kind="stable")
+        a, b, w = a[order], b[order], w[order]
+
+        # Fast path: both ends have room even counting earlier candidates of the batch.
+        def rank_within(x: np.ndarray) -> np.ndarray:
+            idx = np.argsort(x, kind="stable")
+            sx = x[idx]
+            start = np.searchsorted(sx, sx, side="left")
+            r = np.empty(len(x), np.int64)
+            r[idx] = np.arange(len(x)) - start
+            return r
+
+        ends = np.concatenate([a, b])
+        rank = rank_within(ends)
+        room = (self.cap - self.deg[ends]) > rank
+        fits = room[: len(a)] & room[len(a) :]
+        # Only candidates ahead of any misfit at the same person are safe to add at once;
+        # the rest are taken one by one so that the cap and the ordering both hold.
+        easy = fits.copy()
+        hard_people = np.unique(ends[np.concatenate([~fits, ~fits])])
+        easy &= ~(np.isin(a, hard_people) | np.isin(b, hard_people))
+        made = [self.add_unchecked(a[easy], b[easy], w[easy], kind, day)]
+        for i in np.flatnonzero(~easy):
+            made.append(self._add_one(int(a[i]), int(b[i]), float(w[i]), kind, day))
+        return np.concatenate(made)
+
+    def _add_one(self, a: int, b: int, w: float, kind: int, day: int) -> np.ndarray:
+        ends = np.array([a, b], np.int64)
+        full = self.deg[ends] >= self.cap
+        victims = []
+        if full.any():
+            eid, s = self.weakest(ends[full], day)
+            if not np.all(rules.admit_under_cap(w, s, True)):
+                return np.zeros(0, np.int64)
+            victims = list(np.unique(eid))
+        if self.find(ends[:1], ends[1:])[0] >= 0:
+            return np.zeros(0, np.int64)
+        if victims:
+            self.remove(np.array(victims, np.int64))
+        return self.add_unchecked(ends[:1], ends[1:], np.float32(w), kind, day)
+
+    def drop_weak(self, day: int, floor: float) -> int:
+        """Drop every tie whose strength today is below ``floor``; return how many."""
+        ids = self.alive_ids()
+        weak = ids[self.strength(ids, day) < floor]
+        self.remove(weak)
+        return len(weak)
+
+    # ------------------------------------------------------------------ checks
+
+    def check(self) -> None:
+        """Raise AssertionError if an invariant of the store is broken (for tests)."""
+        ids = self.alive_ids()
+        assert np.all(self.deg <= self.cap), "a person holds more ties than the cap"
+        assert np.all(self.u[ids] < self.v[ids]), "self-tie or unordered endpoints"
+        assert np.all((self.w[ids] > 0) & (self.w[ids] <= 1)), "strength outside (0, 1]"
+        keys = self.u[ids].astype(np.int64) * self.n + self.v[ids]
+        assert len(np.unique(keys)) == len(keys), "duplicate tie"
+        counts = np.bincount(self.u[ids], minlength=self.n) + np.bincount(
+            self.v[ids], minlength=self.n
+        )
+        assert np.array_equal(counts, self.deg), "degree table out of step with the ties"
+        row, other, eid = self.neighbours(np.arange(self.n))
+        assert np.all(self.kind[eid] != FREE), "adjacency lists a dropped tie"
+        assert np.all((self.u[eid] == row) | (self.v[eid] == row)), "adjacency lists a stranger"
+        assert np.all(other != row), "adjacency lists a self-tie"
