@@ -1,0 +1,151 @@
+"""The ``groupsim`` command line: the only part of groupsim that talks to people.
+
+Bad input (a missing file, YAML syntax, an unknown key, a value out of range) is
+reported as one message naming the file, line and field, with exit status 2 and no
+traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import numpy as np
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+from rich.table import Table
+
+from sim.scenario import ScenarioError, json_schema, load_scenario
+
+app = typer.Typer(
+    name="groupsim",
+    help="Agent-based simulator of social spread in chat groups and communities.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+out_console = Console()
+err_console = Console(stderr=True)
+
+Overrides = Annotated[
+    list[str] | None,
+    typer.Option("--set", help="Override a field: --set population.size=5000 (repeatable)."),
+]
+
+
+def fail(error: ScenarioError) -> None:
+    """Print a bad-input error as one message and exit with status 2."""
+    err_console.print(f"[bold red]error:[/] {error}", highlight=False, soft_wrap=True)
+    raise typer.Exit(2)
+
+
+def _number(value: object) -> str:
+    if isinstance(value, float):
+        return "∞" if np.isinf(value) else f"{value:.3g}"
+    if isinstance(value, list):
+        return " / ".join(_number(v) for v in value)
+    return str(value)
+
+
+def rich_table(frame, title: str) -> Table:
+    """A DataFrame as a rich table."""
+    table = Table(title=title, title_justify="left")
+    for column in frame.columns:
+        table.add_column(str(column), justify="left" if frame[column].dtype == object else "right")
+    for row in frame.itertuples(index=False):
+        table.add_row(*(_number(v) for v in row))
+    return table
+
+
+@app.command()
+def validate(scenario: Path, set_: Overrides = None) -> None:
+    """Check a scenario file and say what is wrong with it, if anything."""
+    try:
+        loaded = load_scenario(scenario, set_ or [])
+    except ScenarioError as error:
+        fail(error)
+    out_console.print(f"{scenario}: valid scenario '{loaded.name}'", highlight=False)
+
+
+@app.command()
+def schema() -> None:
+    """Print the JSON Schema of scenario files (for editor completion)."""
+    sys.stdout.write(json_schema() + "\n")
+
+
+@app.command()
+def world(
+    scenario: Path,
+    set_: Overrides = None,
+    out: Annotated[Path, typer.Option(help="Folder for the figure.")] = Path("results"),
+    sample: Annotated[int, typer.Option(help="People sampled for clustering and layers.")] = 2000,
+) -> None:
+    """Build the scenario's world and print its statistics; write a figure."""
+    from sim import plots
+    from sim.model import GroupModel
+    from sim.world.stats import world_statistics
+
+    try:
+        loaded = load_scenario(scenario, set_ or [])
+    except ScenarioError as error:
+        fail(error)
+    with err_console.status(f"building a world of {loaded.population.size:,} people"):
+        model = GroupModel(scenario=loaded.model_copy(update={"groups": {}}), agents=False)
+        exponent = loaded.network.ties.allocation_exponent
+        stats = world_statistics(
+            model.world, exponent, len(loaded.network.dunbar.layers),
+            np.random.default_rng([loaded.seed, 1]), sample,
+        )
+    table = Table(title=f"World of {loaded.name}", title_justify="left")
+    table.add_column("statistic")
+    table.add_column("value", justify="right")
+    for key, value in stats.items():
+        table.add_row(key, _number(value))
+    out_console.print(table)
+    path = plots.world_figure(model.world, stats, exponent, out / str(loaded.name) / "world.png")
+    out_console.print(f"figure: {path}", highlight=False)
+
+
+@app.command()
+def run(
+    scenario: Path,
+    set_: Overrides = None,
+    out: Annotated[Path, typer.Option(help="Folder under which the run folder is written.")] = Path(
+        "results"
+    ),
+) -> None:
+    """Run a scenario: progress, a summary by cohort, and results/<scenario>/<run-id>/."""
+    from sim.runner import run as run_scenario
+
+    try:
+        loaded = load_scenario(scenario, set_ or [])
+    except ScenarioError as error:
+        fail(error)
+    columns = (*Progress.get_default_columns()[:1], BarColumn(), MofNCompleteColumn(),
+               TimeRemainingColumn())
+    with Progress(*columns, console=err_console, transient=True) as progress:
+        task = progress.add_task(f"{loaded.name}: days", total=loaded.days)
+        result = run_scenario(
+            loaded, out=out, progress=lambda day: progress.update(task, completed=day),
+            written=scenario.read_text(encoding="utf-8"),
+        )
+    if len(result.summary):
+        out_console.print(rich_table(result.summary, f"{loaded.name}: groups by cohort"))
+    else:
+        out_console.print("No groups in this scenario.")
+    out_console.print(f"results: {result.out_dir}", highlight=False)
+
+
+def main() -> None:
+    """Entry point of the ``groupsim`` console script."""
+    try:
+        app()
+    except ScenarioError as error:  # raised deeper than a command's own check
+        err_console.print(f"[bold red]error:[/] {error}", highlight=False, soft_wrap=True)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

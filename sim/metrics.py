@@ -1,0 +1,141 @@
+"""Metrics of a run: survival, growth, cascades, activity and churn (DESIGN §3).
+
+Every function takes the run's tables (pandas DataFrames) and returns data: numbers,
+DataFrames or fitted lifelines objects. Nothing here prints or draws.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+from lifelines import KaplanMeierFitter
+from lifelines.statistics import logrank_test
+from lifelines.utils import median_survival_times
+
+
+def membership_days(memberships: pd.DataFrame, groups: pd.DataFrame, horizon: int) -> pd.Series:
+    """Days each membership was current: until it left, its group died, or the horizon."""
+    died = groups.set_index("group")["died"].reindex(memberships["group"]).to_numpy()
+    end = np.where(memberships["left"] >= 0, memberships["left"],
+                   np.where(died >= 0, died, horizon))
+    return pd.Series(np.maximum(end - memberships["joined"].to_numpy(), 0), index=memberships.index)
+
+
+def kaplan_meier(groups: pd.DataFrame, by: str = "cohort") -> dict[str, KaplanMeierFitter]:
+    """A fitted Kaplan–Meier estimator of group lifetime for each level of ``by``."""
+    fits = {}
+    for level, part in groups.groupby(by, sort=False):
+        kmf = KaplanMeierFitter(label=str(level))
+        kmf.fit(part["lifetime"], event_observed=~part["censored"])
+        fits[str(level)] = kmf
+    return fits
+
+
+def median_lifetime(kmf: KaplanMeierFitter) -> tuple[float, float, float]:
+    """Median lifetime with its 95% confidence interval (inf where not reached)."""
+    median = float(kmf.median_survival_time_)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ci = median_survival_times(kmf.confidence_interval_)
+    return median, float(ci.iloc[0, 0]), float(ci.iloc[0, 1])
+
+
+def logrank(groups: pd.DataFrame, by: str, a: str, b: str) -> float:
+    """p-value of the log-rank test between two levels of ``by``."""
+    x, y = groups[groups[by] == a], groups[groups[by] == b]
+    result = logrank_test(x["lifetime"], y["lifetime"], ~x["censored"], ~y["censored"])
+    return float(result.p_value)
+
+
+def cascade_depths(memberships: pd.DataFrame) -> pd.Series:
+    """Depth of each membership in its group's invitation tree (founders: 0).
+
+    A member invited by a member who joined before has that inviter's depth plus one.
+    """
+    depth = np.where(memberships["founder"], 0, -1)
+    key = memberships["group"].to_numpy(np.int64) * (1 << 32) + memberships["person"].to_numpy(np.int64)
+    inviter_key = (memberships["group"].to_numpy(np.int64) * (1 << 32)
+                   + memberships["inviter"].to_numpy(np.int64))
+    # The inviter's membership: the latest one of that person in that group before joining.
+    order = np.argsort(key, kind="stable")
+    parent = np.full(len(memberships), -1, np.int64)
+    pos = np.searchsorted(key[order], inviter_key, side="right") - 1
+    ok = (pos >= 0) & (memberships["inviter"].to_numpy() >= 0)
+    ok &= key[order][np.clip(pos, 0, None)] == inviter_key
+    parent[ok] = order[pos[ok]]
+    parent[memberships["founder"].to_numpy()] = -1
+    for _ in range(len(memberships) + 1):
+        todo = (depth < 0) & (parent >= 0)
+        ready = todo & (depth[np.maximum(parent, 0)] >= 0)
+        if not ready.any():
+            break
+        depth[ready] = depth[parent[ready]] + 1
+    depth[depth < 0] = 0
+    return pd.Series(depth, index=memberships.index, name="depth")
+
+
+def cascades(memberships: pd.DataFrame) -> pd.DataFrame:
+    """Per group: members recruited by invitation, the deepest invitation chain, and R.
+
+    ``reproduction`` is accepted invitations per member who ever joined.
+    """
+    depth = cascade_depths(memberships)
+    frame = memberships.assign(depth=depth, invited=~memberships["founder"])
+    out = frame.groupby("group").agg(
+        joined=("person", "size"), invited=("invited", "sum"), depth=("depth", "max")
+    )
+    out["reproduction"] = out["invited"] / out["joined"]
+    return out.reset_index()
+
+
+def retention_by_ties(memberships: pd.DataFrame, groups: pd.DataFrame, horizon: int,
+                      after: int = 30) -> pd.DataFrame:
+    """Share of joiners still members ``after`` days on, by ties inside on joining (C4).
+
+    Only memberships whose group lived, and whose horizon allowed, ``after`` days are
+    counted, so that group death and the end of the run do not pass for leaving.
+    """
+    died = groups.set_index("group")["died"].reindex(memberships["group"]).to_numpy()
+    end_of_group = np.where(died >= 0, died, horizon)
+    joined = memberships["joined"].to_numpy()
+    eligible = (joined + after) <= end_of_group
+    stayed = (memberships["left"].to_numpy() < 0) | (memberships["left"].to_numpy() >= joined + after)
+    ties = np.minimum(memberships["ties_on_join"].to_numpy(), 3)
+    frame = pd.DataFrame({"ties on joining": np.where(ties >= 3, "3+", ties.astype(str)),
+                          "stayed": stayed})[eligible & ~memberships["founder"].to_numpy()]
+    out = frame.groupby("ties on joining")["stayed"].agg(["mean", "size"])
+    return out.rename(columns={"mean": f"retained after {after} days", "size": "joiners"})
+
+
+def cohort_summary(tables: dict[str, pd.DataFrame], horizon: int) -> pd.DataFrame:
+    """The summary table by cohort that ``groupsim run`` prints (DESIGN §3)."""
+    groups, members = tables["groups"], tables["memberships"]
+    member_days = membership_days(members, groups, horizon)
+    by_group = members.assign(member_days=member_days).groupby("group").agg(
+        member_days=("member_days", "sum"), member_posts=("posts", "sum"),
+        joined=("person", "size"),
+    )
+    muted_now = members[(members["left"] < 0)].groupby("group")["muted"].agg(["sum", "size"])
+    frame = groups.join(by_group, on="group").join(muted_now, on="group").fillna(0)
+    fits = kaplan_meier(groups)
+    rows = []
+    for cohort, part in frame.groupby("cohort", sort=False):
+        median, low, high = median_lifetime(fits[str(cohort)])
+        alive = part["censored"].sum()
+        rows.append({
+            "cohort": cohort,
+            "driver": part["driver"].iloc[0],
+            "groups": len(part),
+            "alive at end": int(alive),
+            "median lifetime": median,
+            "CI low": low,
+            "CI high": high,
+            "peak members": float(part["peak"].median()),
+            "final members": float(part["final"].median()),
+            "posts per member-day": float(part["member_posts"].sum() / max(part["member_days"].sum(), 1)),
+            "accepted invites per member": float(part["invites_accepted"].sum() / max(part["joined"].sum(), 1)),
+            "muted share": float(part["sum"].sum() / max(part["size"].sum(), 1)),
+        })
+    return pd.DataFrame(rows)

@@ -1,0 +1,137 @@
+"""Figures of a run and of a world, written as PNG files.
+
+Each function takes data and a path, draws with matplotlib's object API (no global
+state, no display needed) and returns the path it wrote.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from sim.metrics import cascades, kaplan_meier  # noqa: E402
+
+
+def _save(fig: plt.Figure, path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def survival(groups: pd.DataFrame, path: Path, by: str = "cohort") -> Path:
+    """Kaplan–Meier survival of groups, one curve per level of ``by``, with 95% bands."""
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    for label, kmf in kaplan_meier(groups, by).items():
+        kmf.plot_survival_function(ax=ax, ci_show=True, label=f"{label} (n={kmf.event_observed.size})")
+    ax.set_xlabel("days since creation")
+    ax.set_ylabel("share of groups alive")
+    ax.set_ylim(0, 1.02)
+    ax.set_title("Group survival (Kaplan–Meier, 95% CI)")
+    ax.legend(fontsize=8)
+    return _save(fig, path)
+
+
+def members_over_time(groups: pd.DataFrame, memberships: pd.DataFrame, days: int,
+                      path: Path) -> Path:
+    """Current members per day, summed over each cohort's groups."""
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    died = groups.set_index("group")["died"]
+    cohort = groups.set_index("group")["cohort"]
+    frame = memberships.assign(cohort=cohort.reindex(memberships["group"]).to_numpy(),
+                               died=died.reindex(memberships["group"]).to_numpy())
+    end = np.where(frame["left"] >= 0, frame["left"], np.where(frame["died"] >= 0, frame["died"], days))
+    for label, part in frame.assign(end=end).groupby("cohort", sort=False):
+        delta = np.zeros(days + 1)
+        np.add.at(delta, np.clip(part["joined"], 0, days), 1)
+        np.add.at(delta, np.clip(part["end"], 0, days), -1)
+        ax.plot(np.arange(days), np.cumsum(delta)[:days], label=str(label))
+    ax.set_xlabel("day")
+    ax.set_ylabel("members of living groups")
+    ax.set_title("Members over time by cohort")
+    ax.legend(fontsize=8)
+    return _save(fig, path)
+
+
+def posts_per_day(series: pd.DataFrame, path: Path) -> Path:
+    """Posts, joins and leaves per day across all groups, with groups alive."""
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    ax.plot(series["day"], series["posts"], label="posts")
+    ax.plot(series["day"], series["joins"], label="joins")
+    ax.plot(series["day"], series["leaves"], label="leaves")
+    ax.set_xlabel("day")
+    ax.set_ylabel("per day")
+    twin = ax.twinx()
+    twin.plot(series["day"], series["groups_alive"], color="black", ls="--", label="groups alive")
+    twin.set_ylabel("groups alive")
+    lines = ax.get_legend_handles_labels()
+    more = twin.get_legend_handles_labels()
+    ax.legend(lines[0] + more[0], lines[1] + more[1], fontsize=8)
+    ax.set_title("Activity per day")
+    return _save(fig, path)
+
+
+def cascade_figure(memberships: pd.DataFrame, path: Path) -> Path:
+    """Distributions of invitation cascade size (members joined by invite) and depth."""
+    table = cascades(memberships)
+    fig, (left, right) = plt.subplots(1, 2, figsize=(9, 4))
+    sizes = table["invited"].to_numpy()
+    left.hist(sizes, bins=min(30, max(int(sizes.max()) + 1, 2)), color="tab:blue")
+    left.set_xlabel("members who joined by invitation")
+    left.set_ylabel("groups")
+    left.set_yscale("log")
+    left.set_title("Cascade size")
+    depths = table["depth"].to_numpy()
+    right.bar(*np.unique(depths, return_counts=True), color="tab:orange")
+    right.set_xlabel("deepest invitation chain (hops)")
+    right.set_ylabel("groups")
+    right.set_title("Cascade depth")
+    return _save(fig, path)
+
+
+def run_figures(result, folder: Path) -> list[Path]:
+    """All figures of a run, in ``folder``."""
+    t = result.tables
+    days = int(result.manifest["days_run"])
+    return [
+        survival(t["groups"], folder / "survival.png"),
+        members_over_time(t["groups"], t["memberships"], days, folder / "members.png"),
+        posts_per_day(t["timeseries"], folder / "posts.png"),
+        cascade_figure(t["memberships"], folder / "cascades.png"),
+    ]
+
+
+def world_figure(world, stats: dict, exponent: float, path: Path) -> Path:
+    """Degree and strength distributions and the natural layer sizes of a world."""
+    from sim.world.stats import ranked_time_shares
+
+    fig, axes = plt.subplots(1, 3, figsize=(13, 4))
+    axes[0].hist(world.ties.deg, bins=50, color="tab:blue")
+    axes[0].set_xlabel("ties per person (degree)")
+    axes[0].set_ylabel("people")
+    axes[0].set_title("Degree")
+    ids = world.ties.alive_ids()
+    axes[1].hist(world.ties.w[ids], bins=np.logspace(np.log10(0.01), 0, 40), color="tab:green")
+    axes[1].set_xscale("log")
+    axes[1].set_xlabel("tie strength")
+    axes[1].set_ylabel("ties")
+    axes[1].set_title("Strength")
+    table = ranked_time_shares(world, exponent)
+    enough = world.ties.deg >= 15
+    cumulative = np.cumsum(table[enough], axis=1).mean(axis=0)
+    axes[2].plot(np.arange(1, len(cumulative) + 1), cumulative, label="time share (cumulative)")
+    for size in stats["natural layer sizes"]:
+        axes[2].axvline(size, color="grey", ls=":")
+    axes[2].set_xscale("log")
+    axes[2].set_xlabel("ties ranked by time (log)")
+    axes[2].set_ylabel("share of social time")
+    axes[2].set_title("Time allocation; natural layers (dotted)")
+    return _save(fig, path)

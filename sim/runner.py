@@ -1,0 +1,269 @@
+"""Running a scenario: the model to completion, its tables, and the run folder.
+
+``run`` is the Python face of ``groupsim run``: it returns a :class:`RunResult` holding
+the tables as pandas DataFrames and, when asked to write, the folder
+``results/<scenario>/<run-id>/`` with ``manifest.json``, Parquet tables, figures and
+``summary.md``. The folder appears whole or not at all: it is written under a temporary
+name and renamed when complete.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from sim.config import TIE_KINDS, Scenario
+from sim.groups import CAUSES, DRIVERS, NO_ONE
+from sim.metrics import cohort_summary
+from sim.model import GroupModel
+from sim.scenario import load_scenario
+
+
+@dataclass
+class RunResult:
+    """What a run produced.
+
+    Attributes:
+        scenario: The resolved scenario.
+        tables: ``timeseries``, ``groups``, ``memberships``, ``invites`` (and ``persons``
+            when requested), as DataFrames.
+        summary: The summary table by cohort.
+        manifest: What was run, with which versions, and how long each phase took.
+        out_dir: The run folder, if the run was written.
+    """
+
+    scenario: Scenario
+    tables: dict[str, pd.DataFrame]
+    summary: pd.DataFrame
+    manifest: dict
+    out_dir: Path | None = None
+    figures: list[Path] = field(default_factory=list)
+
+    def __getattr__(self, name: str) -> pd.DataFrame:
+        tables = self.__dict__.get("tables", {})
+        if name in tables:
+            return tables[name]
+        raise AttributeError(name)
+
+
+def run_id(scenario: Scenario) -> str:
+    """A run's id: its seed and a digest of the resolved scenario (same input, same id)."""
+    digest = hashlib.sha256(scenario.model_dump_json().encode()).hexdigest()[:10]
+    return f"seed{scenario.seed}-{digest}"
+
+
+def model_tables(model: GroupModel, persons: bool = False) -> dict[str, pd.DataFrame]:
+    """The model's record as tables (DESIGN §3)."""
+    g, m, inv = model.groups, model.memberships, model.invites
+    horizon = model.day
+    names = np.array(model.cohort_names or ["none"], dtype=object)
+    died = g.died.astype(np.int64)
+    censored = died == NO_ONE
+    current = m.view("left") == NO_ONE
+    final_strength = np.bincount(
+        m.view("group")[current], m.view("tie_in")[current], minlength=g.n
+    ) / np.maximum(g.members, 1)
+    born = g.born
+    groups = pd.DataFrame({
+        "group": np.arange(g.n)[born],
+        "cohort": names[g.cohort][born],
+        "driver": np.array(DRIVERS, dtype=object)[g.driver][born],
+        "created": g.created[born],
+        "died": died[born],
+        "censored": censored[born],
+        "lifetime": (np.where(censored, horizon, died) - g.created)[born],
+        "cause": np.array(CAUSES, dtype=object)[g.cause][born],
+        "initial": g.size0[born],
+        "peak": g.peak[born],
+        "final": g.members[born],
+        "posts": g.posts[born],
+        "promotions": g.promotions[born],
+        "invites_sent": g.invites_sent[born],
+        "invites_accepted": g.invites_accepted[born],
+        "internal_strength": final_strength[born].astype(np.float64),
+        "organiser": g.organiser[born],
+        "topic": g.topic[born],
+    })
+    memberships = pd.DataFrame({
+        name: m.view(name)
+        for name in ("group", "person", "joined", "left", "inviter", "founder", "muted",
+                     "ties_on_join", "posts", "guided")
+    })
+    invites = pd.DataFrame({name: inv.view(name) for name in inv.fields})
+    series = model.datacollector.get_model_vars_dataframe().reset_index(drop=True)
+    series.insert(0, "day", np.arange(len(series)))
+    tables = {"timeseries": series, "groups": groups, "memberships": memberships,
+              "invites": invites}
+    if persons:
+        world = model.world
+        tables["persons"] = pd.DataFrame({
+            "person": np.arange(world.n),
+            "degree": world.ties.deg,
+            "super_user": world.is_super,
+            "budget": world.budget,
+            "interests": world.interests,
+            "memberships": np.bincount(m.view("person")[current], minlength=world.n),
+        })
+    return tables
+
+
+def versions() -> dict[str, str]:
+    """Versions of groupsim and the libraries that shape its results."""
+    out = {}
+    for name in ("groupsim", "mesa", "numpy", "scipy", "pandas", "pyarrow", "lifelines",
+                 "networkx", "pydantic"):
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = "not installed"
+    return out
+
+
+def git_commit() -> str | None:
+    """The commit of the groupsim source tree, if it is a git checkout."""
+    here = Path(__file__).resolve().parent
+    try:
+        done = subprocess.run(["git", "rev-parse", "HEAD"], cwd=here, capture_output=True,
+                              text=True, timeout=5, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return done.stdout.strip() or None
+
+
+def simulate(
+    scenario: Scenario, *, progress: Callable[[int], None] | None = None, agents: bool = True
+) -> tuple[GroupModel, dict[str, pd.DataFrame]]:
+    """Build the model, run it to the horizon, and return it with its tables."""
+    model = GroupModel(scenario=scenario, agents=agents)
+    model.run(progress)
+    return model, model_tables(model, persons=scenario.output.persons)
+
+
+def run(
+    scenario: Scenario | str | Path,
+    *,
+    overrides: list[str] | tuple[str, ...] = (),
+    out: str | Path | None = "results",
+    progress: Callable[[int], None] | None = None,
+    written: str | None = None,
+) -> RunResult:
+    """Run a scenario and (unless ``out`` is None) write its run folder.
+
+    Args:
+        scenario: A scenario, or the path of a scenario YAML.
+        overrides: ``dotted.path=value`` overrides, for a path.
+        out: Folder under which ``<scenario>/<run-id>/`` is written; None writes nothing.
+        progress: Called with each finished day.
+        written: The scenario file's text, for the manifest (read from the path if given).
+
+    Returns:
+        The run's tables, summary and manifest.
+    """
+    if not isinstance(scenario, Scenario):
+        path = Path(scenario)
+        written = path.read_text(encoding="utf-8") if path.exists() else written
+        scenario = load_scenario(path, overrides)
+    started = time.perf_counter()
+    model, tables = simulate(scenario, progress=progress)
+    wall = time.perf_counter() - started
+    summary = cohort_summary(tables, model.day) if len(tables["groups"]) else pd.DataFrame()
+    manifest = {
+        "scenario": scenario.name,
+        "run_id": run_id(scenario),
+        "seed": scenario.seed,
+        "days_run": model.day,
+        "scenario_as_written": written,
+        "scenario_resolved": scenario.model_dump(mode="json"),
+        "overrides": list(overrides),
+        "versions": versions(),
+        "git_commit": git_commit(),
+        "wall_seconds": round(wall, 3),
+        "phase_seconds": {k: round(v, 4) for k, v in model.phase_seconds.items()},
+        "tie_kinds": list(TIE_KINDS),
+    }
+    result = RunResult(scenario=scenario, tables=tables, summary=summary, manifest=manifest)
+    if out is not None:
+        write_run(result, Path(out))
+    return result
+
+
+def write_run(result: RunResult, out: Path) -> Path:
+    """Write the run folder atomically: a temporary folder renamed when complete."""
+    from sim import plots  # matplotlib only when writing
+
+    final = out / str(result.scenario.name) / result.manifest["run_id"]
+    final.parent.mkdir(parents=True, exist_ok=True)
+    staging = final.parent / f".{final.name}.partial-{os.getpid()}"
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir()
+    try:
+        files = []
+        for name, table in result.tables.items():
+            table.to_parquet(staging / f"{name}.parquet", index=False)
+            files.append(f"{name}.parquet")
+        figures = []
+        if result.scenario.output.figures and len(result.tables["groups"]):
+            figures = plots.run_figures(result, staging / "figures")
+            files += [f"figures/{p.name}" for p in figures]
+        (staging / "summary.md").write_text(summary_markdown(result, figures), encoding="utf-8")
+        files.append("summary.md")
+        manifest = dict(result.manifest, files=sorted(files + ["manifest.json"]))
+        (staging / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+        if final.exists():
+            shutil.rmtree(final)
+        os.replace(staging, final)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    result.out_dir = final
+    result.figures = [final / "figures" / p.name for p in figures]
+    return final
+
+
+def summary_markdown(result: RunResult, figures: list[Path]) -> str:
+    """The run's ``summary.md``: what was run and the summary table."""
+    s = result.scenario
+    lines = [
+        f"# {s.name}",
+        "",
+        s.description.strip() or "(no description)",
+        "",
+        f"- seed: {s.seed}; horizon: {s.days} days; days run: {result.manifest['days_run']}",
+        f"- people: {s.population.size}; generator: {s.network.generator}",
+        f"- run id: {result.manifest['run_id']}; wall time: {result.manifest['wall_seconds']} s",
+        "",
+        "## Groups by cohort",
+        "",
+    ]
+    if len(result.summary):
+        lines.append(markdown_table(result.summary))
+    else:
+        lines.append("No groups in this scenario.")
+    if figures:
+        lines += ["", "## Figures", ""] + [f"![{p.stem}](figures/{p.name})" for p in figures]
+    return "\n".join(lines) + "\n"
+
+
+def markdown_table(frame: pd.DataFrame) -> str:
+    """A DataFrame as a Markdown table, numbers to three significant digits."""
+
+    def cell(value: object) -> str:
+        if isinstance(value, (float, np.floating)):
+            return "∞" if np.isinf(value) else f"{value:.3g}"
+        return str(value)
+
+    head = "| " + " | ".join(map(str, frame.columns)) + " |"
+    rule = "|" + "|".join("---" for _ in frame.columns) + "|"
+    body = ["| " + " | ".join(cell(v) for v in row) + " |" for row in frame.itertuples(index=False)]
+    return "\n".join([head, rule, *body])
