@@ -95,8 +95,11 @@ def world(
         model = GroupModel(scenario=loaded.model_copy(update={"groups": {}}), agents=False)
         exponent = loaded.network.ties.allocation_exponent
         stats = world_statistics(
-            model.world, exponent, len(loaded.network.dunbar.layers),
-            np.random.default_rng([loaded.seed, 1]), sample,
+            model.world,
+            exponent,
+            len(loaded.network.dunbar.layers),
+            np.random.default_rng([loaded.seed, 1]),
+            sample,
         )
     table = Table(title=f"World of {loaded.name}", title_justify="left")
     table.add_column("statistic")
@@ -123,12 +126,18 @@ def run(
         loaded = load_scenario(scenario, set_ or [])
     except ScenarioError as error:
         fail(error)
-    columns = (*Progress.get_default_columns()[:1], BarColumn(), MofNCompleteColumn(),
-               TimeRemainingColumn())
+    columns = (
+        *Progress.get_default_columns()[:1],
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+    )
     with Progress(*columns, console=err_console, transient=True) as progress:
         task = progress.add_task(f"{loaded.name}: days", total=loaded.days)
         result = run_scenario(
-            loaded, out=out, progress=lambda day: progress.update(task, completed=day),
+            loaded,
+            out=out,
+            progress=lambda day: progress.update(task, completed=day),
             written=scenario.read_text(encoding="utf-8"),
         )
     if len(result.summary):

@@ -56,9 +56,7 @@ class Interests(Section):
     @model_validator(mode="after")
     def _fits(self) -> Self:
         if self.per_person > self.topics:
-            raise ValueError(
-                f"per_person ({self.per_person}) cannot exceed topics ({self.topics})"
-            )
+            raise ValueError(f"per_person ({self.per_person}) cannot exceed topics ({self.topics})")
         return self
 
 
@@ -200,8 +198,9 @@ class TieDynamics(Section):
         7, description="Days between sweeps of contact, decay and dropping over all ties."
     )
     formation_base: Probability = Field(
-        0.002, description="Chance that two co-active strangers with nothing visible in "
-        "common form a tie in one encounter."
+        0.002,
+        description="Chance that two co-active strangers with nothing visible in "
+        "common form a tie in one encounter.",
     )
     formation_per_interest: Probability = Field(
         0.03, description="Increase of that chance per shared visible interest (F7)."
@@ -294,7 +293,9 @@ class Cohort(Section):
             raise ValueError(f"size ({hi}) exceeds the group's cap ({self.cap})")
         if not isinstance(self.created, int):
             if self.created[0] > self.created[1]:
-                raise ValueError(f"created: first day {self.created[0]} after last {self.created[1]}")
+                raise ValueError(
+                    f"created: first day {self.created[0]} after last {self.created[1]}"
+                )
             if self.created[0] < 0:
                 raise ValueError("created: days start at 0")
         elif self.created < 0:
@@ -356,8 +357,9 @@ class Behaviour(Section):
         0.15, description="Belonging from holding the group's topic (common identity, F10)."
     )
     content_belonging: NonNegative = Field(
-        0.5, description="Belonging from yesterday's organic posts by people one is tied to "
-        "(saturating)."
+        0.5,
+        description="Belonging from yesterday's organic posts by people one is tied to "
+        "(saturating).",
     )
     promotion_cost: NonNegative = Field(
         0.4, description="Belonging lost per promotion post seen yesterday (C16)."

@@ -8,6 +8,8 @@ group's memberships simply stop being active.
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import numpy as np
 
 DRIVERS = ("event", "relationship", "hybrid")
@@ -18,7 +20,7 @@ NO_ONE = -1  # an inviter, organiser or day that does not exist
 class Growable:
     """A set of same-length arrays that grow together."""
 
-    fields: dict[str, tuple[type, object]] = {}
+    fields: ClassVar[dict[str, tuple[type, object]]] = {}
 
     def __init__(self, capacity: int = 1024):
         self.size = 0
@@ -59,7 +61,7 @@ class Growable:
 class Memberships(Growable):
     """Every membership: who, where, since when, invited by whom, and its state."""
 
-    fields = {
+    fields: ClassVar[dict[str, tuple[type, object]]] = {
         "group": (np.int32, 0),
         "person": (np.int64, 0),
         "joined": (np.int32, 0),
@@ -80,7 +82,7 @@ class Memberships(Growable):
 class Invites(Growable):
     """Every invitation: day, group, inviter, invitee and whether it was accepted."""
 
-    fields = {
+    fields: ClassVar[dict[str, tuple[type, object]]] = {
         "day": (np.int32, 0),
         "group": (np.int32, 0),
         "inviter": (np.int64, 0),

@@ -18,8 +18,9 @@ from lifelines.utils import median_survival_times
 def membership_days(memberships: pd.DataFrame, groups: pd.DataFrame, horizon: int) -> pd.Series:
     """Days each membership was current: until it left, its group died, or the horizon."""
     died = groups.set_index("group")["died"].reindex(memberships["group"]).to_numpy()
-    end = np.where(memberships["left"] >= 0, memberships["left"],
-                   np.where(died >= 0, died, horizon))
+    end = np.where(
+        memberships["left"] >= 0, memberships["left"], np.where(died >= 0, died, horizon)
+    )
     return pd.Series(np.maximum(end - memberships["joined"].to_numpy(), 0), index=memberships.index)
 
 
@@ -55,9 +56,12 @@ def cascade_depths(memberships: pd.DataFrame) -> pd.Series:
     A member invited by a member who joined before has that inviter's depth plus one.
     """
     depth = np.where(memberships["founder"], 0, -1)
-    key = memberships["group"].to_numpy(np.int64) * (1 << 32) + memberships["person"].to_numpy(np.int64)
-    inviter_key = (memberships["group"].to_numpy(np.int64) * (1 << 32)
-                   + memberships["inviter"].to_numpy(np.int64))
+    key = memberships["group"].to_numpy(np.int64) * (1 << 32) + memberships["person"].to_numpy(
+        np.int64
+    )
+    inviter_key = memberships["group"].to_numpy(np.int64) * (1 << 32) + memberships[
+        "inviter"
+    ].to_numpy(np.int64)
     # The inviter's membership: the latest one of that person in that group before joining.
     order = np.argsort(key, kind="stable")
     parent = np.full(len(memberships), -1, np.int64)
@@ -90,8 +94,9 @@ def cascades(memberships: pd.DataFrame) -> pd.DataFrame:
     return out.reset_index()
 
 
-def retention_by_ties(memberships: pd.DataFrame, groups: pd.DataFrame, horizon: int,
-                      after: int = 30) -> pd.DataFrame:
+def retention_by_ties(
+    memberships: pd.DataFrame, groups: pd.DataFrame, horizon: int, after: int = 30
+) -> pd.DataFrame:
     """Share of joiners still members ``after`` days on, by ties inside on joining (C4).
 
     Only memberships whose group lived, and whose horizon allowed, ``after`` days are
@@ -101,10 +106,13 @@ def retention_by_ties(memberships: pd.DataFrame, groups: pd.DataFrame, horizon: 
     end_of_group = np.where(died >= 0, died, horizon)
     joined = memberships["joined"].to_numpy()
     eligible = (joined + after) <= end_of_group
-    stayed = (memberships["left"].to_numpy() < 0) | (memberships["left"].to_numpy() >= joined + after)
+    stayed = (memberships["left"].to_numpy() < 0) | (
+        memberships["left"].to_numpy() >= joined + after
+    )
     ties = np.minimum(memberships["ties_on_join"].to_numpy(), 3)
-    frame = pd.DataFrame({"ties on joining": np.where(ties >= 3, "3+", ties.astype(str)),
-                          "stayed": stayed})[eligible & ~memberships["founder"].to_numpy()]
+    frame = pd.DataFrame(
+        {"ties on joining": np.where(ties >= 3, "3+", ties.astype(str)), "stayed": stayed}
+    )[eligible & ~memberships["founder"].to_numpy()]
     out = frame.groupby("ties on joining")["stayed"].agg(["mean", "size"])
     return out.rename(columns={"mean": f"retained after {after} days", "size": "joiners"})
 
@@ -113,9 +121,14 @@ def cohort_summary(tables: dict[str, pd.DataFrame], horizon: int) -> pd.DataFram
     """The summary table by cohort that ``groupsim run`` prints (DESIGN §3)."""
     groups, members = tables["groups"], tables["memberships"]
     member_days = membership_days(members, groups, horizon)
-    by_group = members.assign(member_days=member_days).groupby("group").agg(
-        member_days=("member_days", "sum"), member_posts=("posts", "sum"),
-        joined=("person", "size"),
+    by_group = (
+        members.assign(member_days=member_days)
+        .groupby("group")
+        .agg(
+            member_days=("member_days", "sum"),
+            member_posts=("posts", "sum"),
+            joined=("person", "size"),
+        )
     )
     muted_now = members[(members["left"] < 0)].groupby("group")["muted"].agg(["sum", "size"])
     frame = groups.join(by_group, on="group").join(muted_now, on="group").fillna(0)
@@ -124,18 +137,24 @@ def cohort_summary(tables: dict[str, pd.DataFrame], horizon: int) -> pd.DataFram
     for cohort, part in frame.groupby("cohort", sort=False):
         median, low, high = median_lifetime(fits[str(cohort)])
         alive = part["censored"].sum()
-        rows.append({
-            "cohort": cohort,
-            "driver": part["driver"].iloc[0],
-            "groups": len(part),
-            "alive at end": int(alive),
-            "median lifetime": median,
-            "CI low": low,
-            "CI high": high,
-            "peak members": float(part["peak"].median()),
-            "final members": float(part["final"].median()),
-            "posts per member-day": float(part["member_posts"].sum() / max(part["member_days"].sum(), 1)),
-            "accepted invites per member": float(part["invites_accepted"].sum() / max(part["joined"].sum(), 1)),
-            "muted share": float(part["sum"].sum() / max(part["size"].sum(), 1)),
-        })
+        rows.append(
+            {
+                "cohort": cohort,
+                "driver": part["driver"].iloc[0],
+                "groups": len(part),
+                "alive at end": int(alive),
+                "median lifetime": median,
+                "CI low": low,
+                "CI high": high,
+                "peak members": float(part["peak"].median()),
+                "final members": float(part["final"].median()),
+                "posts per member-day": float(
+                    part["member_posts"].sum() / max(part["member_days"].sum(), 1)
+                ),
+                "accepted invites per member": float(
+                    part["invites_accepted"].sum() / max(part["joined"].sum(), 1)
+                ),
+                "muted share": float(part["sum"].sum() / max(part["size"].sum(), 1)),
+            }
+        )
     return pd.DataFrame(rows)

@@ -80,8 +80,18 @@ class GroupModel(mesa.Model):
             model_reporters={
                 key: (lambda m, k=key: m.today.get(k, 0))
                 for key in (
-                    "groups_alive", "members", "active", "muted", "posts", "promotions",
-                    "joins", "leaves", "invites", "accepted", "ties", "ties_formed",
+                    "groups_alive",
+                    "members",
+                    "active",
+                    "muted",
+                    "posts",
+                    "promotions",
+                    "joins",
+                    "leaves",
+                    "invites",
+                    "accepted",
+                    "ties",
+                    "ties_formed",
                     "deaths",
                 )
             }
@@ -188,11 +198,16 @@ class GroupModel(mesa.Model):
         """Add members (pairs must be new and distinct); update ties-inside both ways."""
         if len(persons) == 0:
             return np.zeros(0, np.int64)
-        total, count, row, member, strength = self._ties_inside(persons, groups)
+        total, count, _, member, strength = self._ties_inside(persons, groups)
         m = self.memberships
         rows = m.append(
-            group=groups, person=persons, joined=np.full(len(persons), self.day),
-            inviter=inviters, tie_in=total, ties_in=count, ties_on_join=count,
+            group=groups,
+            person=persons,
+            joined=np.full(len(persons), self.day),
+            inviter=inviters,
+            tie_in=total,
+            ties_in=count,
+            ties_on_join=count,
             founder=np.full(len(persons), founder),
         )
         # Co-members gain the newcomers' ties; newcomers joining together see each other.
@@ -255,15 +270,21 @@ class GroupModel(mesa.Model):
             if not g.brand[gid]:
                 pool = self._holders[topic] if len(self._holders[topic]) else np.arange(self.n)
                 organiser = int(pool[self.rng.integers(len(pool))])
-            recruits = broadcast(world, self._holders[topic], size - (organiser >= 0),
-                                 organiser, self.rng)
+            recruits = broadcast(
+                world, self._holders[topic], size - (organiser >= 0), organiser, self.rng
+            )
             inviter = NO_ONE
         else:
             has_ties = np.flatnonzero(world.ties.deg > 0)
             organiser = int(has_ties[self.rng.integers(len(has_ties))])
             recruits = along_ties(
-                world, organiser, size - 1, int(g.circle[gid]),
-                topic if driver == "hybrid" else None, self.day, self.rng,
+                world,
+                organiser,
+                size - 1,
+                int(g.circle[gid]),
+                topic if driver == "hybrid" else None,
+                self.day,
+                self.rng,
             )
             inviter = organiser
         g.organiser[gid] = organiser
@@ -272,8 +293,12 @@ class GroupModel(mesa.Model):
         people = ([organiser] if organiser >= 0 else []) + recruits
         inviters = [NO_ONE] * (organiser >= 0) + [inviter] * len(recruits)
         self._dirty = True
-        self._join(np.full(len(people), gid, np.int32), np.array(people, np.int64),
-                   np.array(inviters, np.int64), founder=True)
+        self._join(
+            np.full(len(people), gid, np.int32),
+            np.array(people, np.int64),
+            np.array(inviters, np.int64),
+            founder=True,
+        )
 
     def _phase_attention(self, active: np.ndarray) -> None:
         """Phase 2: belonging, reading cost and muting (C17)."""
@@ -285,15 +310,22 @@ class GroupModel(mesa.Model):
         known_share = np.minimum(m.ties_in[active] / others, 1.0)
         organic = g.organic_yesterday[group]
         value = rules.belonging(
-            m.tie_in[active], holds, pulse, organic * known_share, g.promo_yesterday[group],
-            tie_weight=b.tie_belonging, tie_saturation=b.tie_saturation,
-            topic_weight=b.topic_belonging, content_weight=b.content_belonging,
+            m.tie_in[active],
+            holds,
+            pulse,
+            organic * known_share,
+            g.promo_yesterday[group],
+            tie_weight=b.tie_belonging,
+            tie_saturation=b.tie_saturation,
+            topic_weight=b.topic_belonging,
+            content_weight=b.content_belonging,
             promotion_cost=b.promotion_cost,
         )
         m.value[active] = value
         cost = rules.reading_cost(
             organic * (1.0 - known_share) + g.promo_yesterday[group],
-            membership_cost=b.membership_cost, overload_cost=b.overload_cost,
+            membership_cost=b.membership_cost,
+            overload_cost=b.overload_cost,
             overload_posts=b.overload_posts,
         )
         muted = m.muted[active]
@@ -341,7 +373,9 @@ class GroupModel(mesa.Model):
         if len(reveal):
             interests = self.world.interests[m.person[reveal]]
             topics = self.config.population.interests.topics
-            held = (interests[:, None] >> np.arange(topics, dtype=np.uint64)[None, :]) & np.uint64(1)
+            held = (interests[:, None] >> np.arange(topics, dtype=np.uint64)[None, :]) & np.uint64(
+                1
+            )
             keys = np.where(held.astype(bool), self.rng.random(held.shape), 2.0)
             m.visible[reveal] |= bits(np.argmin(keys, axis=1))
         self.today["posts"] = int(member_posts.sum() + organiser_posts.sum())
@@ -402,7 +436,9 @@ class GroupModel(mesa.Model):
             share = rules.time_allocation(
                 np.concatenate([strength, strength]), cfg.allocation_exponent, owner, self.n
             )
-            expected = cfg.contacts_per_day * cfg.sweep_days * (share[: len(ids)] + share[len(ids) :])
+            expected = (
+                cfg.contacts_per_day * cfg.sweep_days * (share[: len(ids)] + share[len(ids) :])
+            )
             hit = self.rng.random(len(ids)) < rules.contact_probability(expected)
             ties.contact(ids[hit], self.day, cfg.contact_gain)
         ties.drop_weak(self.day, cfg.floor)
@@ -429,15 +465,22 @@ class GroupModel(mesa.Model):
         invitee, strength = other[pick], ties.strength(eid[pick], self.day)
         outside = self.membership_of(invitee, group) < 0
         inviter, invitee, group, strength = (
-            inviter[outside], invitee[outside], group[outside], strength[outside]
+            inviter[outside],
+            invitee[outside],
+            group[outside],
+            strength[outside],
         )
         if len(invitee) == 0:
             return
         _, inside, *_ = self._ties_inside(invitee, group)
         free = 1.0 - self._load[invitee] / np.maximum(self.world.budget[invitee], 1e-9)
         p = rules.accept_probability(
-            strength, inside, free, tie_weight=b.accept_tie,
-            friends_weight=b.accept_friends, friends_scale=b.accept_friends_scale,
+            strength,
+            inside,
+            free,
+            tie_weight=b.accept_tie,
+            friends_weight=b.accept_friends,
+            friends_scale=b.accept_friends_scale,
         )
         accept = self.rng.random(len(invitee)) < p
         # One join per (group, invitee), and never past the group's cap.
@@ -453,8 +496,11 @@ class GroupModel(mesa.Model):
             rank[order] = np.arange(len(order)) - np.searchsorted(gs, gs, side="left")
             accept[acc] &= (g.members[group[acc]] + rank[acc]) < g.cap[group[acc]]
         self.invites.append(
-            day=np.full(len(invitee), self.day), group=group, inviter=inviter,
-            invitee=invitee, accepted=accept,
+            day=np.full(len(invitee), self.day),
+            group=group,
+            inviter=inviter,
+            invitee=invitee,
+            accepted=accept,
         )
         np.add.at(g.invites_sent, group, 1)
         np.add.at(g.invites_accepted, group[accept], 1)
@@ -466,7 +512,7 @@ class GroupModel(mesa.Model):
         """Phase 6: guides greet newcomers (C15); members leave (C4)."""
         m, g, b = self.memberships, self.groups, self.behaviour
         active = self.active_memberships()
-        newcomers = active[(m.joined[active] == self.day) & ~m.guided[active]]
+        newcomers = active[(m.joined[active] == self.day) & ~m.guided[active] & ~m.founder[active]]
         guided_groups = (g.guides_from >= 0) & (g.guides_from <= self.day)
         newcomers = newcomers[guided_groups[m.group[newcomers]]]
         if len(newcomers):
@@ -484,7 +530,8 @@ class GroupModel(mesa.Model):
         """A guide of the group (a super user member if any, else a veteran) ties to a newcomer."""
         m, g = self.memberships, self.groups
         ties = self.world.ties
-        veteran = active[m.joined[active] < self.day]
+        # Founders and earlier joiners can guide; today's other newcomers cannot.
+        veteran = active[(m.joined[active] < self.day) | m.founder[active]]
         if len(veteran) == 0:
             return
         sup = self.world.is_super[m.person[veteran]]
@@ -549,8 +596,9 @@ class GroupModel(mesa.Model):
         t7 = clock()
         self._phase_death()
         t8 = clock()
-        for name, a, b in zip(PHASES, (t0, t1, t2, t3, t4, t5, t6, t7),
-                              (t1, t2, t3, t4, t5, t6, t7, t8), strict=True):
+        for name, a, b in zip(
+            PHASES, (t0, t1, t2, t3, t4, t5, t6, t7), (t1, t2, t3, t4, t5, t6, t7, t8), strict=True
+        ):
             self.phase_seconds[name] += b - a
         self._record()
         self.day += 1

@@ -12,11 +12,11 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
 
-from sim.metrics import cascades, kaplan_meier  # noqa: E402
+from sim.metrics import cascades, kaplan_meier
 
 
 def _save(fig: plt.Figure, path: Path) -> Path:
@@ -31,7 +31,9 @@ def survival(groups: pd.DataFrame, path: Path, by: str = "cohort") -> Path:
     """Kaplan–Meier survival of groups, one curve per level of ``by``, with 95% bands."""
     fig, ax = plt.subplots(figsize=(7, 4.5))
     for label, kmf in kaplan_meier(groups, by).items():
-        kmf.plot_survival_function(ax=ax, ci_show=True, label=f"{label} (n={kmf.event_observed.size})")
+        kmf.plot_survival_function(
+            ax=ax, ci_show=True, label=f"{label} (n={kmf.event_observed.size})"
+        )
     ax.set_xlabel("days since creation")
     ax.set_ylabel("share of groups alive")
     ax.set_ylim(0, 1.02)
@@ -40,15 +42,20 @@ def survival(groups: pd.DataFrame, path: Path, by: str = "cohort") -> Path:
     return _save(fig, path)
 
 
-def members_over_time(groups: pd.DataFrame, memberships: pd.DataFrame, days: int,
-                      path: Path) -> Path:
+def members_over_time(
+    groups: pd.DataFrame, memberships: pd.DataFrame, days: int, path: Path
+) -> Path:
     """Current members per day, summed over each cohort's groups."""
     fig, ax = plt.subplots(figsize=(7, 4.5))
     died = groups.set_index("group")["died"]
     cohort = groups.set_index("group")["cohort"]
-    frame = memberships.assign(cohort=cohort.reindex(memberships["group"]).to_numpy(),
-                               died=died.reindex(memberships["group"]).to_numpy())
-    end = np.where(frame["left"] >= 0, frame["left"], np.where(frame["died"] >= 0, frame["died"], days))
+    frame = memberships.assign(
+        cohort=cohort.reindex(memberships["group"]).to_numpy(),
+        died=died.reindex(memberships["group"]).to_numpy(),
+    )
+    end = np.where(
+        frame["left"] >= 0, frame["left"], np.where(frame["died"] >= 0, frame["died"], days)
+    )
     for label, part in frame.assign(end=end).groupby("cohort", sort=False):
         delta = np.zeros(days + 1)
         np.add.at(delta, np.clip(part["joined"], 0, days), 1)

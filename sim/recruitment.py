@@ -15,7 +15,9 @@ from sim.world import World
 TOPIC_PULL = 0.8  # share of broadcast recruits drawn from people who hold the topic
 
 
-def distinct_draw(pool: np.ndarray, k: int, rng: np.random.Generator, exclude: set[int]) -> list[int]:
+def distinct_draw(
+    pool: np.ndarray, k: int, rng: np.random.Generator, exclude: set[int]
+) -> list[int]:
     """Up to ``k`` distinct members of ``pool`` not in ``exclude``, in random order."""
     if k <= 0 or len(pool) == 0:
         return []

@@ -75,54 +75,83 @@ def model_tables(model: GroupModel, persons: bool = False) -> dict[str, pd.DataF
         m.view("group")[current], m.view("tie_in")[current], minlength=g.n
     ) / np.maximum(g.members, 1)
     born = g.born
-    groups = pd.DataFrame({
-        "group": np.arange(g.n)[born],
-        "cohort": names[g.cohort][born],
-        "driver": np.array(DRIVERS, dtype=object)[g.driver][born],
-        "created": g.created[born],
-        "died": died[born],
-        "censored": censored[born],
-        "lifetime": (np.where(censored, horizon, died) - g.created)[born],
-        "cause": np.array(CAUSES, dtype=object)[g.cause][born],
-        "initial": g.size0[born],
-        "peak": g.peak[born],
-        "final": g.members[born],
-        "posts": g.posts[born],
-        "promotions": g.promotions[born],
-        "invites_sent": g.invites_sent[born],
-        "invites_accepted": g.invites_accepted[born],
-        "internal_strength": final_strength[born].astype(np.float64),
-        "organiser": g.organiser[born],
-        "topic": g.topic[born],
-    })
-    memberships = pd.DataFrame({
-        name: m.view(name)
-        for name in ("group", "person", "joined", "left", "inviter", "founder", "muted",
-                     "ties_on_join", "posts", "guided")
-    })
+    groups = pd.DataFrame(
+        {
+            "group": np.arange(g.n)[born],
+            "cohort": names[g.cohort][born],
+            "driver": np.array(DRIVERS, dtype=object)[g.driver][born],
+            "created": g.created[born],
+            "died": died[born],
+            "censored": censored[born],
+            "lifetime": (np.where(censored, horizon, died) - g.created)[born],
+            "cause": np.array(CAUSES, dtype=object)[g.cause][born],
+            "initial": g.size0[born],
+            "peak": g.peak[born],
+            "final": g.members[born],
+            "posts": g.posts[born],
+            "promotions": g.promotions[born],
+            "invites_sent": g.invites_sent[born],
+            "invites_accepted": g.invites_accepted[born],
+            "internal_strength": final_strength[born].astype(np.float64),
+            "organiser": g.organiser[born],
+            "topic": g.topic[born],
+        }
+    )
+    memberships = pd.DataFrame(
+        {
+            name: m.view(name)
+            for name in (
+                "group",
+                "person",
+                "joined",
+                "left",
+                "inviter",
+                "founder",
+                "muted",
+                "ties_on_join",
+                "posts",
+                "guided",
+            )
+        }
+    )
     invites = pd.DataFrame({name: inv.view(name) for name in inv.fields})
     series = model.datacollector.get_model_vars_dataframe().reset_index(drop=True)
     series.insert(0, "day", np.arange(len(series)))
-    tables = {"timeseries": series, "groups": groups, "memberships": memberships,
-              "invites": invites}
+    tables = {
+        "timeseries": series,
+        "groups": groups,
+        "memberships": memberships,
+        "invites": invites,
+    }
     if persons:
         world = model.world
-        tables["persons"] = pd.DataFrame({
-            "person": np.arange(world.n),
-            "degree": world.ties.deg,
-            "super_user": world.is_super,
-            "budget": world.budget,
-            "interests": world.interests,
-            "memberships": np.bincount(m.view("person")[current], minlength=world.n),
-        })
+        tables["persons"] = pd.DataFrame(
+            {
+                "person": np.arange(world.n),
+                "degree": world.ties.deg,
+                "super_user": world.is_super,
+                "budget": world.budget,
+                "interests": world.interests,
+                "memberships": np.bincount(m.view("person")[current], minlength=world.n),
+            }
+        )
     return tables
 
 
 def versions() -> dict[str, str]:
     """Versions of groupsim and the libraries that shape its results."""
     out = {}
-    for name in ("groupsim", "mesa", "numpy", "scipy", "pandas", "pyarrow", "lifelines",
-                 "networkx", "pydantic"):
+    for name in (
+        "groupsim",
+        "mesa",
+        "numpy",
+        "scipy",
+        "pandas",
+        "pyarrow",
+        "lifelines",
+        "networkx",
+        "pydantic",
+    ):
         try:
             out[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
@@ -134,8 +163,14 @@ def git_commit() -> str | None:
     """The commit of the groupsim source tree, if it is a git checkout."""
     here = Path(__file__).resolve().parent
     try:
-        done = subprocess.run(["git", "rev-parse", "HEAD"], cwd=here, capture_output=True,
-                              text=True, timeout=5, check=False)
+        done = subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            cwd=here,
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=False,
+        )
     except (OSError, subprocess.SubprocessError):
         return None
     return done.stdout.strip() or None
@@ -218,7 +253,7 @@ def write_run(result: RunResult, out: Path) -> Path:
             files += [f"figures/{p.name}" for p in figures]
         (staging / "summary.md").write_text(summary_markdown(result, figures), encoding="utf-8")
         files.append("summary.md")
-        manifest = dict(result.manifest, files=sorted(files + ["manifest.json"]))
+        manifest = dict(result.manifest, files=sorted([*files, "manifest.json"]))
         (staging / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
         if final.exists():
             shutil.rmtree(final)

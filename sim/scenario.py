@@ -54,7 +54,9 @@ def _construct(node: yaml.Node, path: tuple, lines: dict[tuple, int], file: str)
         out: dict[Any, Any] = {}
         for key_node, value_node in node.value:
             if not isinstance(key_node, yaml.ScalarNode):
-                raise ScenarioError(file, "a key must be a plain name", key_node.start_mark.line + 1)
+                raise ScenarioError(
+                    file, "a key must be a plain name", key_node.start_mark.line + 1
+                )
             key = key_node.value
             if key in out:
                 raise ScenarioError(
@@ -207,7 +209,11 @@ def _describe(error: dict, model: type[BaseModel]) -> str:
 
 def _strip_union_tags(loc: tuple) -> tuple:
     """Drop pydantic's union-branch labels (``int``, ``tuple[int,int]``) from a location."""
-    return tuple(k for k in loc if not (isinstance(k, str) and ("[" in k or k in {"int", "float", "str", "bool"})))
+    return tuple(
+        k
+        for k in loc
+        if not (isinstance(k, str) and ("[" in k or k in {"int", "float", "str", "bool"}))
+    )
 
 
 def validate(
@@ -240,8 +246,12 @@ def validate(
         dotted = ".".join(map(str, loc))
         for path, text in (overrides or {}).items():
             if loc[: len(path)] == path or path[: len(loc)] == loc:
-                raise ScenarioError("--set", _describe(error, model) + f" [from --set {text}]", field=dotted) from None
-        raise ScenarioError(file, _describe(error, model), _line_of(located.lines, loc), dotted) from None
+                raise ScenarioError(
+                    "--set", _describe(error, model) + f" [from --set {text}]", field=dotted
+                ) from None
+        raise ScenarioError(
+            file, _describe(error, model), _line_of(located.lines, loc), dotted
+        ) from None
 
 
 def cross_check(scenario: Scenario, located: Located, file: str) -> None:
@@ -292,7 +302,9 @@ def cross_check(scenario: Scenario, located: Located, file: str) -> None:
         if not path.exists():
             loc = ("network", "edgelist", "path")
             raise ScenarioError(
-                file, f"edge list '{edgelist.path}' not found", _line_of(located.lines, loc),
+                file,
+                f"edge list '{edgelist.path}' not found",
+                _line_of(located.lines, loc),
                 ".".join(loc),
             )
 

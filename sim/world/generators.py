@@ -45,7 +45,9 @@ class EdgeBatch:
     @classmethod
     def concat(cls, parts: list[EdgeBatch]) -> EdgeBatch:
         """Join batches."""
-        return cls(*(np.concatenate([getattr(p, k) for p in parts]) for k in ("a", "b", "w", "kind")))
+        return cls(
+            *(np.concatenate([getattr(p, k) for p in parts]) for k in ("a", "b", "w", "kind"))
+        )
 
 
 # --------------------------------------------------------------------------- helpers
@@ -203,8 +205,12 @@ def edgelist(n: int, net: Network) -> EdgeBatch:
     names = ["source", "target", "weight", "kind"]
     try:
         table = pd.read_csv(
-            path, header=0 if header else None, names=None if header else names,
-            dtype=str, skip_blank_lines=True, keep_default_na=False,
+            path,
+            header=0 if header else None,
+            names=None if header else names,
+            dtype=str,
+            skip_blank_lines=True,
+            keep_default_na=False,
         )
     except (pd.errors.ParserError, UnicodeDecodeError) as exc:
         raise ScenarioError(file, f"not a readable CSV ({exc})") from None

@@ -21,7 +21,10 @@ def random_interests(n: int, topics: int, per_person: int, rng: np.random.Genera
 
 
 def _replace_one(
-    mask: np.ndarray, who: np.ndarray, new_topic: np.ndarray, topics: int,
+    mask: np.ndarray,
+    who: np.ndarray,
+    new_topic: np.ndarray,
+    topics: int,
     rng: np.random.Generator,
 ) -> None:
     """Give ``who`` the topic ``new_topic`` in place of one of its topics, at random.
@@ -62,8 +65,11 @@ def pick_by_weight(
 
 
 def homophilous_interests(
-    pop: Population, ties: TieStore, pinned: tuple[np.ndarray, np.ndarray],
-    rng: np.random.Generator, rounds: int = 3,
+    pop: Population,
+    ties: TieStore,
+    pinned: tuple[np.ndarray, np.ndarray],
+    rng: np.random.Generator,
+    rounds: int = 3,
 ) -> np.ndarray:
     """Interests with homophily along ties.
 
@@ -89,7 +95,9 @@ def homophilous_interests(
         row, other, eid = ties.neighbours(movers)
         source = other[pick_by_weight(row, ties.w[eid], len(movers), rng)]
         # A random topic of the chosen tie.
-        held = (mask[source][:, None] >> np.arange(cfg.topics, dtype=np.uint64)[None, :]) & np.uint64(1)
+        held = (
+            mask[source][:, None] >> np.arange(cfg.topics, dtype=np.uint64)[None, :]
+        ) & np.uint64(1)
         keys = np.where(held.astype(bool), rng.random(held.shape), 2.0)
         _replace_one(mask, movers, np.argmin(keys, axis=1), cfg.topics, rng)
     return mask
@@ -100,7 +108,9 @@ def super_users(n: int, share: float, rng: np.random.Generator) -> np.ndarray:
     return rng.random(n) < share
 
 
-def attention_budgets(pop: Population, is_super: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+def attention_budgets(
+    pop: Population, is_super: np.ndarray, rng: np.random.Generator
+) -> np.ndarray:
     """Daily attention budgets: log-normal with the configured mean and CV."""
     mean, cv = pop.attention.mean, pop.attention.cv
     sigma = np.sqrt(np.log1p(cv**2))

@@ -109,11 +109,15 @@ def natural_layers(
     }
 
 
-def interest_homophily(world: World, rng: np.random.Generator, pairs: int = 20000) -> tuple[float, float]:
+def interest_homophily(
+    world: World, rng: np.random.Generator, pairs: int = 20000
+) -> tuple[float, float]:
     """Mean shared interests across ties vs across random pairs of people."""
     ids = world.ties.alive_ids()
     pick = rng.choice(ids, size=min(pairs, len(ids)), replace=False) if len(ids) else ids
-    tied = np.bitwise_count(world.interests[world.ties.u[pick]] & world.interests[world.ties.v[pick]])
+    tied = np.bitwise_count(
+        world.interests[world.ties.u[pick]] & world.interests[world.ties.v[pick]]
+    )
     a = rng.integers(0, world.n, pairs)
     b = rng.integers(0, world.n, pairs)
     random = np.bitwise_count(world.interests[a] & world.interests[b])

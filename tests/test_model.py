@@ -1,0 +1,361 @@
+"""The daily model: invariants, determinism, phase behaviour and table consistency."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import mesa
+import numpy as np
+import pandas as pd
+import pytest
+
+from sim import load_scenario, scenario_from_dict
+from sim.groups import NO_ONE
+from sim.model import GroupModel
+from sim.runner import run
+from sim.world.ties import KIND_CODES
+
+SCENARIOS = sorted(Path(__file__).parent.parent.joinpath("scenarios").glob("*.yaml"))
+
+
+def small(path: Path, people: int = 1500, days: int = 40):
+    """A scenario file shrunk to test size: fewer people, days and groups."""
+    full = load_scenario(path)
+    overrides = [f"population.size={people}", f"days={days}"]
+    for name, cohort in full.groups.items():
+        overrides.append(f"groups.{name}.count={max(2, cohort.count // 8)}")
+        lo, hi = cohort.size_range
+        overrides.append(f"groups.{name}.size=[{min(lo, 60)}, {min(hi, 60)}]")
+        first, last = cohort.created_range
+        overrides.append(f"groups.{name}.created=[{min(first, 5)}, {min(last, 5)}]")
+    return load_scenario(path, overrides)
+
+
+@pytest.mark.parametrize("path", SCENARIOS, ids=[p.stem for p in SCENARIOS])
+def test_invariants_hold_every_day(path):
+    model = GroupModel(scenario=small(path), agents=False)
+    while model.running:
+        model.step()
+        model.check_invariants()
+    assert model.groups.born.all()
+    assert model.invites.size > 0 or model.memberships.size > 0
+
+
+def test_check_invariants_can_fail():
+    model = GroupModel(scenario=small(SCENARIOS[0], days=8), agents=False)
+    model.step()
+    model.groups.members[0] += 1  # corrupt the members table
+    with pytest.raises(AssertionError, match="joined - left"):
+        model.check_invariants()
+
+
+def _digest(folder: Path) -> dict[str, str]:
+    return {
+        p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.glob("*.parquet"))
+    }
+
+
+def test_same_seed_same_parquet_bit_for_bit(tmp_path):
+    scenario = small(SCENARIOS[0], days=30)
+    scenario = scenario.model_copy(
+        update={"output": scenario.output.model_copy(update={"figures": False})}
+    )
+    a = run(scenario, out=tmp_path / "a")
+    b = run(scenario, out=tmp_path / "b")
+    assert _digest(a.out_dir) == _digest(b.out_dir)
+    assert len(_digest(a.out_dir)) == 4
+
+
+def test_different_seed_different_tables(tmp_path):
+    scenario = small(SCENARIOS[0], days=30)
+    a = run(scenario, out=None)
+    b = run(scenario.model_copy(update={"seed": scenario.seed + 1}), out=None)
+    assert not a.memberships.equals(b.memberships)
+
+
+def test_tables_agree_with_each_other():
+    result = run(small(SCENARIOS[0], days=60), out=None)
+    groups, members, invites = result.groups, result.memberships, result.invites
+    joined = members.groupby("group").size()
+    left = members[members["left"] >= 0].groupby("group").size()
+    final = groups.set_index("group")["final"]
+    assert (joined.sub(left, fill_value=0).reindex(final.index, fill_value=0) == final).all()
+    accepted = invites[invites["accepted"]].groupby("group").size()
+    by_invite = members[~members["founder"]].groupby("group").size()
+    pd.testing.assert_series_equal(
+        accepted.reindex(final.index, fill_value=0),
+        by_invite.reindex(final.index, fill_value=0),
+        check_names=False,
+    )
+    series = result.timeseries
+    assert series["joins"].sum() == len(members)
+    assert series["leaves"].sum() == (members["left"] >= 0).sum()
+    # Every accepted invite has a matching join on the same day.
+    acc = invites[invites["accepted"]]
+    pairs = members.merge(
+        acc, left_on=["group", "person", "joined"], right_on=["group", "invitee", "day"]
+    )
+    assert len(pairs) == len(acc)
+
+
+# --------------------------------------------------------------------------- hand-built worlds
+
+
+def tiny(groups: dict, days: int = 10, **behaviour) -> GroupModel:
+    """A small world with the given cohorts and behaviour overrides."""
+    return GroupModel(
+        scenario=scenario_from_dict(
+            {
+                "population": {"size": 300},
+                "days": days,
+                "groups": groups,
+                "behaviour": behaviour,
+                "seed": 1,
+            }
+        ),
+        agents=False,
+    )
+
+
+def test_newcomer_without_ties_has_highest_leave_hazard():
+    model = tiny({"g": {"driver": "event", "count": 1, "size": 20}})
+    model.step()
+    m = model.memberships
+    rows = model.active_memberships()[:2]
+    person = m.person[rows]
+    # One newcomer knows nobody inside, the other has three strong ties inside.
+    m.tie_in[rows[0]], m.ties_in[rows[0]] = 0.0, 0
+    m.tie_in[rows[1]], m.ties_in[rows[1]] = 2.4, 3
+    model._phase_attention(rows)
+    from sim import rules
+
+    hazard = rules.leave_probability(
+        m.value[rows],
+        max_rate=model.behaviour.leave_rate,
+        scale=model.behaviour.leave_belonging_scale,
+    )
+    assert person[0] != person[1]
+    assert hazard[0] > hazard[1]
+
+
+def test_muted_member_posts_nothing():
+    model = tiny({"g": {"driver": "relationship", "count": 3, "size": 8}}, post_rate=5.0)
+    model.step()
+    m = model.memberships
+    active = model.active_memberships()
+    m.muted[active] = True
+    m.muted[active[0]] = False
+    posts_before = m.posts[active].copy()
+    model.behaviour = model.behaviour.model_copy(update={"unmute_rate": 0.0})
+    posted = model._phase_posting(active)
+    assert set(posted.tolist()) <= {int(active[0])}
+    assert np.array_equal(m.posts[active[1:]], posts_before[1:])
+
+
+def test_dead_group_gets_no_posts_joins_or_invites():
+    model = tiny(
+        {"g": {"driver": "relationship", "count": 2, "size": 8}},
+        days=30,
+        post_rate=2.0,
+        invite_rate=2.0,
+    )
+    model.step()
+    died = model.day - 1
+    model.groups.died[0] = died  # kill group 0
+    model._dirty = True
+    members_before = model.groups.members[0]
+    posts_before = model.groups.posts[0]
+    while model.running:
+        model.step()
+    assert model.groups.members[0] == members_before
+    assert model.groups.posts[0] == posts_before
+    inv = model.invites
+    assert not np.any((inv.view("group") == 0) & (inv.view("day") > died))
+    assert np.any((inv.view("group") == 1) & (inv.view("day") > died))
+    model.check_invariants()
+
+
+def test_group_dies_after_silence_days_without_posts():
+    model = tiny(
+        {
+            "g": {
+                "driver": "event",
+                "count": 1,
+                "size": 10,
+                "event": {"intensity": 0.0},
+                "content": {"organiser_posts_per_day": 0.0},
+            }
+        },
+        days=40,
+        post_rate=1e-9,
+        silence_days=7,
+    )
+    while model.running:
+        model.step()
+    assert model.groups.died[0] != NO_ONE
+    assert model.groups.died[0] - model.groups.created[0] <= 8
+
+
+def test_promotions_alone_do_not_keep_a_group_alive():
+    model = tiny(
+        {
+            "g": {
+                "driver": "event",
+                "count": 1,
+                "size": 10,
+                "organiser": "brand",
+                "event": {"intensity": 0.0},
+                "content": {"organiser_posts_per_day": 5.0, "promotion_share": 1.0},
+            }
+        },
+        days=40,
+        post_rate=1e-9,
+    )
+    while model.running:
+        model.step()
+    assert model.groups.promotions[0] > 0
+    assert model.groups.died[0] != NO_ONE
+
+
+def test_relationship_recruits_along_ties_event_recruits_strangers():
+    model = GroupModel(
+        scenario=scenario_from_dict(
+            {
+                "population": {"size": 3000},
+                "days": 2,
+                "seed": 3,
+                "groups": {
+                    "ev": {"driver": "event", "count": 10, "size": 20},
+                    "rel": {"driver": "relationship", "count": 10, "size": 20},
+                },
+            }
+        ),
+        agents=False,
+    )
+    model.step()
+    m = model.memberships
+    knows = pd.Series(m.view("ties_on_join")).groupby(model.groups.cohort[m.view("group")]).mean()
+    assert knows[1] > 3 * max(knows[0], 0.1)
+
+
+def test_icebreaker_makes_interests_visible():
+    model = GroupModel(
+        scenario=scenario_from_dict(
+            {
+                "population": {"size": 1000},
+                "days": 3,
+                "seed": 2,
+                "groups": {
+                    "a": {"driver": "event", "count": 3, "size": 30},
+                    "b": {"driver": "event", "count": 3, "size": 30},
+                },
+                "interventions": {"icebreaker": {"cohorts": ["b"], "day": 0}},
+            }
+        ),
+        agents=False,
+    )
+    model.step()
+    m = model.memberships
+    rows = model.active_memberships()
+    cohort = model.groups.cohort[m.group[rows]]
+    interests = model.world.interests[m.person[rows]]
+    assert np.all(m.visible[rows][cohort == 1] == interests[cohort == 1])
+    assert np.mean(m.visible[rows][cohort == 0] == interests[cohort == 0]) < 0.5
+
+
+def test_guides_tie_newcomers_to_a_member():
+    model = GroupModel(
+        scenario=scenario_from_dict(
+            {
+                "population": {"size": 2000},
+                "days": 25,
+                "seed": 4,
+                "behaviour": {"invite_rate": 0.5},
+                "groups": {"g": {"driver": "relationship", "count": 10, "size": 8}},
+                "interventions": {"guides": {"cohorts": ["g"], "from_day": 0, "tie_strength": 0.3}},
+            }
+        ),
+        agents=False,
+    )
+    while model.running:
+        model.step()
+    m = model.memberships
+    late = ~m.view("founder")
+    assert late.sum() > 0
+    assert m.view("guided")[late].all()
+    ties = model.world.ties
+    group_ties = ties.kind[ties.alive_ids()] == KIND_CODES["group"]
+    assert group_ties.sum() > 0
+
+
+def test_persons_are_mesa_agents_reading_arrays():
+    model = GroupModel(
+        scenario=scenario_from_dict(
+            {
+                "population": {"size": 200},
+                "days": 3,
+                "groups": {"g": {"driver": "relationship", "count": 2, "size": 5}},
+            }
+        )
+    )
+    assert len(model.agents) == 200
+    person = model.agents.select(lambda a: a.index == 7).to_list()[0]
+    assert person.degree == int(model.world.ties.deg[7])
+    assert len(person.ties()) == person.degree
+    person.budget = 3.5
+    assert model.world.budget[7] == pytest.approx(3.5)
+    model.step()
+    founders = set(model.memberships.view("person").tolist())
+    member = model.agents.select(lambda a: a.index in founders).to_list()[0]
+    assert member.groups
+
+
+def test_runs_under_mesa_batch_run():
+    from sim.config import Scenario
+
+    base = Scenario.model_validate(
+        {
+            "population": {"size": 300},
+            "days": 5,
+            "groups": {"g": {"driver": "event", "count": 2, "size": 10}},
+        }
+    )
+
+    class Sized(GroupModel):
+        def __init__(self, *, people: int = 300, rng=None):
+            scenario = base.model_copy(
+                update={"population": base.population.model_copy(update={"size": people})}
+            )
+            super().__init__(scenario=scenario, agents=False, rng=rng)
+
+    rows = mesa.batch_run(
+        Sized,
+        parameters={"people": [200, 300]},
+        iterations=None,
+        rng=[1],
+        max_steps=5,
+        display_progress=False,
+    )
+    assert {r["people"] for r in rows} == {200, 300}
+    assert all("posts" in r for r in rows)
+
+
+def test_run_folder_is_complete(tmp_path):
+    result = run(small(SCENARIOS[0], days=20), out=tmp_path)
+    names = {p.relative_to(result.out_dir).as_posix() for p in result.out_dir.rglob("*")}
+    for required in (
+        "manifest.json",
+        "timeseries.parquet",
+        "groups.parquet",
+        "memberships.parquet",
+        "invites.parquet",
+        "summary.md",
+        "figures/survival.png",
+        "figures/members.png",
+        "figures/posts.png",
+        "figures/cascades.png",
+    ):
+        assert required in names
+    assert not any(n.startswith(".") for n in names)
+    assert "| cohort |" in (result.out_dir / "summary.md").read_text()
