@@ -26,8 +26,21 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-out_console = Console()
-err_console = Console(stderr=True)
+# Redirected output is not cut to 80 columns: tables stay readable in logs and files.
+out_console = Console(width=None if sys.stdout.isatty() else 200)
+err_console = Console(stderr=True, width=None if sys.stderr.isatty() else 200)
+
+SHORT_HEADERS = {
+    "median lifetime (days)": "median\nlifetime\n(days)",
+    "95% CI low": "95% CI\nlow",
+    "95% CI high": "95% CI\nhigh",
+    "peak members": "peak\nmembers",
+    "final members": "final\nmembers",
+    "posts per member-day": "posts per\nmember-day",
+    "accepted invites per member": "accepted\ninvites per\nmember",
+    "muted share": "muted\nshare",
+    "alive at end": "alive\nat end",
+}
 
 Overrides = Annotated[
     list[str] | None,
@@ -53,7 +66,8 @@ def rich_table(frame, title: str) -> Table:
     """A DataFrame as a rich table."""
     table = Table(title=title, title_justify="left")
     for column in frame.columns:
-        table.add_column(str(column), justify="left" if frame[column].dtype == object else "right")
+        header = SHORT_HEADERS.get(str(column), str(column))
+        table.add_column(header, justify="left" if frame[column].dtype == object else "right")
     for row in frame.itertuples(index=False):
         table.add_row(*(_number(v) for v in row))
     return table

@@ -118,7 +118,13 @@ def retention_by_ties(
 
 
 def cohort_summary(tables: dict[str, pd.DataFrame], horizon: int) -> pd.DataFrame:
-    """The summary table by cohort that ``groupsim run`` prints (DESIGN §3)."""
+    """The summary table by cohort that ``groupsim run`` prints (DESIGN §3).
+
+    Median lifetimes come from Kaplan–Meier fits with groups alive at the horizon
+    censored; ``inf`` means more than half of the cohort outlived the horizon. Peak and
+    final members are medians over the cohort's groups; the muted share is over the
+    memberships current at the end.
+    """
     groups, members = tables["groups"], tables["memberships"]
     member_days = membership_days(members, groups, horizon)
     by_group = (
@@ -143,9 +149,9 @@ def cohort_summary(tables: dict[str, pd.DataFrame], horizon: int) -> pd.DataFram
                 "driver": part["driver"].iloc[0],
                 "groups": len(part),
                 "alive at end": int(alive),
-                "median lifetime": median,
-                "CI low": low,
-                "CI high": high,
+                "median lifetime (days)": median,
+                "95% CI low": low,
+                "95% CI high": high,
                 "peak members": float(part["peak"].median()),
                 "final members": float(part["final"].median()),
                 "posts per member-day": float(

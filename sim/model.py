@@ -426,22 +426,29 @@ class GroupModel(mesa.Model):
         self.today["ties_formed"] = formed
 
     def _sweep_ties(self) -> None:
-        """Background social life since the last sweep: contact, decay, dropping (C9, F3–F6)."""
+        """Background social life since the last sweep: contact, decay, dropping (C9, F3–F6).
+
+        Each tie receives a Poisson number of contacts over the sweep period, at the rate
+        its ends give it; a contacted tie is strengthened once per contact, the others keep
+        decaying and are dropped once below the floor.
+        """
         cfg, ties = self.config.network.ties, self.world.ties
-        ids = ties.alive_ids()
-        if len(ids):
-            strength = ties.strength(ids, self.day)
-            u, v = ties.u[ids].astype(np.int64), ties.v[ids].astype(np.int64)
-            owner = np.concatenate([u, v])
-            share = rules.time_allocation(
-                np.concatenate([strength, strength]), cfg.allocation_exponent, owner, self.n
-            )
-            expected = (
-                cfg.contacts_per_day * cfg.sweep_days * (share[: len(ids)] + share[len(ids) :])
-            )
-            hit = self.rng.random(len(ids)) < rules.contact_probability(expected)
-            ties.contact(ids[hit], self.day, cfg.contact_gain)
-        ties.drop_weak(self.day, cfg.floor)
+        # Dense pass over every edge id in use: freed ids have strength 0 and no contacts.
+        strength = ties.strength_all(self.day)
+        top = len(strength)
+        rate = rules.contact_rate(
+            strength,
+            ties.u[:top],
+            ties.v[:top],
+            self.n,
+            cfg.allocation_exponent,
+            cfg.contacts_per_day,
+        )
+        contacts = self.rng.poisson(rate * cfg.sweep_days)
+        hit = np.flatnonzero(contacts)
+        ties.w[hit] = rules.strengthen(strength[hit], cfg.contact_gain, contacts[hit])
+        ties.last[hit] = self.day
+        ties.remove(np.flatnonzero((contacts == 0) & (strength > 0) & (strength < cfg.floor)))
         self._refresh_ties_inside()
 
     def _phase_invitations(self, posted: np.ndarray) -> None:

@@ -51,9 +51,25 @@ def time_allocation(strength, exponent, owner, n_people):
     Returns:
         The share of the owner's time, per entry.
     """
-    weight = np.power(np.asarray(strength, np.float64), exponent)
+    weight = np.exp(np.float32(exponent) * np.log(np.asarray(strength, np.float32)))
     total = np.bincount(owner, weight, minlength=n_people)
     return weight / np.where(total[owner] > 0, total[owner], 1.0)
+
+
+def contact_rate(strength, u, v, n_people, exponent, contacts_per_day):
+    """Expected background contacts per day on each undirected tie.
+
+    Each person makes ``contacts_per_day`` contacts and spreads them over its ties by
+    :func:`time_allocation`; a tie gets the contacts of both its ends (C9, F3, F4).
+    ``strength``, ``u`` and ``v`` describe each tie once; a strength of 0 (no tie) gets
+    no contacts.
+    """
+    strength = np.asarray(strength, np.float32)
+    with np.errstate(divide="ignore"):
+        weight = np.exp(np.float32(exponent) * np.log(strength))
+    total = np.bincount(u, weight, minlength=n_people) + np.bincount(v, weight, minlength=n_people)
+    total = np.where(total > 0, total, 1.0)
+    return contacts_per_day * weight * (1.0 / total[u] + 1.0 / total[v])
 
 
 def contact_probability(expected_contacts):

@@ -65,6 +65,16 @@ class TieStore:
         age = (day - self.last[eids]).astype(np.float32)
         return rules.decay(self.w[eids], age, self.half_life[self.kind[eids].astype(np.int64)])
 
+    def strength_all(self, day: int) -> np.ndarray:
+        """Strength on ``day`` of every edge id in use so far (0 for freed ids)."""
+        top = self._top
+        age = (day - self.last[:top]).astype(np.float32)
+        kind = self.kind[:top]
+        half_life = self.half_life[np.maximum(kind, 0).astype(np.int64)]
+        return np.where(kind != FREE, rules.decay(self.w[:top], age, half_life), 0.0).astype(
+            np.float32
+        )
+
     def other(self, eids: np.ndarray, person: np.ndarray) -> np.ndarray:
         """The endpoint of each edge that is not ``person``."""
         return self.u[eids] + self.v[eids] - person
@@ -279,44 +289,45 @@ class TieStore:
         a, b, w = a[new], b[new], w[new]
         order = np.argsort(-w, kind="stable")
         a, b, w = a[order], b[order], w[order]
+        made = []
+        # Rounds in which no person appears twice, strongest candidates first, so that
+        # each person's cap check sees the ties admitted before.
+        while len(a):
+            take = self._one_per_person(a, b)
+            made.append(self._admit(a[take], b[take], w[take], kind, day))
+            a, b, w = a[~take], b[~take], w[~take]
+        return np.concatenate(made) if made else np.zeros(0, np.int64)
 
-        # Fast path: both ends have room even counting earlier candidates of the batch.
-        def rank_within(x: np.ndarray) -> np.ndarray:
-            idx = np.argsort(x, kind="stable")
-            sx = x[idx]
-            start = np.searchsorted(sx, sx, side="left")
-            r = np.empty(len(x), np.int64)
-            r[idx] = np.arange(len(x)) - start
-            return r
-
+    @staticmethod
+    def _one_per_person(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """Mask of candidates that come first, in order, for both of their ends."""
+        k = len(a)
         ends = np.concatenate([a, b])
-        rank = rank_within(ends)
-        room = (self.cap - self.deg[ends]) > rank
-        fits = room[: len(a)] & room[len(a) :]
-        # Only candidates ahead of any misfit at the same person are safe to add at once;
-        # the rest are taken one by one so that the cap and the ordering both hold.
-        easy = fits.copy()
-        hard_people = np.unique(ends[np.concatenate([~fits, ~fits])])
-        easy &= ~(np.isin(a, hard_people) | np.isin(b, hard_people))
-        made = [self.add_unchecked(a[easy], b[easy], w[easy], kind, day)]
-        for i in np.flatnonzero(~easy):
-            made.append(self._add_one(int(a[i]), int(b[i]), float(w[i]), kind, day))
-        return np.concatenate(made)
+        cand = np.concatenate([np.arange(k), np.arange(k)])
+        order = np.lexsort((cand, ends))
+        sorted_ends = ends[order]
+        start = np.searchsorted(sorted_ends, sorted_ends, side="left")
+        earliest = np.empty(2 * k, np.int64)
+        earliest[order] = cand[order][start]
+        return (earliest[:k] == np.arange(k)) & (earliest[k:] == np.arange(k))
 
-    def _add_one(self, a: int, b: int, w: float, kind: int, day: int) -> np.ndarray:
-        ends = np.array([a, b], np.int64)
-        full = self.deg[ends] >= self.cap
-        victims = []
-        if full.any():
-            eid, s = self.weakest(ends[full], day)
-            if not np.all(rules.admit_under_cap(w, s, True)):
-                return np.zeros(0, np.int64)
-            victims = list(np.unique(eid))
-        if self.find(ends[:1], ends[1:])[0] >= 0:
+    def _admit(self, a: np.ndarray, b: np.ndarray, w: np.ndarray, kind: int, day: int):
+        """Add distinct-person candidates, replacing the weakest tie of a full end if weaker."""
+        if len(a) == 0:
             return np.zeros(0, np.int64)
-        if victims:
-            self.remove(np.array(victims, np.int64))
-        return self.add_unchecked(ends[:1], ends[1:], np.float32(w), kind, day)
+        ok = np.ones(len(a), bool)
+        victims = []
+        for end in (a, b):
+            full = self.deg[end] >= self.cap
+            weak_eid = np.full(len(end), -1, np.int64)
+            weak_s = np.full(len(end), np.inf, np.float32)
+            if full.any():
+                weak_eid[full], weak_s[full] = self.weakest(end[full], day)
+            ok &= rules.admit_under_cap(w, weak_s, full)
+            victims.append(np.where(full, weak_eid, -1))
+        doomed = np.concatenate([v[ok] for v in victims])
+        self.remove(doomed[doomed >= 0])
+        return self.add_unchecked(a[ok], b[ok], w[ok], kind, day)
 
     def drop_weak(self, day: int, floor: float) -> int:
         """Drop every tie whose strength today is below ``floor``; return how many."""
