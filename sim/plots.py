@@ -121,7 +121,7 @@ def world_figure(world, stats: dict, exponent: float, path: Path) -> Path:
     from sim.world.stats import ranked_time_shares
 
     fig, axes = plt.subplots(1, 3, figsize=(13, 4))
-    axes[0].hist(world.ties.deg, bins=50, color="tab:blue")
+    axes[0].hist(world.ties.deg, bins=np.arange(world.ties.deg.max() + 2) - 0.5, color="tab:blue")
     axes[0].set_xlabel("ties per person (degree)")
     axes[0].set_ylabel("people")
     axes[0].set_title("Degree")

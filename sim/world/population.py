@@ -69,14 +69,14 @@ def homophilous_interests(
     ties: TieStore,
     pinned: tuple[np.ndarray, np.ndarray],
     rng: np.random.Generator,
-    rounds: int = 3,
 ) -> np.ndarray:
     """Interests with homophily along ties.
 
     Everyone starts with random topics; then members of interest clubs take their club's
-    topic (``pinned``); then, for a few rounds, each person with probability
-    ``homophily / rounds`` adopts a topic of a tie chosen in proportion to strength.
-    Shared interests are the connection points of C5 and raise tie formation (F7).
+    topic (``pinned``); then, in ``per_person`` rounds, each person with probability
+    ``homophily`` adopts a topic of one of its ties, chosen in proportion to strength, in
+    place of one of its own: about ``homophily`` of a person's topics come from its
+    circles. Shared interests are the connection points of C5 and raise tie formation (F7).
     """
     cfg = pop.interests
     n = ties.n
@@ -86,9 +86,8 @@ def homophilous_interests(
         # One pinned topic per person at most, so a club does not overwrite another.
         first = np.unique(who, return_index=True)[1]
         _replace_one(mask, who[first], topic[first], cfg.topics, rng)
-    share = min(1.0, cfg.homophily / rounds)
-    for _ in range(rounds):
-        movers = np.flatnonzero((rng.random(n) < share) & (ties.deg > 0)).astype(np.int64)
+    for _ in range(cfg.per_person):
+        movers = np.flatnonzero((rng.random(n) < cfg.homophily) & (ties.deg > 0)).astype(np.int64)
         if len(movers) == 0:
             continue
         # Each mover picks one tie in proportion to strength.

@@ -31,7 +31,9 @@ def ranked_time_shares(world: World, exponent: float, day: int = 0) -> np.ndarra
     ties = world.ties
     row, _, eid = ties.neighbours(np.arange(world.n))
     share = rules.time_allocation(ties.strength(eid, day), exponent, row, world.n)
-    order = np.lexsort((-share, row))
+    # Rows are already grouped by person; sort within rows by share, descending, with one
+    # float key (the share is in (0, 1], so it never reaches the next row).
+    order = np.argsort(row + (1.0 - 0.999 * share.astype(np.float64)))
     row, share = row[order], share[order]
     first = np.searchsorted(row, row, side="left")
     rank = np.arange(len(row)) - first
@@ -40,15 +42,20 @@ def ranked_time_shares(world: World, exponent: float, day: int = 0) -> np.ndarra
     return table
 
 
-def top_shares(world: World, exponent: float, tops=(5, 15), min_ties: int = 15) -> dict[int, float]:
+def top_shares(
+    table: np.ndarray, degree: np.ndarray, tops=(5, 15), min_ties: int = 15
+) -> dict[int, float]:
     """Mean share of social time to the ``k`` strongest ties (C9, F3).
 
-    Averaged over people with at least ``min_ties`` ties (for fewer, the share is 1).
+    Args:
+        table: Ranked time shares, from :func:`ranked_time_shares`.
+        degree: Ties per person.
+        tops: The ``k`` to report.
+        min_ties: People with fewer ties are left out (their top-15 share is 1).
     """
-    table = ranked_time_shares(world, exponent)
-    enough = world.ties.deg >= min_ties
-    cumulative = np.cumsum(table, axis=1)
-    return {k: float(cumulative[enough, min(k, table.shape[1]) - 1].mean()) for k in tops}
+    enough = degree >= min_ties
+    cumulative = np.cumsum(table[enough], axis=1)
+    return {k: float(cumulative[:, min(k, table.shape[1]) - 1].mean()) for k in tops}
 
 
 def kmeans_1d(values: np.ndarray, k: int, iterations: int = 50) -> np.ndarray:
@@ -79,7 +86,11 @@ def kmeans_1d(values: np.ndarray, k: int, iterations: int = 50) -> np.ndarray:
 
 
 def natural_layers(
-    world: World, exponent: float, layers: int, rng: np.random.Generator, sample: int = 2000
+    table: np.ndarray,
+    degree: np.ndarray,
+    layers: int,
+    rng: np.random.Generator,
+    sample: int = 2000,
 ) -> dict[str, object]:
     """Layers found in the data: cluster each person's ties by log contact rate.
 
@@ -89,14 +100,13 @@ def natural_layers(
     are averaged over people, and the scaling ratio is the geometric mean of the ratios of
     successive cumulative sizes (F1).
     """
-    table = ranked_time_shares(world, exponent)
-    eligible = np.flatnonzero(world.ties.deg >= 2 * layers)
+    eligible = np.flatnonzero(degree >= 2 * layers)
     if len(eligible) == 0:
         return {"sizes": [], "ratio": float("nan"), "people": 0}
     people = eligible[_sample(len(eligible), sample, rng)]
     sizes = np.zeros((len(people), layers))
     for i, p in enumerate(people):
-        shares = table[p, : world.ties.deg[p]]
+        shares = table[p, : degree[p]]
         labels = kmeans_1d(np.log(shares), layers)
         counts = np.bincount(labels, minlength=layers)
         sizes[i] = np.cumsum(counts)
@@ -112,9 +122,10 @@ def natural_layers(
 def interest_homophily(
     world: World, rng: np.random.Generator, pairs: int = 20000
 ) -> tuple[float, float]:
-    """Mean shared interests across ties vs across random pairs of people."""
+    """Mean shared interests across ties (sampled in proportion to strength) vs random pairs."""
     ids = world.ties.alive_ids()
-    pick = rng.choice(ids, size=min(pairs, len(ids)), replace=False) if len(ids) else ids
+    weight = world.ties.w[ids].astype(np.float64)
+    pick = rng.choice(ids, size=pairs, p=weight / weight.sum()) if len(ids) else ids
     tied = np.bitwise_count(
         world.interests[world.ties.u[pick]] & world.interests[world.ties.v[pick]]
     )
@@ -135,8 +146,9 @@ def world_statistics(
     ties = world.ties
     ids = ties.alive_ids()
     kinds = np.bincount(ties.kind[ids].astype(np.int64), minlength=len(TIE_KINDS))
-    shares = top_shares(world, exponent)
-    layer = natural_layers(world, exponent, layers, rng, sample)
+    table = ranked_time_shares(world, exponent)
+    shares = top_shares(table, ties.deg)
+    layer = natural_layers(table, ties.deg, layers, rng, sample)
     tied, random = interest_homophily(world, rng)
     stats: dict[str, object] = {
         "people": world.n,
@@ -147,7 +159,7 @@ def world_statistics(
         "clustering": clustering(world, rng, sample),
         "mean strength": float(ties.w[ids].mean()) if len(ids) else 0.0,
         "super users": int(world.is_super.sum()),
-        "shared interests, tied pairs": tied,
+        "shared interests, tied pairs (by strength)": tied,
         "shared interests, random pairs": random,
         "time share to top 5": shares[5],
         "time share to top 15": shares[15],
