@@ -252,8 +252,24 @@ class GroupModel(mesa.Model):
         """Phase 1: create today's groups and recruit; fire interventions."""
         g = self.groups
         new = np.flatnonzero((g.created == self.day) & ~g.born)
-        for gid in new.tolist():
-            self._create_group(gid)
+        if len(new):
+            has_ties = np.flatnonzero(self.world.ties.deg > 0)
+            recruited = [self._recruit(gid, has_ties) for gid in new.tolist()]
+            g.born[new] = True
+            g.last_post[new] = self.day
+            self._dirty = True
+            # One join for all of today's founders: the membership index is rebuilt once.
+            self._join(
+                np.concatenate(
+                    [
+                        np.full(len(p), gid, np.int32)
+                        for gid, (p, _) in zip(new.tolist(), recruited, strict=True)
+                    ]
+                ),
+                np.concatenate([p for p, _ in recruited]),
+                np.concatenate([i for _, i in recruited]),
+                founder=True,
+            )
         fire = np.flatnonzero((g.icebreaker_day == self.day) & g.alive)
         if len(fire):
             active = self.active_memberships()
@@ -261,7 +277,12 @@ class GroupModel(mesa.Model):
             rows = active[np.isin(m.group[active], fire)]
             m.visible[rows] = self.world.interests[m.person[rows]]
 
-    def _create_group(self, gid: int) -> None:
+    def _recruit(self, gid: int, has_ties: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Choose a new group's organiser and founding members, by its driver.
+
+        Returns:
+            The founders (organiser first, if a person) and who brought each one in.
+        """
         g, world = self.groups, self.world
         size, topic = int(g.size0[gid]), int(g.topic[gid])
         driver = DRIVERS[g.driver[gid]]
@@ -275,30 +296,16 @@ class GroupModel(mesa.Model):
             )
             inviter = NO_ONE
         else:
-            has_ties = np.flatnonzero(world.ties.deg > 0)
             organiser = int(has_ties[self.rng.integers(len(has_ties))])
+            hybrid_topic = topic if driver == "hybrid" else None
             recruits = along_ties(
-                world,
-                organiser,
-                size - 1,
-                int(g.circle[gid]),
-                topic if driver == "hybrid" else None,
-                self.day,
-                self.rng,
+                world, organiser, size - 1, int(g.circle[gid]), hybrid_topic, self.day, self.rng
             )
             inviter = organiser
         g.organiser[gid] = organiser
-        g.born[gid] = True
-        g.last_post[gid] = self.day
         people = ([organiser] if organiser >= 0 else []) + recruits
         inviters = [NO_ONE] * (organiser >= 0) + [inviter] * len(recruits)
-        self._dirty = True
-        self._join(
-            np.full(len(people), gid, np.int32),
-            np.array(people, np.int64),
-            np.array(inviters, np.int64),
-            founder=True,
-        )
+        return np.array(people, np.int64), np.array(inviters, np.int64)
 
     def _phase_attention(self, active: np.ndarray) -> None:
         """Phase 2: belonging, reading cost and muting (C17)."""

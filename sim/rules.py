@@ -68,8 +68,8 @@ def contact_rate(strength, u, v, n_people, exponent, contacts_per_day):
     with np.errstate(divide="ignore"):
         weight = np.exp(np.float32(exponent) * np.log(strength))
     total = np.bincount(u, weight, minlength=n_people) + np.bincount(v, weight, minlength=n_people)
-    total = np.where(total > 0, total, 1.0)
-    return contacts_per_day * weight * (1.0 / total[u] + 1.0 / total[v])
+    inverse = np.divide(1.0, total, out=np.zeros_like(total), where=total > 0).astype(np.float32)
+    return np.float32(contacts_per_day) * weight * (inverse[u] + inverse[v])
 
 
 def contact_probability(expected_contacts):

@@ -258,6 +258,7 @@ def test_icebreaker_makes_interests_visible():
     model.step()
     m = model.memberships
     rows = model.active_memberships()
+    rows = rows[m.founder[rows]]  # members present when the ice-breaker ran
     cohort = model.groups.cohort[m.group[rows]]
     interests = model.world.interests[m.person[rows]]
     assert np.all(m.visible[rows][cohort == 1] == interests[cohort == 1])

@@ -45,6 +45,8 @@ class TieStore:
         self._free: list[np.ndarray] = []  # recycled ids
         self.deg = np.zeros(self.n, np.int32)
         self.adj = np.full((self.n, min(8, self.cap)), -1, np.int32)
+        # The person at the other end of each adjacency slot: one gather per query.
+        self.nbr = np.full((self.n, min(8, self.cap)), -1, np.int32)
 
     # ------------------------------------------------------------------ sizes
 
@@ -99,8 +101,8 @@ class TieStore:
             return empty, empty, empty
         starts = np.cumsum(deg) - deg
         col = np.arange(len(row)) - np.repeat(starts, deg)
-        eid = self.adj[persons[row], col].astype(np.int64)
-        return row, self.other(eid, persons[row]).astype(np.int64), eid
+        owner = persons[row]
+        return row, self.nbr[owner, col].astype(np.int64), self.adj[owner, col].astype(np.int64)
 
     def find(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         """Edge id of the tie between ``a[i]`` and ``b[i]``, or -1 where there is none."""
@@ -157,6 +159,9 @@ class TieStore:
         new = np.full((self.n, width), -1, np.int32)
         new[:, : self.adj.shape[1]] = self.adj
         self.adj = new
+        new = np.full((self.n, width), -1, np.int32)
+        new[:, : self.nbr.shape[1]] = self.nbr
+        self.nbr = new
 
     def _take_ids(self, k: int) -> np.ndarray:
         self._ensure_edge_capacity(k)
@@ -183,6 +188,7 @@ class TieStore:
         slot = self.deg[persons] + (np.arange(len(persons)) - first)
         self._ensure_width(int(slot.max()) + 1)
         self.adj[persons, slot] = eids
+        self.nbr[persons, slot] = self.u[eids] + self.v[eids] - persons
         self.deg += np.bincount(persons, minlength=self.n).astype(np.int32)
 
     def add_unchecked(
@@ -222,9 +228,13 @@ class TieStore:
             # Stable compaction: kept ids move left, the rest becomes -1.
             order = np.argsort(~keep, axis=1, kind="stable")
             compact = np.take_along_axis(block, order, axis=1)
+            others = np.take_along_axis(self.nbr[rows], order, axis=1)
             counts = keep.sum(axis=1)
-            compact[np.arange(width)[None, :] >= counts[:, None]] = -1
+            empty = np.arange(width)[None, :] >= counts[:, None]
+            compact[empty] = -1
+            others[empty] = -1
             self.adj[rows] = compact
+            self.nbr[rows] = others
             self.deg[rows] = counts
         self.kind[eids] = FREE
         self.w[eids] = 0.0
@@ -354,3 +364,4 @@ class TieStore:
         assert np.all(self.kind[eid] != FREE), "adjacency lists a dropped tie"
         assert np.all((self.u[eid] == row) | (self.v[eid] == row)), "adjacency lists a stranger"
         assert np.all(other != row), "adjacency lists a self-tie"
+        assert np.array_equal(other, self.other(eid, row)), "neighbour table out of step"
