@@ -195,7 +195,10 @@ class TieDynamics(Section):
         1.25, description="Time to a tie is proportional to strength ** this exponent (C9, F3)."
     )
     sweep_days: Annotated[int, Field(ge=1, le=365)] = Field(
-        7, description="Days between sweeps of contact, decay and dropping over all ties."
+        28,
+        description="Days between sweeps of background contact and dropping over all ties. "
+        "Decay is exact whatever this is (it is computed from the day of last contact); "
+        "contacts of a period are counted (Poisson) and applied at its end.",
     )
     formation_base: Probability = Field(
         0.002,
