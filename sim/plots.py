@@ -86,21 +86,28 @@ def posts_per_day(series: pd.DataFrame, path: Path) -> Path:
     return _save(fig, path)
 
 
-def cascade_figure(memberships: pd.DataFrame, path: Path) -> Path:
-    """Distributions of invitation cascade size (members joined by invite) and depth."""
-    table = cascades(memberships)
-    fig, (left, right) = plt.subplots(1, 2, figsize=(9, 4))
-    sizes = table["invited"].to_numpy()
-    left.hist(sizes, bins=min(30, max(int(sizes.max()) + 1, 2)), color="tab:blue")
+def cascade_figure(groups: pd.DataFrame, memberships: pd.DataFrame, path: Path) -> Path:
+    """Invitation cascades by cohort: size (members joined by invite) and depth (hops)."""
+    table = cascades(memberships).merge(groups[["group", "cohort"]], on="group")
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
+    labels = list(dict.fromkeys(groups["cohort"]))
+    parts = [table.loc[table["cohort"] == c] for c in labels]
+    top = max(int(table["invited"].max()), 1)
+    left.hist([p["invited"] for p in parts], bins=np.linspace(0, top + 1, min(30, top + 2)),
+              label=labels, histtype="step", linewidth=1.5)
     left.set_xlabel("members who joined by invitation")
     left.set_ylabel("groups")
-    left.set_yscale("log")
     left.set_title("Cascade size")
-    depths = table["depth"].to_numpy()
-    right.bar(*np.unique(depths, return_counts=True), color="tab:orange")
+    left.legend(fontsize=8)
+    depth = int(table["depth"].max())
+    width = 0.8 / max(len(parts), 1)
+    for i, (label, part) in enumerate(zip(labels, parts, strict=True)):
+        counts = np.bincount(part["depth"], minlength=depth + 1)
+        right.bar(np.arange(depth + 1) + i * width, counts, width=width, label=label)
     right.set_xlabel("deepest invitation chain (hops)")
     right.set_ylabel("groups")
     right.set_title("Cascade depth")
+    right.legend(fontsize=8)
     return _save(fig, path)
 
 
@@ -112,7 +119,7 @@ def run_figures(result, folder: Path) -> list[Path]:
         survival(t["groups"], folder / "survival.png"),
         members_over_time(t["groups"], t["memberships"], days, folder / "members.png"),
         posts_per_day(t["timeseries"], folder / "posts.png"),
-        cascade_figure(t["memberships"], folder / "cascades.png"),
+        cascade_figure(t["groups"], t["memberships"], folder / "cascades.png"),
     ]
 
 
