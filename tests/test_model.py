@@ -102,20 +102,24 @@ def test_tables_agree_with_each_other():
 # --------------------------------------------------------------------------- hand-built worlds
 
 
-def tiny(groups: dict, days: int = 10, **behaviour) -> GroupModel:
-    """A small world with the given cohorts and behaviour overrides."""
-    return GroupModel(
-        scenario=scenario_from_dict(
-            {
-                "population": {"size": 300},
-                "days": days,
-                "groups": groups,
-                "behaviour": behaviour,
-                "seed": 1,
-            }
-        ),
-        agents=False,
-    )
+def tiny(
+    groups: dict,
+    days: int = 10,
+    people: int = 300,
+    seed: int = 1,
+    interventions: dict | None = None,
+    **behaviour,
+) -> GroupModel:
+    """A small world with the given cohorts, interventions and behaviour overrides."""
+    spec = {
+        "population": {"size": people},
+        "days": days,
+        "groups": groups,
+        "behaviour": behaviour,
+        "seed": seed,
+        "interventions": interventions or {},
+    }
+    return GroupModel(scenario=scenario_from_dict(spec), agents=False)
 
 
 def test_newcomer_without_ties_has_highest_leave_hazard():
@@ -219,19 +223,14 @@ def test_promotions_alone_do_not_keep_a_group_alive():
 
 
 def test_relationship_recruits_along_ties_event_recruits_strangers():
-    model = GroupModel(
-        scenario=scenario_from_dict(
-            {
-                "population": {"size": 3000},
-                "days": 2,
-                "seed": 3,
-                "groups": {
-                    "ev": {"driver": "event", "count": 10, "size": 20},
-                    "rel": {"driver": "relationship", "count": 10, "size": 20},
-                },
-            }
-        ),
-        agents=False,
+    model = tiny(
+        {
+            "ev": {"driver": "event", "count": 10, "size": 20},
+            "rel": {"driver": "relationship", "count": 10, "size": 20},
+        },
+        days=2,
+        people=3000,
+        seed=3,
     )
     model.step()
     m = model.memberships
@@ -240,20 +239,15 @@ def test_relationship_recruits_along_ties_event_recruits_strangers():
 
 
 def test_icebreaker_makes_interests_visible():
-    model = GroupModel(
-        scenario=scenario_from_dict(
-            {
-                "population": {"size": 1000},
-                "days": 3,
-                "seed": 2,
-                "groups": {
-                    "a": {"driver": "event", "count": 3, "size": 30},
-                    "b": {"driver": "event", "count": 3, "size": 30},
-                },
-                "interventions": {"icebreaker": {"cohorts": ["b"], "day": 0}},
-            }
-        ),
-        agents=False,
+    model = tiny(
+        {
+            "a": {"driver": "event", "count": 3, "size": 30},
+            "b": {"driver": "event", "count": 3, "size": 30},
+        },
+        days=3,
+        people=1000,
+        seed=2,
+        interventions={"icebreaker": {"cohorts": ["b"], "day": 0}},
     )
     model.step()
     m = model.memberships
@@ -266,18 +260,13 @@ def test_icebreaker_makes_interests_visible():
 
 
 def test_guides_tie_newcomers_to_a_member():
-    model = GroupModel(
-        scenario=scenario_from_dict(
-            {
-                "population": {"size": 2000},
-                "days": 25,
-                "seed": 4,
-                "behaviour": {"invite_rate": 0.5},
-                "groups": {"g": {"driver": "relationship", "count": 10, "size": 8}},
-                "interventions": {"guides": {"cohorts": ["g"], "from_day": 0, "tie_strength": 0.3}},
-            }
-        ),
-        agents=False,
+    model = tiny(
+        {"g": {"driver": "relationship", "count": 10, "size": 8}},
+        days=25,
+        people=2000,
+        seed=4,
+        invite_rate=0.5,
+        interventions={"guides": {"cohorts": ["g"], "from_day": 0, "tie_strength": 0.3}},
     )
     while model.running:
         model.step()
