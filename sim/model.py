@@ -74,6 +74,7 @@ class GroupModel(mesa.Model):
         self._active = np.zeros(0, np.int64)
         self._index_keys = np.zeros(0, np.int64)
         self._index_rows = np.zeros(0, np.int64)
+        self._is_member = np.zeros(self.n, bool)
         self._dirty = True
         self.today: dict[str, float] = {}
         self.datacollector = mesa.DataCollector(
@@ -160,6 +161,8 @@ class GroupModel(mesa.Model):
             keys = m.group[self._active].astype(np.int64) * self.n + m.person[self._active]
             order = np.argsort(keys, kind="stable")
             self._index_keys, self._index_rows = keys[order], self._active[order]
+            self._is_member = np.zeros(self.n, bool)
+            self._is_member[m.person[self._active]] = True
             self._dirty = False
         return self._active
 
@@ -183,6 +186,10 @@ class GroupModel(mesa.Model):
             to, the co-member's membership row and the tie's strength.
         """
         row, other, eid = self.world.ties.neighbours(persons)
+        self.active_memberships()
+        # Most ties lead to people in no group at all: skip them before the index search.
+        maybe = self._is_member[other]
+        row, other, eid = row[maybe], other[maybe], eid[maybe]
         member = self.membership_of(other, np.asarray(groups)[row])
         hit = member >= 0
         row, member, eid = row[hit], member[hit], eid[hit]

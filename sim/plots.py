@@ -93,8 +93,13 @@ def cascade_figure(groups: pd.DataFrame, memberships: pd.DataFrame, path: Path) 
     labels = list(dict.fromkeys(groups["cohort"]))
     parts = [table.loc[table["cohort"] == c] for c in labels]
     top = max(int(table["invited"].max()), 1)
-    left.hist([p["invited"] for p in parts], bins=np.linspace(0, top + 1, min(30, top + 2)),
-              label=labels, histtype="step", linewidth=1.5)
+    left.hist(
+        [p["invited"] for p in parts],
+        bins=np.linspace(0, top + 1, min(30, top + 2)),
+        label=labels,
+        histtype="step",
+        linewidth=1.5,
+    )
     left.set_xlabel("members who joined by invitation")
     left.set_ylabel("groups")
     left.set_title("Cascade size")

@@ -95,14 +95,17 @@ class TieStore:
         """
         persons = np.asarray(persons, dtype=np.int64)
         deg = self.deg[persons]
-        row = np.repeat(np.arange(len(persons)), deg)
-        if len(row) == 0:
+        if deg.sum() == 0:
             empty = np.zeros(0, np.int64)
             return empty, empty, empty
-        starts = np.cumsum(deg) - deg
-        col = np.arange(len(row)) - np.repeat(starts, deg)
-        owner = persons[row]
-        return row, self.nbr[owner, col].astype(np.int64), self.adj[owner, col].astype(np.int64)
+        # Whole rows are gathered (contiguous copies), then the used slots kept: cheaper
+        # than gathering slot by slot, since rows are mostly full.
+        width = int(deg.max())
+        used = np.arange(width)[None, :] < deg[:, None]
+        row = np.repeat(np.arange(len(persons)), deg)
+        other = self.nbr[persons, :width][used].astype(np.int64)
+        eid = self.adj[persons, :width][used].astype(np.int64)
+        return row, other, eid
 
     def find(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         """Edge id of the tie between ``a[i]`` and ``b[i]``, or -1 where there is none."""
@@ -217,25 +220,27 @@ class TieStore:
         eids = np.unique(np.asarray(eids, np.int64))
         if len(eids) == 0:
             return
-        for end in (self.u[eids], self.v[eids]):
-            end = end.astype(np.int64)
-            # Mark the slots to drop, then compact each touched row in one go.
-            rows = np.unique(end)
-            width = self.adj.shape[1]
-            block = self.adj[rows]
+        rows = np.unique(np.concatenate([self.u[eids], self.v[eids]]).astype(np.int64))
+        width = int(self.deg[rows].max())
+        block = self.adj[rows, :width]
+        others = self.nbr[rows, :width]
+        if len(eids) > 4096:  # many: flag them in a table of all ids
+            doomed_id = np.zeros(len(self.kind), bool)
+            doomed_id[eids] = True
+            doomed = doomed_id[np.maximum(block, 0)]
+        else:  # few: a sorted search is cheaper than a table as large as all ties
             doomed = np.isin(block, eids)
-            keep = (block >= 0) & ~doomed
-            # Stable compaction: kept ids move left, the rest becomes -1.
-            order = np.argsort(~keep, axis=1, kind="stable")
-            compact = np.take_along_axis(block, order, axis=1)
-            others = np.take_along_axis(self.nbr[rows], order, axis=1)
-            counts = keep.sum(axis=1)
-            empty = np.arange(width)[None, :] >= counts[:, None]
-            compact[empty] = -1
-            others[empty] = -1
-            self.adj[rows] = compact
-            self.nbr[rows] = others
-            self.deg[rows] = counts
+        keep = (block >= 0) & ~doomed
+        # Compact each row: kept slots move left in order, the rest become -1.
+        target = np.cumsum(keep, axis=1) - 1
+        r, c = np.nonzero(keep)
+        new_adj = np.full_like(block, -1)
+        new_nbr = np.full_like(others, -1)
+        new_adj[r, target[r, c]] = block[r, c]
+        new_nbr[r, target[r, c]] = others[r, c]
+        self.adj[rows, :width] = new_adj
+        self.nbr[rows, :width] = new_nbr
+        self.deg[rows] = keep.sum(axis=1)
         self.kind[eids] = FREE
         self.w[eids] = 0.0
         self._free.append(eids)
