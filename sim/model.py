@@ -364,10 +364,7 @@ class GroupModel(mesa.Model):
         reading = active[~m.muted[active]]
         person = m.person[reading]
         role = np.where(self.world.is_super[person], self.config.population.super_users.post, 1.0)
-        pulse_boost = 1.0 + g.pulse(self.day)[m.group[reading]]
-        posts = self.rng.poisson(
-            rules.post_rate(m.value[reading], role, base_rate=b.post_rate) * pulse_boost
-        )
+        posts = self.rng.poisson(rules.post_rate(m.value[reading], role, base_rate=b.post_rate))
         posted = reading[posts > 0]
         m.posts[reading] += posts.astype(np.int32)
         member_posts = np.bincount(m.group[reading], posts, minlength=g.n).astype(np.int64)
