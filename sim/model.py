@@ -24,6 +24,7 @@ import numpy as np
 
 from sim import rules
 from sim.agents import Person
+from sim.arrays import rank_in_runs, run_starts
 from sim.config import TIE_KINDS, Scenario
 from sim.groups import CAUSES, DRIVERS, NO_ONE, Groups, Invites, Memberships
 from sim.recruitment import along_ties, broadcast
@@ -401,7 +402,7 @@ class GroupModel(mesa.Model):
         if len(posted) > 1 and b.encounters > 0:
             order = posted[np.argsort(m.group[posted], kind="stable")]
             group = m.group[order]
-            start = np.searchsorted(group, group, side="left")
+            start = run_starts(group)
             end = np.searchsorted(group, group, side="right")
             span = end - start
             can = np.flatnonzero(span > 1)
@@ -511,7 +512,7 @@ class GroupModel(mesa.Model):
         if len(acc):
             order = acc[np.argsort(group[acc], kind="stable")]
             gs = group[order]
-            rank[order] = np.arange(len(order)) - np.searchsorted(gs, gs, side="left")
+            rank[order] = rank_in_runs(gs)
             accept[acc] &= (g.members[group[acc]] + rank[acc]) < g.cap[group[acc]]
         self.invites.append(
             day=np.full(len(invitee), self.day),

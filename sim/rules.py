@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from sim.arrays import run_starts
+
 # --------------------------------------------------------------------------- ties
 
 
@@ -169,7 +171,7 @@ def mute_overloaded(person, value, cost, budget):
     order = np.lexsort((-ratio, person))
     sorted_person = person[order]
     spent = np.cumsum(np.asarray(cost, np.float64)[order])
-    first = np.searchsorted(sorted_person, sorted_person, side="left")
+    first = run_starts(sorted_person)
     before = np.where(first > 0, spent[np.maximum(first - 1, 0)], 0.0)
     within = spent - before
     muted = np.empty(len(person), bool)

@@ -14,6 +14,7 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
+from sim.arrays import rank_in_runs
 from sim.config import Network
 from sim.scenario import ScenarioError
 from sim.world.ties import KIND_CODES
@@ -288,7 +289,7 @@ def merge_and_cap(batch: EdgeBatch, n: int, cap: int) -> EdgeBatch:
     w, kind = batch.w[keep], batch.kind[keep]
     # One integer sort key: the pair, then strength descending (quantised to 16 bits).
     weakness = np.round((1.0 - w.astype(np.float64)) * 65535).astype(np.int64)
-    order = np.argsort((a * n + b) * 65536 + weakness)
+    order = np.argsort((a * n + b) * 65536 + weakness, kind="stable")
     a, b, w, kind = a[order], b[order], w[order], kind[order]
     first = np.ones(len(a), bool)
     first[1:] = (a[1:] != a[:-1]) | (b[1:] != b[:-1])
@@ -298,9 +299,9 @@ def merge_and_cap(batch: EdgeBatch, n: int, cap: int) -> EdgeBatch:
     # Rank each tie among all ties of each of its ends, strongest first.
     m = len(a)
     owner = np.concatenate([a, b])
-    order = np.argsort(owner * 65536 + np.concatenate([weakness, weakness]))
+    order = np.argsort(owner * 65536 + np.concatenate([weakness, weakness]), kind="stable")
     sorted_owner = owner[order]
     rank = np.empty(2 * m, np.int64)
-    rank[order] = np.arange(2 * m) - np.searchsorted(sorted_owner, sorted_owner, side="left")
+    rank[order] = rank_in_runs(sorted_owner)
     within = (rank[:m] < cap) & (rank[m:] < cap)
     return EdgeBatch(a[within], b[within], w[within], kind[within], batch.pinned_topics)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim import rules
+from sim.arrays import rank_in_runs
 from sim.config import TIE_KINDS
 from sim.world import World
 
@@ -33,10 +34,9 @@ def ranked_time_shares(world: World, exponent: float, day: int = 0) -> np.ndarra
     share = rules.time_allocation(ties.strength(eid, day), exponent, row, world.n)
     # Rows are already grouped by person; sort within rows by share, descending, with one
     # float key (the share is in (0, 1], so it never reaches the next row).
-    order = np.argsort(row + (1.0 - 0.999 * share.astype(np.float64)))
+    order = np.argsort(row + (1.0 - 0.999 * share.astype(np.float64)), kind="stable")
     row, share = row[order], share[order]
-    first = np.searchsorted(row, row, side="left")
-    rank = np.arange(len(row)) - first
+    rank = rank_in_runs(row)
     table = np.zeros((world.n, max(int(ties.deg.max()), 1)), np.float64)
     table[row, rank] = share
     return table
@@ -68,7 +68,7 @@ def kmeans_1d(values: np.ndarray, k: int, iterations: int = 50) -> np.ndarray:
     values = np.asarray(values, np.float64)
     k = min(k, len(np.unique(values)))
     ordered = np.sort(values)
-    cuts = np.sort(np.argsort(np.diff(ordered))[len(ordered) - k :] + 1)
+    cuts = np.sort(np.argsort(np.diff(ordered), kind="stable")[len(ordered) - k :] + 1)
     centres = np.array([seg.mean() for seg in np.split(ordered, cuts)])
     labels = np.zeros(len(values), np.int64)
     for _ in range(iterations):

@@ -16,6 +16,7 @@ import numpy as np
 from scipy import sparse
 
 from sim import rules
+from sim.arrays import rank_in_runs, run_starts
 
 KIND_CODES = {"kin": 0, "work": 1, "friend": 2, "acquaintance": 3, "group": 4}
 FREE = -1  # kind code of an unused edge id
@@ -185,10 +186,10 @@ class TieStore:
         """Append edge ids to their owners' adjacency rows (owners may repeat)."""
         if len(eids) == 0:
             return
+        # A stable sort: the slot order must not depend on the CPU's sorting path.
         order = np.argsort(persons, kind="stable")
         persons, eids = persons[order], eids[order]
-        first = np.searchsorted(persons, persons, side="left")
-        slot = self.deg[persons] + (np.arange(len(persons)) - first)
+        slot = self.deg[persons] + rank_in_runs(persons)
         self._ensure_width(int(slot.max()) + 1)
         self.adj[persons, slot] = eids
         self.nbr[persons, slot] = self.u[eids] + self.v[eids] - persons
@@ -321,7 +322,7 @@ class TieStore:
         cand = np.concatenate([np.arange(k), np.arange(k)])
         order = np.lexsort((cand, ends))
         sorted_ends = ends[order]
-        start = np.searchsorted(sorted_ends, sorted_ends, side="left")
+        start = run_starts(sorted_ends)
         earliest = np.empty(2 * k, np.int64)
         earliest[order] = cand[order][start]
         return (earliest[:k] == np.arange(k)) & (earliest[k:] == np.arange(k))
