@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import difflib
 import json
+import types
+import typing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -71,7 +73,16 @@ def _construct(node: yaml.Node, path: tuple, lines: dict[tuple, int], file: str)
         return out
     if isinstance(node, yaml.SequenceNode):
         return [_construct(item, (*path, i), lines, file) for i, item in enumerate(node.value)]
-    return yaml.safe_load(yaml.serialize(node))
+    return _scalar(node)
+
+
+def _scalar(node: yaml.Node) -> Any:
+    """A YAML scalar as Python data, with PyYAML's safe resolution (empty means None)."""
+    loader = yaml.SafeLoader("")
+    try:
+        return loader.construct_object(node, deep=True)
+    finally:
+        loader.dispose()
 
 
 def read_yaml(path: str | Path) -> Located:
@@ -155,15 +166,56 @@ def apply_override(data: dict, assignment: str) -> tuple[str, ...]:
 # --------------------------------------------------------------------------- validation
 
 
-def _allowed_fields(model: type[BaseModel], loc: tuple) -> list[str]:
-    """Names allowed at the parent of ``loc`` (for did-you-mean on unknown keys)."""
-    current: type[BaseModel] | None = model
-    for key in loc[:-1]:
-        fields = getattr(current, "model_fields", None) or {}
+@dataclass
+class _Named:
+    """Marks that the next key of a location is an item's name (a cohort), not a field."""
+
+    model: type[BaseModel] | None
+
+
+def _is_union(annotation: Any) -> bool:
+    return typing.get_origin(annotation) in (typing.Union, types.UnionType)
+
+
+def _walk(model: type[BaseModel], loc: tuple) -> tuple[tuple, Any]:
+    """Follow an error location through the configuration classes.
+
+    Returns:
+        The location without pydantic's union-branch labels (``int``,
+        ``tuple[int, int]``), and the class whose fields the key after it would name.
+    """
+    clean: list = []
+    owner: Any = model
+    branch_next = False
+    for key in loc:
+        if branch_next and isinstance(key, str) and ("[" in key or key in _BRANCHES):
+            branch_next = False
+            continue
+        branch_next = False
+        clean.append(key)
+        if isinstance(owner, _Named):
+            owner = owner.model
+            continue
+        fields = getattr(owner, "model_fields", None) or {}
         if isinstance(key, str) and key in fields:
-            current = _model_in(fields[key].annotation)
-        # Other keys are list indices or names in a mapping of items (cohorts).
-    return list(getattr(current, "model_fields", None) or {})
+            annotation = fields[key].annotation
+            if typing.get_origin(annotation) is dict:
+                owner = _Named(_model_in(annotation))
+            else:
+                owner = _model_in(annotation)
+                branch_next = owner is None and _is_union(annotation)
+        else:
+            owner = None
+    return tuple(clean), owner
+
+
+_BRANCHES = {"int", "float", "str", "bool"}
+
+
+def _allowed_fields(model: type[BaseModel], loc: tuple) -> list[str]:
+    """Names allowed where the last key of ``loc`` stands (for did-you-mean)."""
+    _, owner = _walk(model, loc[:-1])
+    return list(getattr(owner, "model_fields", None) or {})
 
 
 def _model_in(annotation: Any) -> type[BaseModel] | None:
@@ -207,15 +259,6 @@ def _describe(error: dict, model: type[BaseModel]) -> str:
     return message
 
 
-def _strip_union_tags(loc: tuple) -> tuple:
-    """Drop pydantic's union-branch labels (``int``, ``tuple[int,int]``) from a location."""
-    return tuple(
-        k
-        for k in loc
-        if not (isinstance(k, str) and ("[" in k or k in {"int", "float", "str", "bool"}))
-    )
-
-
 def validate(
     located: Located,
     file: str,
@@ -242,25 +285,43 @@ def validate(
         errors = exc.errors(include_url=False)
         # Report the most specific error: a union produces one per branch.
         error = max(errors, key=lambda e: (e["type"] != "missing", len(e["loc"])))
-        loc = _strip_union_tags(tuple(error["loc"]))
-        dotted = ".".join(map(str, loc))
-        for path, text in (overrides or {}).items():
-            if loc[: len(path)] == path or path[: len(loc)] == loc:
-                raise ScenarioError(
-                    "--set", _describe(error, model) + f" [from --set {text}]", field=dotted
-                ) from None
-        raise ScenarioError(
-            file, _describe(error, model), _line_of(located.lines, loc), dotted
-        ) from None
+        loc, _ = _walk(model, tuple(error["loc"]))
+        raise _error_at(file, located, loc, _describe(error, model), overrides) from None
 
 
-def cross_check(scenario: Scenario, located: Located, file: str) -> None:
-    """Checks that span sections, reported with the place of the offending field.
+def _error_at(
+    file: str, located: Located, loc: tuple, problem: str, overrides: dict[tuple, str] | None
+) -> ScenarioError:
+    """An error at a field: on the command line if a ``--set`` made it, else in the file."""
+    dotted = ".".join(map(str, loc))
+    for path, text in (overrides or {}).items():
+        if loc[: len(path)] == path or path[: len(loc)] == loc:
+            return ScenarioError("--set", f"{problem} [from --set {text}]", field=dotted)
+    return ScenarioError(file, problem, _line_of(located.lines, loc), dotted)
+
+
+def cross_check(
+    scenario: Scenario, located: Located, file: str, overrides: dict[tuple, str] | None = None
+) -> None:
+    """Checks that span sections, reported at the offending field.
+
+    A problem that a ``--set`` override brought about (on any of the fields involved) is
+    reported as coming from the command line.
 
     Raises:
         ScenarioError: An intervention names an unknown cohort, a cohort starts after the
-            horizon, or an edge list file is missing.
+            horizon or is larger than the population, or an edge list file is missing.
     """
+
+    def fail(loc: tuple, problem: str, *involved: tuple) -> None:
+        for other in involved:
+            for path, text in (overrides or {}).items():
+                if other[: len(path)] == path or path[: len(other)] == other:
+                    raise ScenarioError(
+                        "--set", f"{problem} [from --set {text}]", field=".".join(map(str, loc))
+                    )
+        raise _error_at(file, located, loc, problem, overrides)
+
     for label in ("icebreaker", "guides"):
         item = getattr(scenario.interventions, label)
         if item is None:
@@ -271,42 +332,33 @@ def cross_check(scenario: Scenario, located: Located, file: str) -> None:
                 guess = difflib.get_close_matches(name, list(scenario.groups), n=1)
                 hint = f"; did you mean '{guess[0]}'?" if guess else ""
                 loc = ("interventions", label, "cohorts", index)
-                raise ScenarioError(
-                    file,
+                fail(
+                    loc,
                     f"'{name}' is not a cohort in groups{hint} Known cohorts: {known}",
-                    _line_of(located.lines, loc),
-                    ".".join(map(str, loc)),
+                    ("groups",),
                 )
     for name, cohort in scenario.groups.items():
         last = cohort.created_range[1]
         if last >= scenario.days:
-            loc = ("groups", name, "created")
-            raise ScenarioError(
-                file,
+            fail(
+                ("groups", name, "created"),
                 f"day {last} is at or after the horizon; days run 0..{scenario.days - 1}",
-                _line_of(located.lines, loc),
-                ".".join(loc),
+                ("days",),
             )
         if cohort.size_range[1] > scenario.population.size:
-            loc = ("groups", name, "size")
-            raise ScenarioError(
-                file,
+            fail(
+                ("groups", name, "size"),
                 f"{cohort.size_range[1]} members exceed the population "
                 f"({scenario.population.size})",
-                _line_of(located.lines, loc),
-                ".".join(loc),
+                ("population", "size"),
             )
     edgelist = scenario.network.edgelist
-    if scenario.network.generator == "edgelist" and edgelist is not None:
-        path = Path(edgelist.path)
-        if not path.exists():
-            loc = ("network", "edgelist", "path")
-            raise ScenarioError(
-                file,
-                f"edge list '{edgelist.path}' not found",
-                _line_of(located.lines, loc),
-                ".".join(loc),
-            )
+    if (
+        scenario.network.generator == "edgelist"
+        and edgelist is not None
+        and not Path(edgelist.path).exists()
+    ):
+        fail(("network", "edgelist", "path"), f"edge list '{edgelist.path}' not found")
 
 
 def load_scenario(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -> Scenario:
@@ -334,7 +386,7 @@ def load_scenario(path: str | Path, overrides: list[str] | tuple[str, ...] = ())
     if located.data.get("name") is None:
         located.data["name"] = Path(path).stem
     scenario = validate(located, file, Scenario, set_paths)
-    cross_check(scenario, located, file)
+    cross_check(scenario, located, file, set_paths)
     return scenario
 
 

@@ -208,23 +208,33 @@ def edgelist(n: int, net: Network) -> EdgeBatch:
         table = pd.read_csv(
             path,
             header=0 if header else None,
-            names=None if header else names,
             dtype=str,
-            skip_blank_lines=True,
+            skip_blank_lines=False,
             keep_default_na=False,
+            index_col=False,
         )
     except (pd.errors.ParserError, UnicodeDecodeError) as exc:
         raise ScenarioError(file, f"not a readable CSV ({exc})") from None
-    table.columns = [str(c).strip().lower() for c in table.columns]
-    extra = [c for c in table.columns if c not in names]
-    if header and extra:
-        raise ScenarioError(file, f"unknown column(s) {extra}; allowed: {names}", 1)
+    if header:
+        table.columns = [str(c).strip().lower() for c in table.columns]
+        extra = [c for c in table.columns if c not in names]
+        if extra:
+            raise ScenarioError(file, f"unknown column(s) {extra}; allowed: {names}", 1)
+    elif table.shape[1] > len(names):
+        raise ScenarioError(
+            file, f"{table.shape[1]} columns; expected source,target[,weight[,kind]]", 1
+        )
+    else:
+        table.columns = names[: table.shape[1]]
     if "source" not in table or "target" not in table:
         raise ScenarioError(file, "needs columns source and target", 1)
-    offset = 2 if header else 1  # file line of table row 0
+    # File line of each row (blank lines are skipped but still counted).
+    blank = (table.apply(lambda col: col.str.strip()) == "").all(axis=1).to_numpy()
+    lines = np.flatnonzero(~blank) + (2 if header else 1)
+    table = table[~blank].reset_index(drop=True)
 
     def fail(row: int, column: str, problem: str) -> None:
-        raise ScenarioError(file, problem, row + offset, column)
+        raise ScenarioError(file, problem, int(lines[row]), column)
 
     ids = {}
     for column in ("source", "target"):

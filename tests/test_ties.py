@@ -1,0 +1,455 @@
+"""TieStore: the undirected, weighted, capped tie store, on small hand-built stores."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from sim import rules
+from sim.world.ties import FREE, KIND_CODES, TieStore
+
+KIN, WORK, FRIEND, ACQ, GROUP = (
+    KIND_CODES[k] for k in ("kin", "work", "friend", "acquaintance", "group")
+)
+HALF_LIVES = np.array([3650.0, 200.0, 400.0, 100.0, 30.0])
+
+
+def store(n: int = 8, cap: int = 4, half_lives=HALF_LIVES) -> TieStore:
+    return TieStore(n, cap, np.asarray(half_lives, float), capacity=4)
+
+
+def snapshot(ties: TieStore) -> dict[str, np.ndarray]:
+    names = ("u", "v", "w", "last", "kind", "created", "deg", "adj", "nbr")
+    return {name: getattr(ties, name).copy() for name in names}
+
+
+def assert_unchanged(ties: TieStore, before: dict[str, np.ndarray]) -> None:
+    for name, old in before.items():
+        assert np.array_equal(getattr(ties, name), old), f"{name} changed"
+
+
+def others_of(ties: TieStore, person: int) -> set[int]:
+    _, other, _ = ties.neighbours(np.array([person]))
+    return set(other.tolist())
+
+
+def tie(ties: TieStore, a: int, b: int) -> int:
+    return int(ties.find(np.array([a]), np.array([b]))[0])
+
+
+# --------------------------------------------------------------------------- basics
+
+
+def test_empty_store():
+    ties = store()
+    assert ties.n_ties == 0
+    assert len(ties.alive_ids()) == 0
+    assert tie(ties, 0, 1) == -1
+    row, other, eid = ties.neighbours(np.arange(8))
+    assert len(row) == len(other) == len(eid) == 0
+    eid, s = ties.weakest(np.array([3]), 0)
+    assert eid[0] == -1 and np.isinf(s[0])
+    ties.check()
+
+
+def test_add_find_neighbours_remove():
+    ties = store()
+    made = ties.add(np.array([0, 2, 3]), np.array([1, 0, 1]), np.array([0.5, 0.4, 0.3]), FRIEND, 5)
+    assert len(made) == 3
+    assert ties.n_ties == 3
+    # Endpoints are stored ordered, whichever way round they were given.
+    assert np.all(ties.u[made] < ties.v[made])
+    for a, b in ((0, 1), (0, 2), (1, 3)):
+        eid = tie(ties, a, b)
+        assert eid >= 0
+        assert tie(ties, b, a) == eid
+        assert ties.kind[eid] == FRIEND
+        assert ties.last[eid] == 5 and ties.created[eid] == 5
+    assert tie(ties, 0, 3) == -1
+    assert tie(ties, 4, 5) == -1
+    assert ties.w[tie(ties, 0, 2)] == pytest.approx(0.4)
+    assert others_of(ties, 0) == {1, 2}
+    assert others_of(ties, 1) == {0, 3}
+    assert others_of(ties, 4) == set()
+    assert list(ties.deg) == [2, 2, 1, 1, 0, 0, 0, 0]
+
+    # Rows refer to positions in the query, which may repeat.
+    query = np.array([3, 0, 3])
+    row, other, eid = ties.neighbours(query)
+    pairs = sorted(zip(row.tolist(), other.tolist(), strict=True))
+    assert pairs == [(0, 1), (1, 1), (1, 2), (2, 1)]
+    assert np.array_equal(ties.other(eid, query[row]), other)
+
+    gone = tie(ties, 0, 1)
+    ties.remove(np.array([gone]))
+    assert tie(ties, 0, 1) == -1
+    assert ties.kind[gone] == FREE
+    assert others_of(ties, 0) == {2}
+    assert others_of(ties, 1) == {3}
+    assert ties.n_ties == 2
+    ties.check()
+
+    # A freed id is reused.
+    again = ties.add(np.array([4]), np.array([5]), 0.2, ACQ, 6)
+    assert list(again) == [gone]
+    assert tie(ties, 4, 5) == gone
+    ties.check()
+
+
+def test_no_self_ties_and_no_duplicates():
+    ties = store()
+    made = ties.add(np.array([1, 2, 3, 3]), np.array([1, 3, 2, 2]), 0.5, FRIEND, 0)
+    assert len(made) == 1  # the self-tie and the repeats of (2, 3) are skipped
+    assert ties.n_ties == 1
+    assert tie(ties, 1, 1) == -1
+    before = snapshot(ties)
+    # An existing pair is skipped, even if stronger: strengthening is contact's job.
+    assert len(ties.add(np.array([3]), np.array([2]), 0.9, KIN, 1)) == 0
+    assert_unchanged(ties, before)
+    ties.check()
+
+
+def test_batch_repeats_keep_strongest_candidate():
+    ties = store(cap=1)
+    ties.add(np.array([0, 1, 0]), np.array([1, 0, 2]), np.array([0.2, 0.3, 0.6]), FRIEND, 0)
+    # Person 0 can hold one tie: the strongest candidate (to 2) wins.
+    assert tie(ties, 0, 2) >= 0
+    assert tie(ties, 0, 1) == -1
+    ties.check()
+
+
+def test_adjacency_grows_past_initial_width():
+    ties = store(n=30, cap=25)
+    made = ties.add(np.zeros(20, np.int64), np.arange(1, 21), 0.5, ACQ, 0)
+    assert len(made) == 20
+    assert ties.deg[0] == 20
+    assert others_of(ties, 0) == set(range(1, 21))
+    ties.check()
+
+
+# --------------------------------------------------------------------------- the cap
+
+
+def full_person_zero() -> TieStore:
+    """Person 0 at its cap of 2: a tie of 0.5 to person 1 and of 0.3 to person 2."""
+    ties = store(cap=2)
+    ties.add(np.array([0, 0]), np.array([1, 2]), np.array([0.5, 0.3]), FRIEND, 0)
+    assert ties.deg[0] == 2
+    return ties
+
+
+@pytest.mark.parametrize("w", [0.1, 0.3])
+def test_cap_rejects_new_tie_not_stronger_than_weakest(w):
+    ties = full_person_zero()
+    before = snapshot(ties)
+    assert len(ties.add(np.array([0]), np.array([3]), w, FRIEND, 0)) == 0
+    assert_unchanged(ties, before)
+
+
+def test_cap_replaces_weakest_with_stronger():
+    ties = full_person_zero()
+    made = ties.add(np.array([3]), np.array([0]), 0.35, FRIEND, 0)
+    assert len(made) == 1
+    assert others_of(ties, 0) == {1, 3}
+    assert tie(ties, 0, 2) == -1
+    assert ties.deg[2] == 0
+    assert ties.deg[0] == 2
+    ties.check()
+
+
+def test_cap_compares_with_decayed_strength():
+    ties = store(cap=2)
+    ties.add(np.array([0]), np.array([1]), 0.5, GROUP, 0)  # half-life 30 days
+    ties.add(np.array([0]), np.array([2]), 0.3, KIN, 0)  # half-life 3650 days
+    # On day 60 the group tie is worth 0.5 / 4 = 0.125: it is now the weakest.
+    assert len(ties.add(np.array([0]), np.array([3]), 0.2, FRIEND, 60)) == 1
+    assert others_of(ties, 0) == {2, 3}
+    ties.check()
+
+
+def test_cap_of_the_other_end_also_holds():
+    ties = full_person_zero()
+    before = snapshot(ties)
+    # Person 5 has room, but person 0 is full with stronger ties.
+    assert len(ties.add(np.array([5]), np.array([0]), 0.25, FRIEND, 0)) == 0
+    assert_unchanged(ties, before)
+
+
+def test_cap_batch_takes_strongest_first():
+    ties = store(cap=1)
+    made = ties.add(np.array([0, 0, 0]), np.array([1, 2, 3]), np.array([0.2, 0.9, 0.5]), WORK, 0)
+    assert len(made) == 1
+    assert others_of(ties, 0) == {2}
+    assert ties.deg.sum() == 2
+    ties.check()
+
+
+def test_admit_rule():
+    at_cap = np.array([False, True, True, True])
+    new = np.array([0.1, 0.5, 0.5, 0.5])
+    weakest = np.array([0.9, 0.4, 0.5, 0.6])
+    assert list(rules.admit_under_cap(new, weakest, at_cap)) == [True, True, False, False]
+
+
+# --------------------------------------------------------------------------- strength
+
+
+@pytest.mark.parametrize("kind", range(5))
+def test_lazy_decay_follows_half_life(kind):
+    ties = store()
+    eid = ties.add(np.array([0]), np.array([1]), 0.8, kind, 10)
+    h = HALF_LIVES[kind]
+    assert ties.strength(eid, 10)[0] == pytest.approx(0.8)
+    assert ties.strength(eid, 10 + h)[0] == pytest.approx(0.4, rel=1e-5)
+    assert ties.strength(eid, 10 + 2 * h)[0] == pytest.approx(0.2, rel=1e-5)
+    for day in (13, 57, 400):
+        expected = rules.decay(0.8, day - 10, h)
+        assert ties.strength(eid, day)[0] == pytest.approx(expected, rel=1e-5)
+        assert ties.strength_all(day)[eid[0]] == pytest.approx(expected, rel=1e-5)
+    # Nothing grows before the last contact.
+    assert ties.strength(eid, 0)[0] == pytest.approx(0.8)
+    # Decay is lazy: the stored strength is the one of the last contact.
+    assert ties.w[eid[0]] == pytest.approx(0.8)
+
+
+def test_decay_depends_on_kind():
+    ties = store()
+    kin = ties.add(np.array([0]), np.array([1]), 0.5, KIN, 0)
+    group = ties.add(np.array([2]), np.array([3]), 0.5, GROUP, 0)
+    assert ties.strength(kin, 90)[0] > 0.49
+    assert ties.strength(group, 90)[0] == pytest.approx(0.5 / 8, rel=1e-5)
+
+
+def test_strength_all_is_zero_for_freed_ids():
+    ties = store()
+    eids = ties.add(np.array([0, 2]), np.array([1, 3]), 0.6, FRIEND, 0)
+    ties.remove(eids[:1])
+    s = ties.strength_all(0)
+    assert s[eids[0]] == 0.0
+    assert s[eids[1]] == pytest.approx(0.6)
+
+
+def test_contact_strengthens_with_diminishing_increments():
+    ties = store()
+    eid = ties.add(np.array([0]), np.array([1]), 0.2, FRIEND, 0)
+    values = [float(ties.strength(eid, 0)[0])]
+    for _ in range(6):
+        ties.contact(eid, 0, 0.25)
+        values.append(float(ties.strength(eid, 0)[0]))
+    steps = np.diff(values)
+    assert np.all(steps > 0)
+    assert np.all(np.diff(steps) < 0)
+    for k, value in enumerate(values):
+        assert value == pytest.approx(1 - 0.8 * 0.75**k, rel=1e-5)
+    assert values[-1] < 1.0
+
+
+def test_contact_repeated_ids_count_each_time():
+    a, b = store(), store()
+    ea = a.add(np.array([0]), np.array([1]), 0.3, FRIEND, 0)
+    eb = b.add(np.array([0]), np.array([1]), 0.3, FRIEND, 0)
+    a.contact(np.repeat(ea, 3), 0, 0.1)
+    for _ in range(3):
+        b.contact(eb, 0, 0.1)
+    assert a.w[ea[0]] == pytest.approx(b.w[eb[0]], rel=1e-6)
+    assert a.w[ea[0]] == pytest.approx(1 - 0.7 * 0.9**3, rel=1e-5)
+
+
+def test_contact_decays_first_and_resets_last():
+    ties = store()
+    eid = ties.add(np.array([0]), np.array([1]), 0.8, GROUP, 0)
+    ties.contact(eid, 30, 0.5)  # 0.8 -> 0.4 by decay, then half the gap: 0.7
+    assert ties.w[eid[0]] == pytest.approx(0.7, rel=1e-5)
+    assert ties.last[eid[0]] == 30
+    assert ties.strength(eid, 30)[0] == pytest.approx(0.7, rel=1e-5)
+    assert ties.strength(eid, 60)[0] == pytest.approx(0.35, rel=1e-5)
+
+
+def test_strengths_stay_in_unit_interval():
+    ties = store()
+    eids = ties.add(np.array([0, 2]), np.array([1, 3]), np.array([1.0, 0.5]), FRIEND, 0)
+    ties.contact(np.repeat(eids, 50), 0, 1.0)
+    assert np.all(ties.w[eids] <= 1.0)
+    # After a very long silence, a contact still leaves a positive strength.
+    ties.contact(eids, 3_000_000, 0.0)
+    assert np.all(ties.w[eids] > 0.0)
+    assert np.all(ties.w[eids] <= 1.0)
+    ties.check()
+
+
+def test_drop_weak():
+    ties = store()
+    weak = ties.add(np.array([0]), np.array([1]), 0.01, ACQ, 0)
+    ties.add(np.array([2]), np.array([3]), 0.05, ACQ, 0)
+    ties.add(np.array([4]), np.array([5]), 0.05, KIN, 0)
+    assert ties.drop_weak(0, 0.02) == 1
+    assert tie(ties, 0, 1) == -1
+    assert ties.kind[weak[0]] == FREE
+    assert ties.n_ties == 2
+    # Two half-lives of the acquaintance (100 days) later it is 0.0125: dropped; kin stays.
+    assert ties.drop_weak(200, 0.02) == 1
+    assert tie(ties, 2, 3) == -1
+    assert tie(ties, 4, 5) >= 0
+    assert ties.drop_weak(200, 0.02) == 0
+    ties.check()
+
+
+def test_degree_strength_and_sparse_matrix():
+    ties = store()
+    ties.add(np.array([0, 0, 1]), np.array([1, 2, 2]), np.array([0.2, 0.4, 0.8]), KIN, 0)
+    assert np.allclose(ties.degree_strength(0)[:4], [0.6, 1.0, 1.2, 0.0])
+    matrix = ties.to_sparse(0).toarray()
+    assert np.allclose(matrix, matrix.T)
+    assert matrix[0, 2] == pytest.approx(0.4)
+    assert np.all(np.diag(matrix) == 0)
+    assert np.allclose(ties.to_sparse(0, power=2.0).toarray()[1, 2], 0.64)
+
+
+def test_weakest_per_person():
+    ties = store()
+    ties.add(np.array([0, 0, 0]), np.array([1, 2, 3]), np.array([0.5, 0.2, 0.7]), FRIEND, 0)
+    eid, s = ties.weakest(np.array([0, 2, 6]), 0)
+    assert eid[0] == tie(ties, 0, 2)
+    assert s[0] == pytest.approx(0.2)
+    assert eid[1] == tie(ties, 0, 2)
+    assert eid[2] == -1
+
+
+# --------------------------------------------------------------------------- random sequences
+
+
+def assert_consistent(ties: TieStore) -> None:
+    ties.check()
+    ids = ties.alive_ids()
+    assert np.array_equal(ties.find(ties.u[ids], ties.v[ids]), ids)
+    assert np.array_equal(ties.find(ties.v[ids], ties.u[ids]), ids)
+    assert ties.n_ties == len(ids)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_random_operations_keep_invariants(seed):
+    rng = np.random.default_rng(seed)
+    n, cap = 40, 6
+    ties = TieStore(n, cap, np.array([80.0, 40.0, 20.0, 10.0, 5.0]), capacity=16)
+    day = 0
+    seen = {"admitted": 0, "replaced": 0, "rejected": 0, "dropped": 0}
+    for _ in range(300):
+        op = rng.integers(6)
+        if op == 0:  # a batch with self-ties, repeats and existing pairs
+            k = int(rng.integers(1, 30))
+            a, b = rng.integers(0, n, k), rng.integers(0, n, k)
+            made = ties.add(a, b, rng.uniform(0.01, 1.0, k), int(rng.integers(5)), day)
+            assert np.all(ties.u[made] != ties.v[made])
+        elif op == 1:  # one candidate: the cap rule, exactly
+            a, b = rng.choice(n, 2, replace=False)
+            w = float(rng.uniform(0.01, 1.0))
+            if tie(ties, a, b) >= 0:
+                continue
+            ends = np.array([a, b])
+            weak_eid, weak_s = ties.weakest(ends, day)
+            full = ties.deg[ends] >= cap
+            admitted = bool(np.all(~full | (weak_s < np.float32(w))))
+            victims = [(ties.u[e], ties.v[e]) for e in weak_eid[full]]
+            before = ties.n_ties
+            made = ties.add(np.array([a]), np.array([b]), w, int(rng.integers(5)), day)
+            assert (len(made) == 1) == admitted
+            seen["admitted" if admitted else "rejected"] += 1
+            seen["replaced"] += int(admitted and full.any())
+            if admitted:
+                assert tie(ties, a, b) == made[0]
+                assert ties.n_ties == before + 1 - int(full.sum())
+                for x, y in victims:
+                    assert tie(ties, x, y) == -1
+            else:
+                assert ties.n_ties == before
+        elif op == 2:  # remove some alive ties
+            ids = ties.alive_ids()
+            if len(ids):
+                ties.remove(rng.choice(ids, int(rng.integers(1, min(len(ids), 10) + 1))))
+        elif op == 3:  # contact with repeats
+            ids = ties.alive_ids()
+            if len(ids):
+                ties.contact(rng.choice(ids, int(rng.integers(1, 20))), day, rng.uniform(0, 1))
+        elif op == 4:
+            seen["dropped"] += ties.drop_weak(day, 0.02)
+            ids = ties.alive_ids()
+            assert np.all(ties.strength(ids, day) >= 0.02)
+        else:
+            day += int(rng.integers(0, 15))
+        assert_consistent(ties)
+    # The sequence exercised every branch: the cap held, replaced and refused, and decay.
+    assert ties.n_ties > 0
+    assert all(count > 0 for count in seen.values()), seen
+
+
+# --------------------------------------------------------------------------- check can fail
+
+
+def populated() -> TieStore:
+    ties = store(n=10, cap=3)
+    ties.add(np.array([0, 0, 1, 4, 6]), np.array([1, 2, 2, 5, 7]), 0.5, FRIEND, 0)
+    ties.check()
+    return ties
+
+
+def corrupt_deg(t):
+    t.deg[4] += 1
+
+
+def corrupt_deg_low(t):
+    t.deg[0] -= 1  # the last tie of person 0 is hidden from its adjacency row
+
+
+def corrupt_over_cap(t):
+    t.cap = 1
+
+
+def corrupt_strength_zero(t):
+    t.w[t.alive_ids()[0]] = 0.0
+
+
+def corrupt_strength_above_one(t):
+    t.w[t.alive_ids()[0]] = 1.5
+
+
+def corrupt_self_tie(t):
+    eid = t.alive_ids()[0]
+    t.v[eid] = t.u[eid]
+
+
+def corrupt_duplicate(t):
+    t.add_unchecked(np.array([0]), np.array([1]), np.array([0.5]), np.array([FRIEND]), 0)
+
+
+def corrupt_neighbour_table(t):
+    t.nbr[0, 0] = 9
+
+
+def corrupt_adjacency_stranger(t):
+    t.adj[6, 0] = t.adj[0, 0]
+
+
+def corrupt_freed_in_adjacency(t):
+    t.kind[t.alive_ids()[0]] = FREE  # gone from the edge table, still in adjacency
+
+
+@pytest.mark.parametrize(
+    "corrupt",
+    [
+        corrupt_deg,
+        corrupt_deg_low,
+        corrupt_over_cap,
+        corrupt_strength_zero,
+        corrupt_strength_above_one,
+        corrupt_self_tie,
+        corrupt_duplicate,
+        corrupt_neighbour_table,
+        corrupt_adjacency_stranger,
+        corrupt_freed_in_adjacency,
+    ],
+)
+def test_check_detects_corruption(corrupt):
+    ties = populated()
+    corrupt(ties)
+    with pytest.raises(AssertionError):
+        ties.check()
