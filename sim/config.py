@@ -79,8 +79,10 @@ class SuperUsers(Section):
 class Population(Section):
     """Who lives in the world."""
 
-    size: Annotated[int, Field(ge=10, le=50_000_000)] = Field(
-        10_000, description="Number of people."
+    size: Annotated[int, Field(ge=10, le=10_000_000)] = Field(
+        10_000,
+        description="Number of people (at most 10 million: the world builder sorts pairs "
+        "of people on one 64-bit key).",
     )
     interests: Interests = Interests()
     attention: Attention = Attention()
