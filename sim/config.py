@@ -199,8 +199,14 @@ class TieDynamics(Section):
     sweep_days: Annotated[int, Field(ge=1, le=365)] = Field(
         28,
         description="Days between sweeps of background contact and dropping over all ties. "
-        "Decay is exact whatever this is (it is computed from the day of last contact); "
-        "contacts of a period are counted (Poisson) and applied at its end.",
+        "Tie strengths decay exactly whatever this is (decay is computed from the day of "
+        "last contact); contacts of a period are counted (Poisson) and applied at its end.",
+    )
+    recount_days: Annotated[int, Field(ge=1, le=365)] = Field(
+        7,
+        description="Days between recounts of each member's summed tie strength inside its "
+        "groups (used for belonging); joins, leaves and new ties update it at once, and "
+        "every sweep recounts it too.",
     )
     formation_base: Probability = Field(
         0.002,

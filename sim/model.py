@@ -428,13 +428,20 @@ class GroupModel(mesa.Model):
                     new = ties.add(pa[make], pb[make], cfg.new_tie_strength, GROUP_KIND, self.day)
                     formed = len(new)
                     if formed:
-                        # Credit the group where they met with the new tie, both ways.
-                        made = ties.find(pa[make], pb[make]) >= 0
-                        for rows in (a_row[make][made], b_row[make][made]):
+                        # Credit the group where they met with each new tie once, both ways
+                        # (a pair may have met more than once today).
+                        lo = np.minimum(pa[make], pb[make])
+                        hi = np.maximum(pa[make], pb[make])
+                        once = np.zeros(len(make), bool)
+                        once[np.unique(lo * self.n + hi, return_index=True)[1]] = True
+                        once &= ties.find(lo, hi) >= 0
+                        for rows in (a_row[make][once], b_row[make][once]):
                             np.add.at(m.tie_in, rows, cfg.new_tie_strength)
                             np.add.at(m.ties_in, rows, 1)
         if self.day > 0 and self.day % cfg.sweep_days == 0:
             self._sweep_ties()
+        elif self.day > 0 and self.day % cfg.recount_days == 0:
+            self._refresh_ties_inside()
         self.today["ties_formed"] = formed
 
     def _sweep_ties(self) -> None:
@@ -504,8 +511,10 @@ class GroupModel(mesa.Model):
         accept = self.rng.random(len(invitee)) < p
         # One join per (group, invitee), and never past the group's cap.
         key = group * self.n + invitee
+        # Of several acceptances of the same group today, the first counts.
+        acc = np.flatnonzero(accept)
         first = np.zeros(len(key), bool)
-        first[np.unique(key, return_index=True)[1]] = True
+        first[acc[np.unique(key[acc], return_index=True)[1]]] = True
         accept &= first
         rank = np.zeros(len(key), np.int64)
         acc = np.flatnonzero(accept)

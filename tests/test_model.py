@@ -349,3 +349,31 @@ def test_run_folder_is_complete(tmp_path):
         assert required in names
     assert not any(n.startswith(".") for n in names)
     assert "| cohort |" in (result.out_dir / "summary.md").read_text()
+
+
+def test_a_pair_meeting_twice_credits_its_new_tie_once():
+    model = tiny(
+        {"g": {"driver": "event", "count": 1, "size": 2, "event": {"intensity": 2.0}}},
+        days=5,
+        people=2000,
+        post_rate=50.0,
+        encounters=3,
+        invite_rate=0.0,
+        leave_rate=0.0,
+    )
+    model.config = model.config.model_copy(
+        update={
+            "network": model.config.network.model_copy(
+                update={
+                    "ties": model.config.network.ties.model_copy(update={"formation_base": 1.0})
+                }
+            )
+        }
+    )
+    model.step()
+    m = model.memberships
+    rows = model.active_memberships()
+    fresh, count, *_ = model._ties_inside(m.person[rows], m.group[rows])
+    assert np.array_equal(m.ties_in[rows], count)
+    np.testing.assert_allclose(m.tie_in[rows], fresh, rtol=0.05)
+    assert count.max() == 1
