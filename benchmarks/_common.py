@@ -220,3 +220,13 @@ def fmt_count(value: float) -> str:
     if value >= 1e3:
         return f"{value / 1e3:.3g}k"
     return f"{value:.3g}"
+
+
+def target_verdict(target: tuple[float, float | None] | None, seconds: float, peak: int) -> str:
+    """Whether a measurement meets its target ``(seconds, GB or None)``; "–" if it has none."""
+    if target is None:
+        return "–"
+    limit_s, limit_gb = target
+    goal = f"< {fmt_seconds(limit_s)} s" + (f", < {limit_gb:g} GB" if limit_gb else "")
+    ok = seconds < limit_s and (limit_gb is None or peak < limit_gb * GIB)
+    return f"{goal}: {'met' if ok else 'NOT met'}"

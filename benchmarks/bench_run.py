@@ -35,6 +35,7 @@ from _common import (
     peak_rss_bytes,
     run_child,
     source_digest,
+    target_verdict,
     uptime_line,
 )
 
@@ -141,12 +142,7 @@ def measure(size: int, days: int, agents: bool, progress: int) -> dict[str, Any]
 
 def verdict(size: int, days: int, seconds: float, peak: int) -> str:
     """Whether a run meets its target (total wall time; peak RSS)."""
-    if (size, days) not in TARGETS:
-        return "–"
-    limit_s, limit_gb = TARGETS[(size, days)]
-    goal = f"< {fmt_seconds(limit_s)} s" + (f", < {limit_gb:g} GB" if limit_gb else "")
-    ok = seconds < limit_s and (limit_gb is None or peak < limit_gb * GIB)
-    return f"{goal}: {'met' if ok else 'NOT met'}"
+    return target_verdict(TARGETS.get((size, days)), seconds, peak)
 
 
 def summary_table(results: list[dict[str, Any]]) -> str:

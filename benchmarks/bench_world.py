@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any
 
 from _common import (
-    GIB,
     current_rss_bytes,
     emit,
     fmt_count,
@@ -32,6 +31,7 @@ from _common import (
     peak_rss_bytes,
     run_child,
     source_digest,
+    target_verdict,
     uptime_line,
 )
 
@@ -111,12 +111,7 @@ def measure(size: int, agents: bool, seed: int) -> dict[str, Any]:
 
 def verdict(size: int, seconds: float, peak: int) -> str:
     """Whether a size meets its target (time of build plus agents; peak RSS)."""
-    if size not in TARGETS:
-        return "–"
-    limit_s, limit_gb = TARGETS[size]
-    goal = f"< {fmt_seconds(limit_s)} s" + (f", < {limit_gb:g} GB" if limit_gb else "")
-    ok = seconds < limit_s and (limit_gb is None or peak < limit_gb * GIB)
-    return f"{goal}: {'met' if ok else 'NOT met'}"
+    return target_verdict(TARGETS.get(size), seconds, peak)
 
 
 def table(results: list[dict[str, Any]]) -> str:

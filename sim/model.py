@@ -32,6 +32,22 @@ from sim.world import KIND_CODES, World, build_world
 from sim.world.population import bits, pick_by_weight
 
 GROUP_KIND = KIND_CODES["group"]
+DAILY_SERIES = (
+    "groups_alive",
+    "members",
+    "active",
+    "muted",
+    "posts",
+    "promotions",
+    "joins",
+    "leaves",
+    "invites",
+    "accepted",
+    "ties",
+    "ties_formed",
+    "deaths",
+)
+"""The daily counts the DataCollector records (one row per day)."""
 PHASES = ("schedule", "attention", "posting", "ties", "invitations", "leaving", "commerce", "death")
 
 
@@ -79,24 +95,7 @@ class GroupModel(mesa.Model):
         self._dirty = True
         self.today: dict[str, float] = {}
         self.datacollector = mesa.DataCollector(
-            model_reporters={
-                key: (lambda m, k=key: m.today.get(k, 0))
-                for key in (
-                    "groups_alive",
-                    "members",
-                    "active",
-                    "muted",
-                    "posts",
-                    "promotions",
-                    "joins",
-                    "leaves",
-                    "invites",
-                    "accepted",
-                    "ties",
-                    "ties_formed",
-                    "deaths",
-                )
-            }
+            model_reporters={key: (lambda m, k=key: m.today.get(k, 0)) for key in DAILY_SERIES}
         )
 
     # ------------------------------------------------------------------ set-up
@@ -686,4 +685,4 @@ class GroupModel(mesa.Model):
         assert np.all(g.members <= g.cap), "a group is over its cap"
 
 
-__all__ = ["PHASES", "TIE_KINDS", "GroupModel"]
+__all__ = ["DAILY_SERIES", "PHASES", "TIE_KINDS", "GroupModel"]

@@ -40,24 +40,11 @@ from benchmarks.reference.agents import Membership, Person, Tie, strengths
 from sim import rules
 from sim.config import TIE_KINDS, Scenario
 from sim.groups import NO_ONE
+from sim.model import DAILY_SERIES
 from sim.recruitment import TOPIC_PULL
 from sim.world import KIND_CODES, World, build_world
 
-REPORTERS = (
-    "groups_alive",
-    "members",
-    "active",
-    "muted",
-    "posts",
-    "promotions",
-    "joins",
-    "leaves",
-    "invites",
-    "accepted",
-    "ties",
-    "ties_formed",
-    "deaths",
-)
+REPORTERS = DAILY_SERIES
 
 
 @dataclass(eq=False)
