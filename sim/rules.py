@@ -74,15 +74,6 @@ def contact_rate(strength, u, v, n_people, exponent, contacts_per_day):
     return np.float32(contacts_per_day) * weight * (inverse[u] + inverse[v])
 
 
-def contact_probability(expected_contacts):
-    """Chance of at least one contact when contacts arrive as a Poisson process.
-
-    Used for the background social life outside groups: a tie's expected contacts in a
-    sweep period are its time share (both ends) times the contacts people make (C9, F4).
-    """
-    return -np.expm1(-np.asarray(expected_contacts, np.float64))
-
-
 def formation_probability(shared_visible, base, per_interest):
     """Chance that two co-active members form a tie in one encounter.
 
