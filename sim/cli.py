@@ -14,7 +14,13 @@ from typing import Annotated
 import numpy as np
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
 
 from sim.scenario import ScenarioError, json_schema, load_scenario
@@ -73,14 +79,34 @@ def rich_table(frame, title: str) -> Table:
     return table
 
 
+def _is_experiment(path: Path) -> bool:
+    """Whether a YAML file is an experiment (it varies parameters) rather than a scenario."""
+    from sim.scenario import read_yaml
+
+    return "parameters" in read_yaml(path).data
+
+
 @app.command()
-def validate(scenario: Path, set_: Overrides = None) -> None:
-    """Check a scenario file and say what is wrong with it, if anything."""
+def validate(file: Path, set_: Overrides = None) -> None:
+    """Check a scenario or experiment file and say what is wrong with it, if anything."""
     try:
-        loaded = load_scenario(scenario, set_ or [])
+        if _is_experiment(file):
+            from sim.sweep import load_experiment
+
+            if set_:
+                raise ScenarioError("--set", "overrides apply to scenarios, not experiments")
+            experiment = load_experiment(file)
+            runs = len(experiment.points) * experiment.experiment.replicates
+            out_console.print(
+                f"{file}: valid experiment '{experiment.name}': {len(experiment.points)} "
+                f"points × {experiment.experiment.replicates} replicates = {runs} runs",
+                highlight=False,
+            )
+            return
+        loaded = load_scenario(file, set_ or [])
     except ScenarioError as error:
         fail(error)
-    out_console.print(f"{scenario}: valid scenario '{loaded.name}'", highlight=False)
+    out_console.print(f"{file}: valid scenario '{loaded.name}'", highlight=False)
 
 
 @app.command()
@@ -159,6 +185,119 @@ def run(
     else:
         out_console.print("No groups in this scenario.")
     out_console.print(f"results: {result.out_dir}", highlight=False)
+
+
+@app.command()
+def sweep(
+    experiment: Path,
+    workers: Annotated[
+        int, typer.Option(min=1, help="Local worker processes (1: run in this process).")
+    ] = 1,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(help="Address of a running Dask scheduler, e.g. tcp://10.0.0.5:8786."),
+    ] = None,
+    dask_local: Annotated[
+        int | None,
+        typer.Option("--dask-local", min=1, help="Start a local Dask cluster with N workers."),
+    ] = None,
+    resume: Annotated[
+        bool, typer.Option("--resume", help="Keep stored runs; run only the missing ones.")
+    ] = False,
+    fresh: Annotated[
+        bool, typer.Option("--fresh", help="Delete stored runs of this sweep and start over.")
+    ] = False,
+    out: Annotated[Path, typer.Option(help="Folder under which the sweep folder is written.")] = (
+        Path("results")
+    ),
+) -> None:
+    """Run a parameter sweep: replicates, CIs, plots, results/<experiment>/."""
+    from sim.sweep import Executor, SweepError, load_experiment, run_sweep
+
+    chosen = [workers > 1, scheduler is not None, dask_local is not None]
+    if sum(chosen) > 1:
+        fail(ScenarioError("command line", "choose one of --workers, --scheduler, --dask-local"))
+    if resume and fresh:
+        fail(ScenarioError("command line", "choose --resume or --fresh, not both"))
+    try:
+        loaded = load_experiment(experiment)
+    except ScenarioError as error:
+        fail(error)
+    executor = Executor(workers=workers, scheduler=scheduler, dask_local=dask_local)
+    columns = (
+        *Progress.get_default_columns()[:1],
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+    )
+    runs = len(loaded.points) * loaded.experiment.replicates
+    err_console.print(
+        f"{loaded.name}: {len(loaded.points)} points × {loaded.experiment.replicates} "
+        f"replicates = {runs} runs on {executor.describe()}",
+        highlight=False,
+    )
+    with Progress(*columns, console=err_console, transient=True) as progress:
+        task = progress.add_task(f"{loaded.name}: runs", total=runs)
+        try:
+            result = run_sweep(
+                loaded,
+                out=out,
+                executor=executor,
+                resume=resume,
+                fresh=fresh,
+                progress=lambda done, total: progress.update(task, completed=done, total=total),
+            )
+        except SweepError as error:
+            progress.stop()
+            err_console.print(f"[bold red]error:[/] {error}", highlight=False, soft_wrap=True)
+            raise typer.Exit(2) from None
+    out_console.print(
+        rich_table(_sweep_table(result, loaded), f"{loaded.name}: mean [95% CI] over replicates")
+    )
+    for key, table in result.survival.items():
+        out_console.print(rich_table(table, f"{loaded.name}: pooled group survival by {key}"))
+    if len(result.sensitivity):
+        out_console.print(rich_table(result.sensitivity, f"{loaded.name}: sensitivity indices"))
+    resumed = f", {result.manifest['resumed']} resumed" if resume else ""
+    out_console.print(
+        f"ran {result.ran} run(s){resumed}; results: {result.folder}", highlight=False
+    )
+
+
+def _sweep_table(result, loaded):
+    """Points × metrics, each cell 'mean [low, high]' (at most 40 points shown)."""
+    import pandas as pd
+
+    parameters = list(loaded.experiment.parameters)
+    rows = []
+    for _, row in result.summary.head(40).iterrows():
+        cells = {p: row[p] for p in parameters}
+        for metric in loaded.experiment.metrics:
+            mean, low, high = (row[f"{metric} {k}"] for k in ("mean", "low", "high"))
+            interval = "" if np.isnan(low) else f" [{_number(low)}, {_number(high)}]"
+            cells[metric] = f"{_number(float(mean))}{interval}"
+        rows.append(cells)
+    return pd.DataFrame(rows).astype(object)
+
+
+@app.command()
+def metrics() -> None:
+    """List the metrics a sweep can record."""
+    from sim.sweep import METRICS
+
+    table = Table(title="Metrics (use name or name[cohort] in an experiment)", title_justify="left")
+    for column in ("name", "family", "unit", "per cohort", "what it measures"):
+        table.add_column(column)
+    for metric in METRICS.values():
+        table.add_row(
+            metric.name,
+            metric.family,
+            metric.unit,
+            "yes" if metric.per_cohort else "no",
+            metric.description,
+        )
+    out_console.print(table)
 
 
 def main() -> None:

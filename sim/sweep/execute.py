@@ -1,0 +1,171 @@
+"""Running the runs of a sweep: one task per (point, replicate), on some executor.
+
+A task carries everything its run needs (the resolved scenario, its seed, the metrics to
+record), so that the result is a pure function of the task. Executors only decide where
+tasks run: in this process, in local worker processes, or on a Dask cluster. Whatever
+finishes comes back to the caller as a small record, which the caller stores; workers
+never write to disk, so a cluster needs no shared file system.
+"""
+
+from __future__ import annotations
+
+import copy
+import multiprocessing
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from typing import Any
+
+from sim.config import Scenario
+from sim.sweep.spec import Scalar, _set_path
+
+
+def point_scenario(base: dict, point: dict[str, Scalar], seed: int, name: str) -> Scenario:
+    """The scenario of one run: the base data, the point's values and the run's seed.
+
+    Raises:
+        ScenarioError: The point makes an invalid scenario.
+    """
+    from sim.scenario import scenario_from_dict
+
+    data = copy.deepcopy(base)
+    for path, value in point.items():
+        _set_path(data, path, value)
+    data["seed"] = int(seed)
+    data["name"] = name
+    data.setdefault("output", {})
+    return scenario_from_dict(data, name)
+
+
+@dataclass(frozen=True)
+class Task:
+    """One run of a sweep.
+
+    Attributes:
+        run: Index of the run in the sweep (point × replicates + replicate).
+        point: Index of the parameter point.
+        replicate: Replicate number at that point.
+        seed: The run's seed.
+        run_id: The run's id: its seed and a digest of its resolved scenario.
+        parameters: The point's values, by dotted path.
+        scenario: The resolved scenario as JSON-ready data.
+        metrics: Metric names to record.
+    """
+
+    run: int
+    point: int
+    replicate: int
+    seed: int
+    run_id: str
+    parameters: dict[str, Scalar]
+    scenario: dict[str, Any]
+    metrics: tuple[str, ...]
+
+
+def run_task(task: Task) -> dict[str, Any]:
+    """Run one task and return its record: metrics and group lifetimes (no files)."""
+    from sim.runner import simulate
+    from sim.sweep.registry import RunData, compute
+
+    started = time.perf_counter()
+    scenario = Scenario.model_validate(task.scenario)
+    model, tables = simulate(scenario, agents=False)
+    values = compute(list(task.metrics), RunData(tables, model.day))
+    groups = tables["groups"]
+    return {
+        "run": task.run,
+        "point": task.point,
+        "replicate": task.replicate,
+        "seed": task.seed,
+        "run_id": task.run_id,
+        "parameters": task.parameters,
+        "metrics": values,
+        "days_run": int(model.day),
+        "lifetimes": {
+            "cohort": groups["cohort"].astype(str).tolist(),
+            "lifetime": groups["lifetime"].astype(int).tolist(),
+            "censored": groups["censored"].astype(bool).tolist(),
+        },
+        "seconds": round(time.perf_counter() - started, 3),
+    }
+
+
+@dataclass(frozen=True)
+class Executor:
+    """Where a sweep's runs go.
+
+    Attributes:
+        workers: Local worker processes (1 runs in this process).
+        scheduler: Address of a running Dask scheduler (``tcp://host:port``).
+        dask_local: Start a local Dask cluster with this many single-threaded workers.
+    """
+
+    workers: int = 1
+    scheduler: str | None = None
+    dask_local: int | None = None
+
+    def describe(self) -> str:
+        """A short description for the manifest and the progress line."""
+        if self.scheduler:
+            return f"dask scheduler {self.scheduler}"
+        if self.dask_local:
+            return f"local dask cluster, {self.dask_local} workers"
+        return "this process" if self.workers <= 1 else f"{self.workers} local processes"
+
+    def map(self, tasks: list[Task], on_record: Callable[[dict[str, Any]], None]) -> None:
+        """Run every task; call ``on_record`` in this process as each one finishes."""
+        if not tasks:
+            return
+        if self.scheduler or self.dask_local:
+            self._dask(tasks, on_record)
+        elif self.workers <= 1:
+            for task in tasks:
+                on_record(run_task(task))
+        else:
+            self._processes(tasks, on_record)
+
+    def _processes(self, tasks: list[Task], on_record: Callable[[dict], None]) -> None:
+        # forkserver: workers start from a clean interpreter, not a fork of a process that
+        # may hold threads or locks, and import groupsim once.
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(["sim.sweep.execute", "sim.runner"])
+        with ProcessPoolExecutor(max_workers=self.workers, mp_context=context) as pool:
+            futures = [pool.submit(run_task, task) for task in tasks]
+            try:
+                for future in as_completed(futures):
+                    on_record(future.result())
+            except BaseException:
+                for future in futures:
+                    future.cancel()
+                raise
+
+    def _dask(self, tasks: list[Task], on_record: Callable[[dict], None]) -> None:
+        from distributed import Client, LocalCluster
+        from distributed import as_completed as dask_completed
+
+        cluster = None
+        if self.dask_local:
+            cluster = LocalCluster(
+                n_workers=self.dask_local,
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=None,
+            )
+            client = Client(cluster)
+        else:
+            client = Client(self.scheduler, timeout="30s")
+        try:
+            futures = client.map(run_task, tasks, pure=False)
+            for future in dask_completed(futures):
+                on_record(future.result())
+                future.release()
+        finally:
+            client.close()
+            if cluster is not None:
+                cluster.close()
+
+
+def pending(tasks: Iterable[Task], done: set[str]) -> list[Task]:
+    """The tasks whose runs are not stored yet."""
+    return [task for task in tasks if task.run_id not in done]

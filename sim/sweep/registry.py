@@ -1,0 +1,304 @@
+"""The metric registry: named numbers computed from one run's tables (DESIGN §3).
+
+An experiment records metrics by name. Each metric takes a :class:`RunData` (the run's
+tables and horizon) and returns one float; its docstring is its description. Most can be
+restricted to one cohort, written ``name[cohort]`` in an experiment file. Add your own
+with :func:`register_metric`::
+
+    from sim.sweep import register_metric
+
+    @register_metric("big_groups", unit="groups", family="growth")
+    def big_groups(run):
+        # Groups that peaked at 100 members or more.
+        return float((run.groups["peak"] >= 100).sum())
+
+A metric defined in your own module must be registered in every worker process too:
+import that module from the code that starts the sweep and from the workers (for Dask,
+with ``--preload`` on ``dask worker``).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from lifelines import KaplanMeierFitter
+from lifelines.utils import restricted_mean_survival_time
+
+from sim import metrics as m
+
+
+@dataclass(frozen=True)
+class RunData:
+    """One run's tables as a metric sees them.
+
+    Attributes:
+        tables: ``groups``, ``memberships``, ``invites`` and ``timeseries``.
+        horizon: Days run.
+        cohort: The cohort these tables are restricted to, or None for all.
+    """
+
+    tables: dict[str, pd.DataFrame]
+    horizon: int
+    cohort: str | None = None
+
+    @property
+    def groups(self) -> pd.DataFrame:
+        """One row per group."""
+        return self.tables["groups"]
+
+    @property
+    def memberships(self) -> pd.DataFrame:
+        """One row per membership."""
+        return self.tables["memberships"]
+
+    @property
+    def invites(self) -> pd.DataFrame:
+        """One row per invitation."""
+        return self.tables["invites"]
+
+    @property
+    def timeseries(self) -> pd.DataFrame:
+        """One row per day (the whole run; never restricted to a cohort)."""
+        return self.tables["timeseries"]
+
+    def only(self, cohort: str) -> RunData:
+        """The same run restricted to one cohort's groups and their members and invites."""
+        groups = self.groups[self.groups["cohort"] == cohort]
+        ids = groups["group"].to_numpy()
+        tables = dict(
+            self.tables,
+            groups=groups,
+            memberships=self.memberships[self.memberships["group"].isin(ids)],
+            invites=self.invites[self.invites["group"].isin(ids)],
+        )
+        return RunData(tables, self.horizon, cohort)
+
+
+@dataclass(frozen=True)
+class Metric:
+    """A registered metric.
+
+    Attributes:
+        name: Registry name.
+        function: ``RunData -> float``.
+        unit: Unit shown on axes.
+        description: What it measures (the function's docstring).
+        per_cohort: Whether ``name[cohort]`` is meaningful.
+        family: survival, growth, cascade, activity, churn or ties.
+    """
+
+    name: str
+    function: Callable[[RunData], float]
+    unit: str
+    description: str
+    per_cohort: bool = True
+    family: str = "other"
+
+    def label(self, cohort: str | None = None) -> str:
+        """An axis label: the name, the cohort and the unit."""
+        text = self.name.replace("_", " ")
+        if cohort:
+            text += f" [{cohort}]"
+        return f"{text} ({self.unit})" if self.unit else text
+
+
+METRICS: dict[str, Metric] = {}
+
+
+def register_metric(
+    name: str, *, unit: str = "", per_cohort: bool = True, family: str = "other"
+) -> Callable[[Callable[[RunData], float]], Callable[[RunData], float]]:
+    """Register a function ``RunData -> float`` as a metric under ``name``.
+
+    Args:
+        name: The name experiment files use.
+        unit: Unit for axis labels.
+        per_cohort: Whether the metric can be restricted to a cohort.
+        family: Which kind of metric it is (for listings).
+
+    Raises:
+        ValueError: The name is taken or is not a plain identifier.
+    """
+    if not name.isidentifier():
+        raise ValueError(f"metric name '{name}' must be a plain identifier")
+
+    def decorate(function: Callable[[RunData], float]) -> Callable[[RunData], float]:
+        if name in METRICS and METRICS[name].function is not function:
+            raise ValueError(f"a metric named '{name}' is already registered")
+        description = " ".join((function.__doc__ or "").split())
+        METRICS[name] = Metric(name, function, unit, description, per_cohort, family)
+        return function
+
+    return decorate
+
+
+def compute(names: list[str], run: RunData) -> dict[str, float]:
+    """The named metrics (``name`` or ``name[cohort]``) of one run."""
+    from sim.sweep.spec import parse_metric
+
+    out = {}
+    for text in names:
+        name, cohort = parse_metric(text)
+        data = run.only(cohort) if cohort else run
+        out[text] = float(METRICS[name].function(data))
+    return out
+
+
+# --------------------------------------------------------------------------- survival
+
+
+def _fit(run: RunData) -> KaplanMeierFitter | None:
+    groups = run.groups
+    if len(groups) == 0:
+        return None
+    kmf = KaplanMeierFitter()
+    kmf.fit(groups["lifetime"], event_observed=~groups["censored"].astype(bool))
+    return kmf
+
+
+@register_metric("median_lifetime", unit="days", family="survival")
+def median_lifetime(run: RunData) -> float:
+    """Kaplan–Meier median group lifetime; inf when more than half outlive the run."""
+    kmf = _fit(run)
+    return math.nan if kmf is None else float(kmf.median_survival_time_)
+
+
+@register_metric("rmst", unit="days", family="survival")
+def rmst(run: RunData) -> float:
+    """Restricted mean group lifetime, up to the shortest follow-up any group had.
+
+    The area under the Kaplan–Meier curve up to the horizon minus the last creation day.
+    """
+    kmf = _fit(run)
+    if kmf is None:
+        return math.nan
+    tau = run.horizon - int(run.groups["created"].max())
+    return float(restricted_mean_survival_time(kmf, t=max(tau, 1)))
+
+
+@register_metric("share_alive", unit="share", family="survival")
+def share_alive(run: RunData) -> float:
+    """Share of groups alive at the end."""
+    return float(run.groups["censored"].mean()) if len(run.groups) else math.nan
+
+
+# --------------------------------------------------------------------------- growth
+
+
+@register_metric("reach", unit="people", family="growth")
+def reach(run: RunData) -> float:
+    """Distinct people who were ever members of a group."""
+    return float(run.memberships["person"].nunique())
+
+
+@register_metric("final_members", unit="members", family="growth")
+def final_members(run: RunData) -> float:
+    """Median over groups of the members at the end (or at death)."""
+    return float(run.groups["final"].median()) if len(run.groups) else math.nan
+
+
+@register_metric("peak_members", unit="members", family="growth")
+def peak_members(run: RunData) -> float:
+    """Median over groups of the peak."""
+    return float(run.groups["peak"].median()) if len(run.groups) else math.nan
+
+
+@register_metric("growth_factor", unit="×", family="growth")
+def growth_factor(run: RunData) -> float:
+    """Mean over groups of peak members over initial members."""
+    g = run.groups
+    return float((g["peak"] / g["initial"].clip(lower=1)).mean()) if len(g) else math.nan
+
+
+@register_metric("reproduction", unit="invites per member", family="growth")
+def reproduction(run: RunData) -> float:
+    """Accepted invitations per member who ever joined (the reproduction number)."""
+    joined = len(run.memberships)
+    return float(run.groups["invites_accepted"].sum() / joined) if joined else math.nan
+
+
+@register_metric("invite_conversion", unit="share", family="growth")
+def invite_conversion(run: RunData) -> float:
+    """Accepted invitations over invitations sent."""
+    sent = int(run.groups["invites_sent"].sum())
+    return float(run.groups["invites_accepted"].sum() / sent) if sent else math.nan
+
+
+# --------------------------------------------------------------------------- cascades
+
+
+@register_metric("cascade_depth", unit="hops", family="cascade")
+def cascade_depth(run: RunData) -> float:
+    """Mean over groups of the deepest invitation chain."""
+    if len(run.memberships) == 0:
+        return math.nan
+    return float(m.cascades(run.memberships)["depth"].mean())
+
+
+@register_metric("cascade_size", unit="members", family="cascade")
+def cascade_size(run: RunData) -> float:
+    """Mean over groups of the members recruited by invitation."""
+    if len(run.memberships) == 0:
+        return math.nan
+    return float(m.cascades(run.memberships)["invited"].mean())
+
+
+# --------------------------------------------------------------------------- activity
+
+
+def _member_days(run: RunData) -> float:
+    return float(m.membership_days(run.memberships, run.groups, run.horizon).sum())
+
+
+@register_metric("posts_per_member_day", unit="posts", family="activity")
+def posts_per_member_day(run: RunData) -> float:
+    """Members' posts per member-day."""
+    days = _member_days(run)
+    return float(run.memberships["posts"].sum() / days) if days else math.nan
+
+
+@register_metric("muted_share", unit="share", family="activity")
+def muted_share(run: RunData) -> float:
+    """Share of the current memberships that are muted at the end."""
+    current = run.memberships[run.memberships["left"] < 0]
+    return float(current["muted"].mean()) if len(current) else math.nan
+
+
+# --------------------------------------------------------------------------- churn
+
+
+@register_metric("leave_rate", unit="per member-day", family="churn")
+def leave_rate(run: RunData) -> float:
+    """Memberships ended by leaving, per member-day."""
+    days = _member_days(run)
+    return float((run.memberships["left"] >= 0).sum() / days) if days else math.nan
+
+
+@register_metric("retention_30", unit="share", family="churn")
+def retention_30(run: RunData) -> float:
+    """Share of invited joiners still members 30 days on (C4)."""
+    table = m.retention_by_ties(run.memberships, run.groups, run.horizon, after=30)
+    joiners = table["joiners"].sum()
+    if not joiners:
+        return math.nan
+    return float((table.iloc[:, 0] * table["joiners"]).sum() / joiners)
+
+
+# --------------------------------------------------------------------------- ties
+
+
+@register_metric("ties_formed", unit="ties", family="ties", per_cohort=False)
+def ties_formed(run: RunData) -> float:
+    """Ties formed between members who met in groups, over the run."""
+    return float(run.timeseries["ties_formed"].sum())
+
+
+@register_metric("internal_strength", unit="strength per member", family="ties")
+def internal_strength(run: RunData) -> float:
+    """Mean over groups alive at the end of the tie strength inside per member."""
+    alive = run.groups[run.groups["censored"].astype(bool)]
+    return float(np.mean(alive["internal_strength"])) if len(alive) else math.nan

@@ -1,0 +1,493 @@
+"""Sweeps: designs, seeds, executors, resuming after kill -9, results, plots and errors."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from sim.scenario import ScenarioError
+from sim.sweep import (
+    METRICS,
+    Executor,
+    RunData,
+    SweepError,
+    load_experiment,
+    register_metric,
+    run_sweep,
+)
+from sim.sweep.design import plan, run_seed
+from sim.sweep.registry import compute
+
+GROUPSIM = [sys.executable, "-m", "sim.cli"]
+
+BASE = """\
+seed: 1
+days: 40
+population: {size: 400}
+groups:
+  talk: {driver: event, count: 4, size: 12, created: [0, 5]}
+  kin: {driver: relationship, count: 3, size: [3, 6], created: [0, 5], circle: kin}
+"""
+
+
+def write_experiment(folder: Path, body: str, name: str = "tiny") -> Path:
+    """A base scenario and an experiment file over it in ``folder``."""
+    (folder / "base.yaml").write_text(BASE, encoding="utf-8")
+    path = folder / f"{name}.yaml"
+    path.write_text("scenario: base.yaml\n" + textwrap.dedent(body), encoding="utf-8")
+    return path
+
+
+GRID = """\
+parameters:
+  groups.talk.size: [8, 16]
+  behaviour.post_rate: {low: 0.1, high: 0.3, num: 2}
+design: grid
+replicates: 2
+seed: 9
+metrics: [median_lifetime, rmst, share_alive, reach, ties_formed, "posts_per_member_day[talk]"]
+plots:
+  - {kind: line, x: groups.talk.size, metric: rmst, by: behaviour.post_rate}
+  - {kind: heatmap, x: groups.talk.size, y: behaviour.post_rate, metric: reach}
+  - {kind: survival, by: groups.talk.size}
+"""
+
+
+@pytest.fixture(scope="module")
+def grid_file(tmp_path_factory) -> Path:
+    return write_experiment(tmp_path_factory.mktemp("grid"), GRID)
+
+
+@pytest.fixture(scope="module")
+def reference(grid_file, tmp_path_factory):
+    """The grid sweep run in this process: the table the other executors must match."""
+    return run_sweep(grid_file, out=tmp_path_factory.mktemp("in-process"))
+
+
+def _bytes(result, name: str = "runs.parquet") -> str:
+    return hashlib.sha256((result.folder / name).read_bytes()).hexdigest()
+
+
+# --------------------------------------------------------------------------- designs
+
+
+def test_grid_is_every_combination_last_parameter_fastest(grid_file):
+    points = load_experiment(grid_file).points
+    assert points == [
+        {"groups.talk.size": 8, "behaviour.post_rate": 0.1},
+        {"groups.talk.size": 8, "behaviour.post_rate": 0.3},
+        {"groups.talk.size": 16, "behaviour.post_rate": 0.1},
+        {"groups.talk.size": 16, "behaviour.post_rate": 0.3},
+    ]
+
+
+def test_grid_ranges_log_and_integer(tmp_path):
+    path = write_experiment(
+        tmp_path,
+        """\
+        parameters:
+          groups.talk.size: {low: 4, high: 64, num: 5, log: true, integer: true}
+        metrics: [reach]
+        """,
+    )
+    sizes = [p["groups.talk.size"] for p in load_experiment(path).points]
+    assert sizes == [4, 8, 16, 32, 64]
+    assert all(isinstance(s, int) for s in sizes)
+
+
+def test_latin_hypercube_puts_one_point_in_every_stratum(tmp_path):
+    path = write_experiment(
+        tmp_path,
+        """\
+        parameters:
+          behaviour.post_rate: {low: 0.1, high: 0.5}
+          behaviour.leave_rate: {low: 0.0, high: 0.2}
+        design: {kind: latin_hypercube, samples: 12}
+        metrics: [reach]
+        """,
+    )
+    points = load_experiment(path).points
+    assert len(points) == 12
+    for name, low, high in (("behaviour.post_rate", 0.1, 0.5), ("behaviour.leave_rate", 0, 0.2)):
+        u = (np.array([p[name] for p in points]) - low) / (high - low)
+        assert sorted(np.floor(u * 12).astype(int)) == list(range(12))
+
+
+def test_random_design_is_fixed_by_the_root_seed(tmp_path):
+    body = """\
+        parameters:
+          behaviour.post_rate: {{low: 0.1, high: 0.5}}
+          groups.talk.circle: [any, kin, friend]
+        design: {{kind: random, samples: 30}}
+        seed: {seed}
+        metrics: [reach]
+        """
+    first = load_experiment(write_experiment(tmp_path, body.format(seed=1), "a")).points
+    again = load_experiment(write_experiment(tmp_path, body.format(seed=1), "b")).points
+    other = load_experiment(write_experiment(tmp_path, body.format(seed=2), "c")).points
+    assert first == again != other
+    rates = [p["behaviour.post_rate"] for p in first]
+    assert 0.1 <= min(rates) and max(rates) < 0.5
+    assert {p["groups.talk.circle"] for p in first} == {"any", "kin", "friend"}
+
+
+def test_sobol_and_morris_sizes(tmp_path):
+    ranges = """\
+        parameters:
+          behaviour.post_rate: {low: 0.1, high: 0.5}
+          behaviour.leave_rate: {low: 0.0, high: 0.2}
+          behaviour.invite_rate: {low: 0.0, high: 0.1}
+        metrics: [reach]
+        """
+    sobol = write_experiment(tmp_path, ranges + "design: {kind: sobol, samples: 8}\n", "s")
+    morris = write_experiment(tmp_path, ranges + "design: {kind: morris, samples: 5}\n", "m")
+    assert len(load_experiment(sobol).points) == 8 * (3 + 2)
+    assert len(load_experiment(morris).points) == 5 * (3 + 1)
+
+
+# --------------------------------------------------------------------------- seeds
+
+
+def test_seeds_depend_on_values_and_replicate_only(grid_file):
+    experiment = load_experiment(grid_file).experiment
+    point = {"groups.talk.size": 8, "behaviour.post_rate": 0.1}
+    reordered = {"behaviour.post_rate": 0.1, "groups.talk.size": 8}
+    assert run_seed(experiment, point, 0) == run_seed(experiment, reordered, 0)
+    seeds = {
+        run_seed(experiment, p, r)
+        for p in load_experiment(grid_file).points
+        for r in range(experiment.replicates)
+    }
+    assert len(seeds) == 8
+    other_root = experiment.model_copy(update={"seed": experiment.seed + 1})
+    assert run_seed(other_root, point, 0) != run_seed(experiment, point, 0)
+    common = experiment.model_copy(update={"common_random_numbers": True})
+    assert run_seed(common, point, 1) == run_seed(common, {"groups.talk.size": 16}, 1)
+    assert run_seed(common, point, 0) != run_seed(common, point, 1)
+
+
+def test_seeds_do_not_move_when_the_design_grows(tmp_path):
+    small = write_experiment(tmp_path, GRID, "small")
+    bigger = write_experiment(
+        tmp_path, GRID.replace("[8, 16]", "[4, 8, 16, 32]").replace("replicates: 2", "replicates: 3"),
+        "bigger",
+    )
+    a, b = load_experiment(small), load_experiment(bigger)
+
+    def seeds(loaded):
+        return {
+            (tuple(p.items()), r): run_seed(loaded.experiment, p, r)
+            for p in loaded.points
+            for r in range(loaded.experiment.replicates)
+        }
+
+    kept = seeds(a)
+    assert {k: seeds(b)[k] for k in kept} == kept
+
+
+# --------------------------------------------------------------------------- results
+
+
+def test_results_tables_manifest_and_figures(reference):
+    runs, summary = reference.runs, reference.summary
+    assert len(runs) == 8 and list(runs["run"]) == list(range(8))
+    assert runs["run_id"].is_unique and runs["seed"].is_unique
+    assert list(runs.groupby("point")["replicate"].apply(list)) == [[0, 1]] * 4
+    folder = reference.folder
+    for name in ("runs.parquet", "runs.csv", "summary.parquet", "summary.csv", "lifetimes.parquet"):
+        assert (folder / name).stat().st_size > 0
+    assert pd.read_csv(folder / "runs.csv")["run_id"].tolist() == runs["run_id"].tolist()
+    assert len(list((folder / "runs").glob("*.json"))) == 8
+    assert len(summary) == 4 and (summary["replicates"] == 2).all()
+    # Mean and CI agree with the runs they summarise.
+    first = runs[runs["point"] == 0]["rmst"]
+    assert summary.loc[0, "rmst mean"] == pytest.approx(first.mean())
+    if first.std() > 0:
+        assert summary.loc[0, "rmst low"] < first.mean() < summary.loc[0, "rmst high"]
+    # Group lifetimes: 4 talk + 3 kin groups in every run.
+    assert reference.lifetimes.groupby("run").size().tolist() == [7] * 8
+    assert len(reference.figures) == 3
+    for path in reference.figures:
+        assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and path.stat().st_size > 10_000
+    table = reference.survival["groups.talk.size"]
+    assert table["groups"].tolist() == [28, 28] and (table["runs"] == 4).all()
+    manifest = reference.manifest
+    assert manifest["runs"] == 8 and manifest["points"] == 4 and manifest["root_seed"] == 9
+    assert "figures/" + reference.figures[0].name in manifest["files"]
+    assert (folder / "manifest.json").exists()
+
+
+def test_metrics_match_the_run_they_come_from(grid_file, reference):
+    from sim.metrics import cohort_summary
+    from sim.runner import simulate
+    from sim.sweep.sweep import plan_tasks
+    from sim.config import Scenario
+
+    task = plan_tasks(load_experiment(grid_file))[3]
+    model, tables = simulate(Scenario.model_validate(task.scenario), agents=False)
+    row = reference.runs.set_index("run").loc[3]
+    assert row["reach"] == tables["memberships"]["person"].nunique()
+    assert row["share_alive"] == pytest.approx(tables["groups"]["censored"].mean())
+    talk = cohort_summary(tables, model.day).set_index("cohort").loc["talk"]
+    assert row["posts_per_member_day[talk]"] == pytest.approx(talk["posts per member-day"])
+
+
+def test_a_registered_metric_is_computed(grid_file):
+    @register_metric("relationship_groups", unit="groups", family="test")
+    def relationship_groups(run: RunData) -> float:
+        """Groups driven by relationships."""
+        return float((run.groups["driver"] == "relationship").sum())
+
+    try:
+        from sim.config import Scenario
+        from sim.runner import simulate
+        from sim.sweep.sweep import plan_tasks
+
+        task = plan_tasks(load_experiment(grid_file))[0]
+        model, tables = simulate(Scenario.model_validate(task.scenario), agents=False)
+        values = compute(["relationship_groups", "relationship_groups[talk]"], RunData(tables, 40))
+        assert values == {"relationship_groups": 3.0, "relationship_groups[talk]": 0.0}
+        with pytest.raises(ValueError, match="already registered"):
+            register_metric("relationship_groups")(lambda run: 0.0)
+    finally:
+        METRICS.pop("relationship_groups")
+
+
+# --------------------------------------------------------------------------- executors
+
+
+def test_two_local_processes_give_the_same_table(grid_file, reference, tmp_path):
+    result = run_sweep(grid_file, out=tmp_path, executor=Executor(workers=2))
+    pd.testing.assert_frame_equal(result.runs, reference.runs, check_exact=True)
+    assert _bytes(result) == _bytes(reference)
+    assert _bytes(result, "summary.parquet") == _bytes(reference, "summary.parquet")
+    assert result.manifest["executor"] == "2 local processes"
+
+
+@pytest.fixture
+def dask_scheduler(tmp_path):
+    """A real Dask scheduler on 127.0.0.1 with two single-threaded worker processes."""
+    bin_dir = Path(sys.executable).parent
+    file = tmp_path / "scheduler.json"
+    procs = [
+        subprocess.Popen(
+            [bin_dir / "dask", "scheduler", "--host", "127.0.0.1", "--port", "0",
+             "--no-dashboard", "--scheduler-file", file],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+    ]
+    try:
+        deadline = time.monotonic() + 60
+        while not file.exists() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert file.exists(), "the Dask scheduler did not start"
+        for _ in range(2):
+            procs.append(
+                subprocess.Popen(
+                    [bin_dir / "dask", "worker", "--scheduler-file", file, "--nthreads", "1",
+                     "--no-dashboard", "--host", "127.0.0.1"],
+                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                )
+            )
+        from distributed import Client
+
+        address = yaml.safe_load(file.read_text())["address"]
+        with Client(address, timeout="30s") as client:
+            client.wait_for_workers(2, timeout=60)
+        yield address
+    finally:
+        for proc in reversed(procs):
+            proc.terminate()
+        for proc in procs:
+            proc.wait(timeout=30)
+
+
+def test_a_dask_scheduler_gives_the_same_table(grid_file, reference, tmp_path, dask_scheduler):
+    assert dask_scheduler.startswith("tcp://127.0.0.1:")
+    result = run_sweep(grid_file, out=tmp_path, executor=Executor(scheduler=dask_scheduler))
+    pd.testing.assert_frame_equal(result.runs, reference.runs, check_exact=True)
+    assert _bytes(result) == _bytes(reference)
+    assert result.manifest["executor"] == f"dask scheduler {dask_scheduler}"
+
+
+# --------------------------------------------------------------------------- resume
+
+
+def test_stored_runs_need_resume_or_fresh(grid_file, reference):
+    with pytest.raises(SweepError, match="--resume"):
+        run_sweep(grid_file, out=reference.folder.parent)
+
+
+def test_resume_runs_only_the_missing_runs(grid_file, reference, tmp_path):
+    first = run_sweep(grid_file, out=tmp_path)
+    records = sorted((first.folder / "runs").glob("*.json"))
+    for path in records[:3]:
+        path.unlink()
+    (first.folder / "runs" / ".abc.json.tmp-1").write_text("{half a rec")
+    again = run_sweep(grid_file, out=tmp_path, resume=True)
+    assert again.ran == 3
+    assert not list((first.folder / "runs").glob(".*"))
+    pd.testing.assert_frame_equal(again.runs, reference.runs, check_exact=True)
+    fresh = run_sweep(grid_file, out=tmp_path, fresh=True)
+    assert fresh.ran == 8
+
+
+def test_kill_9_then_resume_loses_and_duplicates_nothing(grid_file, reference, tmp_path):
+    slower = grid_file.parent / "slow.yaml"
+    text = grid_file.read_text().replace("replicates: 2", "replicates: 5")
+    slower.write_text(text)
+    env = dict(os.environ, COLUMNS="200")
+    command = [*GROUPSIM, "sweep", str(slower), "--out", str(tmp_path)]
+    proc = subprocess.Popen(command, env=env, start_new_session=True,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    runs = tmp_path / "slow" / "runs"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if runs.is_dir() and len(list(runs.glob("*.json"))) >= 4:
+            break
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    stored = len(list(runs.glob("*.json")))
+    assert 4 <= stored < 20, "the sweep was not stopped mid-way"
+    assert not (tmp_path / "slow" / "runs.parquet").exists()
+    done = subprocess.run([*command, "--resume"], env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert f"ran {20 - stored} run(s), {stored} resumed" in done.stdout
+    resumed = pd.read_parquet(tmp_path / "slow" / "runs.parquet")
+    whole = run_sweep(slower, out=tmp_path / "whole").runs
+    pd.testing.assert_frame_equal(resumed, whole, check_exact=True)
+    assert len(resumed) == 20 and resumed["run_id"].is_unique
+    # The first two replicates are the reference sweep's runs: seeds depend on values only.
+    same = resumed[resumed["replicate"] < 2].reset_index(drop=True)
+    columns = ["seed", *load_experiment(grid_file).experiment.metrics]
+    pd.testing.assert_frame_equal(same[columns], reference.runs[columns], check_exact=True)
+
+
+# --------------------------------------------------------------------------- sensitivity
+
+
+def test_sobol_indices_and_their_figure(tmp_path):
+    path = write_experiment(
+        tmp_path,
+        """\
+        parameters:
+          behaviour.post_rate: {low: 0.05, high: 0.5}
+          behaviour.leave_rate: {low: 0.0, high: 0.2}
+        design: {kind: sobol, samples: 4}
+        replicates: 1
+        metrics: [rmst, reach]
+        plots:
+          - {kind: sensitivity, metric: rmst}
+        """,
+    )
+    result = run_sweep(path, out=tmp_path / "out")
+    indices = result.sensitivity
+    assert set(indices["metric"]) == {"rmst", "reach"}
+    assert indices.groupby("metric")["parameter"].apply(list).tolist() == [
+        ["behaviour.post_rate", "behaviour.leave_rate"]
+    ] * 2
+    assert np.isfinite(indices[["S1", "ST"]].to_numpy()).all()
+    assert (result.folder / "sensitivity.csv").exists()
+    assert len(result.figures) == 1 and result.figures[0].stat().st_size > 10_000
+
+
+def test_morris_indices(tmp_path):
+    path = write_experiment(
+        tmp_path,
+        """\
+        parameters:
+          behaviour.post_rate: {low: 0.05, high: 0.5}
+          behaviour.leave_rate: {low: 0.0, high: 0.2}
+        design: {kind: morris, samples: 3}
+        replicates: 1
+        metrics: [rmst]
+        plots:
+          - {kind: sensitivity, metric: rmst}
+        """,
+    )
+    result = run_sweep(path, out=tmp_path / "out")
+    assert len(result.runs) == 3 * 3
+    assert list(result.sensitivity.columns[:3]) == ["metric", "parameter", "mu_star"]
+    assert (result.sensitivity["mu_star"] >= 0).all()
+
+
+# --------------------------------------------------------------------------- errors
+
+
+@pytest.mark.parametrize(
+    ("body", "line", "field", "says"),
+    [
+        ("parameters:\n  behaviour.post_rate: [0.1]\nmetrics: [reach]\nreplicate: 2\n",
+         5, "replicate", "did you mean 'replicates'"),
+        ("parameters:\n  behaviour.post_rat: [0.1]\nmetrics: [reach]\n",
+         3, "parameters.behaviour.post_rat", "did you mean 'post_rate'"),
+        ("parameters:\n  groups.talks.size: [5]\nmetrics: [reach]\n",
+         3, "parameters.groups.talks.size", "did you mean 'talk'"),
+        ("parameters:\n  groups.talk.size: [5, 450]\nmetrics: [reach]\n",
+         3, "parameters.groups.talk.size", "exceed the population"),
+        ("parameters:\n  behaviour.post_rate: [0.1]\nmetrics: [reach, median_lifetim]\n",
+         4, "metrics.1", "did you mean 'median_lifetime'"),
+        ("parameters:\n  behaviour.post_rate: [0.1]\nmetrics: ['reach[nope]']\n",
+         4, "metrics.0", "not a cohort"),
+        ("parameters:\n  behaviour.post_rate: [0.1]\nmetrics: ['ties_formed[talk]']\n",
+         4, "metrics.0", "whole run"),
+        ("parameters:\n  behaviour.post_rate: {low: 0.5, high: 0.1}\nmetrics: [reach]\n",
+         3, "parameters.behaviour.post_rate", "must be below high"),
+        ("parameters:\n  behaviour.post_rate: {low: 0.1, high: 0.5}\nmetrics: [reach]\n",
+         3, "parameters.behaviour.post_rate", "needs num"),
+        ("parameters:\n  behaviour.post_rate: [0.1]\ndesign: {kind: sobol, samples: 6}\n"
+         "metrics: [reach]\n", 3, "parameters.behaviour.post_rate", "needs a range"),
+        ("parameters:\n  behaviour.post_rate: [0.1, 0.2]\nmetrics: [reach]\nplots:\n"
+         "  - {kind: line, x: behaviour.post_rat, metric: reach}\n",
+         6, "plots.0.x", "not a parameter"),
+        ("parameters:\n  behaviour.post_rate: [0.1, 0.2]\nmetrics: [reach]\nplots:\n"
+         "  - {kind: sensitivity, metric: reach}\n", 6, "plots.0.kind", "sobol or morris"),
+        ("parameters:\n  interventions.icebreaker.day: [1]\nmetrics: [reach]\n",
+         3, "parameters.interventions.icebreaker.day", "not set in the base scenario"),
+        ("parameters:\n  behaviour.post_rate: [0.1]\nmetrics: [reach]\ndesign: lhs\n",
+         5, "design.kind", "choose one of"),
+    ],
+)
+def test_malformed_experiments_are_reported_at_their_line(tmp_path, body, line, field, says):
+    path = write_experiment(tmp_path, body)
+    with pytest.raises(ScenarioError) as caught:
+        load_experiment(path)
+    error = caught.value
+    assert (error.file, error.line, error.field) == (str(path), line, field), str(error)
+    assert says in error.problem
+
+
+def test_cli_reports_a_bad_experiment_with_status_2_and_writes_nothing(tmp_path):
+    path = write_experiment(tmp_path, "parameters:\n  behaviour.post_rate: [0.1]\nmetrics: [x]\n")
+    done = subprocess.run(
+        [*GROUPSIM, "sweep", str(path), "--out", str(tmp_path / "out")],
+        capture_output=True, text=True,
+    )
+    assert done.returncode == 2
+    assert f"{path}:4: metrics.0: unknown metric 'x'" in " ".join(done.stderr.split())
+    assert "Traceback" not in done.stderr
+    assert not (tmp_path / "out").exists()
+    missing = subprocess.run([*GROUPSIM, "sweep", str(tmp_path / "none.yaml")],
+                             capture_output=True, text=True)
+    assert missing.returncode == 2 and "no such file" in missing.stderr
+
+
+def test_experiments_in_the_repository_are_valid():
+    folder = Path(__file__).parent.parent / "experiments"
+    files = sorted(folder.glob("*.yaml"))
+    assert len(files) >= 5
+    for path in files:
+        loaded = load_experiment(path)
+        assert loaded.points and loaded.experiment.plots, path
