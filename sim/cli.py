@@ -14,6 +14,7 @@ from typing import Annotated
 import numpy as np
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -62,7 +63,9 @@ def fail(error: ScenarioError) -> None:
 
 def _number(value: object) -> str:
     if isinstance(value, float):
-        return "∞" if np.isinf(value) else f"{value:.3g}"
+        if np.isinf(value):
+            return "∞"
+        return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.3g}"
     if isinstance(value, list):
         return " / ".join(_number(v) for v in value)
     return str(value)
@@ -70,12 +73,14 @@ def _number(value: object) -> str:
 
 def rich_table(frame, title: str) -> Table:
     """A DataFrame as a rich table."""
-    table = Table(title=title, title_justify="left")
+    # Names such as rmst[plain] must not be read as rich markup.
+    table = Table(title=escape(title), title_justify="left")
     for column in frame.columns:
         header = SHORT_HEADERS.get(str(column), str(column))
-        table.add_column(header, justify="left" if frame[column].dtype == object else "right")
+        justify = "left" if frame[column].dtype == object else "right"
+        table.add_column(escape(header), justify=justify)
     for row in frame.itertuples(index=False):
-        table.add_row(*(_number(v) for v in row))
+        table.add_row(*(escape(_number(v)) for v in row))
     return table
 
 
@@ -252,6 +257,14 @@ def sweep(
             progress.stop()
             err_console.print(f"[bold red]error:[/] {error}", highlight=False, soft_wrap=True)
             raise typer.Exit(2) from None
+        except KeyboardInterrupt:
+            progress.stop()
+            err_console.print(
+                "interrupted: the finished runs are stored; run the same command with "
+                "--resume to continue",
+                highlight=False,
+            )
+            raise typer.Exit(130) from None
     out_console.print(
         rich_table(_sweep_table(result, loaded), f"{loaded.name}: mean [95% CI] over replicates")
     )

@@ -482,6 +482,12 @@ def test_cli_reports_a_bad_experiment_with_status_2_and_writes_nothing(tmp_path)
     missing = subprocess.run([*GROUPSIM, "sweep", str(tmp_path / "none.yaml")],
                              capture_output=True, text=True)
     assert missing.returncode == 2 and "no such file" in missing.stderr
+    checked = subprocess.run([*GROUPSIM, "validate", str(path)], capture_output=True, text=True)
+    assert checked.returncode == 2 and "unknown metric 'x'" in checked.stderr
+    path.write_text(path.read_text().replace("[x]", "[reach]"))
+    checked = subprocess.run([*GROUPSIM, "validate", str(path)], capture_output=True, text=True)
+    assert checked.returncode == 0
+    assert "valid experiment 'tiny': 1 points × 3 replicates = 3 runs" in checked.stdout
 
 
 def test_experiments_in_the_repository_are_valid():
@@ -491,3 +497,42 @@ def test_experiments_in_the_repository_are_valid():
     for path in files:
         loaded = load_experiment(path)
         assert loaded.points and loaded.experiment.plots, path
+
+
+def test_imports_register_metrics_in_worker_processes(tmp_path, monkeypatch):
+    (tmp_path / "extra_metrics.py").write_text(
+        textwrap.dedent(
+            '''\
+            from sim.sweep import register_metric
+
+            @register_metric("kin_groups", unit="groups")
+            def kin_groups(run):
+                """Relationship groups."""
+                return float((run.groups["driver"] == "relationship").sum())
+            '''
+        )
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setenv("PYTHONPATH", str(tmp_path))
+    path = write_experiment(
+        tmp_path,
+        """\
+        imports: [extra_metrics]
+        parameters:
+          groups.talk.size: [8]
+        replicates: 2
+        metrics: [kin_groups, reach]
+        """,
+    )
+    try:
+        result = run_sweep(path, out=tmp_path / "out", executor=Executor(workers=2))
+        assert result.runs["kin_groups"].tolist() == [3.0, 3.0]
+    finally:
+        METRICS.pop("kin_groups", None)
+        sys.modules.pop("extra_metrics", None)
+    broken = write_experiment(
+        tmp_path, "imports: [no_such_module]\nparameters:\n  days: [30]\nmetrics: [reach]\n", "b"
+    )
+    with pytest.raises(ScenarioError, match="cannot import 'no_such_module'") as caught:
+        load_experiment(broken)
+    assert caught.value.line == 2

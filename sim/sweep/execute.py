@@ -10,6 +10,7 @@ never write to disk, so a cluster needs no shared file system.
 from __future__ import annotations
 
 import copy
+import importlib
 import multiprocessing
 import time
 from collections.abc import Callable, Iterable
@@ -51,6 +52,7 @@ class Task:
         parameters: The point's values, by dotted path.
         scenario: The resolved scenario as JSON-ready data.
         metrics: Metric names to record.
+        imports: Modules to import first (they register metrics).
     """
 
     run: int
@@ -61,6 +63,7 @@ class Task:
     parameters: dict[str, Scalar]
     scenario: dict[str, Any]
     metrics: tuple[str, ...]
+    imports: tuple[str, ...] = ()
 
 
 def run_task(task: Task) -> dict[str, Any]:
@@ -68,6 +71,8 @@ def run_task(task: Task) -> dict[str, Any]:
     from sim.runner import simulate
     from sim.sweep.registry import RunData, compute
 
+    for module in task.imports:
+        importlib.import_module(module)
     started = time.perf_counter()
     scenario = Scenario.model_validate(task.scenario)
     model, tables = simulate(scenario, agents=False)

@@ -99,7 +99,11 @@ def line(experiment: Experiment, runs: pd.DataFrame, plot: Plot, path: Path) -> 
         ax.set_xticks(positions, [str(v) for v in ordered])
     ax.set_xlabel(plot.x)
     ax.set_ylabel(_label(plot.metric))
-    ax.set_title(f"{_label(plot.metric)}: mean and 95% CI over replicates", fontsize=10)
+    ax.set_title(
+        f"{experiment.name}: {_label(plot.metric)}\nmean and 95% CI over "
+        f"{experiment.replicates} replicate(s) per point",
+        fontsize=10,
+    )
     if ax.get_legend_handles_labels()[0]:
         ax.legend(fontsize=8)
     ax.grid(alpha=0.3)
@@ -139,7 +143,11 @@ def heatmap(experiment: Experiment, runs: pd.DataFrame, plot: Plot, path: Path) 
     ax.set_xlabel(plot.x)
     ax.set_ylabel(plot.y)
     fig.colorbar(image, ax=ax, label=_label(plot.metric))
-    ax.set_title(f"{_label(plot.metric)}: mean over replicates", fontsize=10)
+    ax.set_title(
+        f"{experiment.name}: {_label(plot.metric)}\nmean over {experiment.replicates} "
+        "replicate(s) per cell",
+        fontsize=10,
+    )
     return _save(fig, path)
 
 
@@ -164,13 +172,17 @@ def survival(
         kmf.fit(part["lifetime"], event_observed=~part["censored"].astype(bool))
         shown = f"{level:.3g}" if isinstance(level, float) else str(level)
         kmf.plot_survival_function(
-            ax=ax, ci_show=True, color=colour, label=f"{shown} (n={len(part)})", ci_alpha=0.15
+            ax=ax, ci_show=True, color=colour, label=f"{shown} ({len(part)} groups)", ci_alpha=0.15
         )
     ax.set_xlabel("days since creation")
     ax.set_ylabel("share of groups alive")
     ax.set_ylim(0, 1.02)
     scope = f", cohort {plot.cohort}" if plot.cohort else ""
-    ax.set_title(f"Group survival by {plot.by}{scope} (Kaplan–Meier, 95% CI)", fontsize=10)
+    ax.set_title(
+        f"{experiment.name}: group survival by {plot.by}{scope}\n"
+        "Kaplan–Meier, 95% CI, replicates pooled",
+        fontsize=10,
+    )
     ax.legend(title=plot.by, fontsize=8, title_fontsize=8)
     return _save(fig, path)
 

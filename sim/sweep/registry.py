@@ -12,9 +12,8 @@ with :func:`register_metric`::
         # Groups that peaked at 100 members or more.
         return float((run.groups["peak"] >= 100).sum())
 
-A metric defined in your own module must be registered in every worker process too:
-import that module from the code that starts the sweep and from the workers (for Dask,
-with ``--preload`` on ``dask worker``).
+A metric defined in your own module reaches every worker process when an experiment
+file lists that module under ``imports:``.
 """
 
 from __future__ import annotations

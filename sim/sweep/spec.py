@@ -10,6 +10,7 @@ put into the scenario, is reported at the experiment file's line.
 from __future__ import annotations
 
 import difflib
+import importlib
 import math
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -175,6 +176,10 @@ class Experiment(Section):
             "rather than a seed that also depends on the point's values."
         ),
     )
+    imports: list[str] = Field(
+        default_factory=list,
+        description="Python modules to import first, in every worker: they register metrics.",
+    )
     metrics: list[str] = Field(
         ...,
         min_length=1,
@@ -257,6 +262,13 @@ def load_experiment(path: str | Path) -> LoadedExperiment:
     base = _load_base(base_path, experiment, located, file)
 
     cohorts = list(base.get("groups") or {})
+    for index, module in enumerate(experiment.imports):
+        try:
+            importlib.import_module(module)
+        except Exception as exc:  # any failure of a user's module is bad input here
+            raise _fail(
+                file, located, ("imports", index), f"cannot import '{module}': {exc}"
+            ) from None
     for index, text in enumerate(experiment.metrics):
         name, cohort = parse_metric(text)
         if name not in METRICS:

@@ -85,6 +85,7 @@ def plan_tasks(loaded: LoadedExperiment) -> list[Task]:
                     parameters=point,
                     scenario=scenario.model_dump(mode="json"),
                     metrics=tuple(experiment.metrics),
+                    imports=tuple(experiment.imports),
                 )
             )
     return tasks
