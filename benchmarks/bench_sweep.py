@@ -37,6 +37,13 @@ def main() -> None:
     parser.add_argument(
         "--experiment", default=str(ROOT / "experiments" / "group_size_survival.yaml")
     )
+    parser.add_argument(
+        "--executors",
+        nargs="+",
+        choices=list(EXECUTORS),
+        default=list(EXECUTORS),
+        help="Executors to time (the first is the baseline of the speed-up).",
+    )
     parser.add_argument("--json", type=Path, help="Also write the raw numbers here.")
     args = parser.parse_args()
     groupsim = Path(sys.executable).parent / "groupsim"
@@ -47,7 +54,8 @@ def main() -> None:
     baseline = None
     reference_digest = None
     with tempfile.TemporaryDirectory() as tmp:
-        for label, flags in EXECUTORS.items():
+        for label in args.executors:
+            flags = EXECUTORS[label]
             out = Path(tmp) / label.replace(" ", "_").replace(",", "")
             started = time.perf_counter()
             done = subprocess.run(

@@ -12,6 +12,7 @@ from __future__ import annotations
 import difflib
 import importlib
 import math
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -312,6 +313,7 @@ def load_experiment(path: str | Path) -> LoadedExperiment:
     )
 
 
+@dataclass
 class LoadedExperiment:
     """An experiment ready to run: its spec, base scenario data and parameter points.
 
@@ -324,13 +326,12 @@ class LoadedExperiment:
         written: The experiment file's text, for the manifest.
     """
 
-    def __init__(self, experiment, file, base_path, base, points, written):
-        self.experiment: Experiment = experiment
-        self.file: Path = file
-        self.base_path: Path = base_path
-        self.base: dict = base
-        self.points: list[dict[str, Scalar]] = points
-        self.written: str = written
+    experiment: Experiment
+    file: Path
+    base_path: Path
+    base: dict
+    points: list[dict[str, Scalar]]
+    written: str
 
     @property
     def name(self) -> str:
