@@ -20,9 +20,10 @@ import time
 from collections import defaultdict
 
 import mesa
+import numba
 import numpy as np
 
-from sim import rules
+from sim import kernels, rules
 from sim.agents import Person
 from sim.arrays import rank_in_runs, run_starts
 from sim.config import TIE_KINDS, Scenario
@@ -154,28 +155,33 @@ class GroupModel(mesa.Model):
     def active_memberships(self) -> np.ndarray:
         """Rows of memberships that are current: not left, in a living group."""
         if self._dirty:
-            m = self.memberships
-            alive = self.groups.alive
-            current = (m.view("left") == NO_ONE) & alive[m.view("group")]
-            self._active = np.flatnonzero(current).astype(np.int64)
-            keys = m.group[self._active].astype(np.int64) * self.n + m.person[self._active]
-            order = np.argsort(keys, kind="stable")
-            self._index_keys, self._index_rows = keys[order], self._active[order]
-            self._is_member = np.zeros(self.n, bool)
-            self._is_member[m.person[self._active]] = True
+            m, g = self.memberships, self.groups
+            # One pass over the rows, no sort: the current rows, and the same rows grouped
+            # by group (for the kernels that mark a group's members).
+            self._active, self._index_rows, self._index_persons, self._group_start = (
+                kernels.current_memberships(
+                    m.view("left"), m.view("group"), m.view("person"), g.alive, NO_ONE, g.n
+                )
+            )
             self._dirty = False
         return self._active
 
     def membership_of(self, persons: np.ndarray, groups: np.ndarray) -> np.ndarray:
         """Row of each person's current membership in each group, or -1."""
         self.active_memberships()
-        keys = np.asarray(groups, np.int64) * self.n + np.asarray(persons, np.int64)
-        pos = np.searchsorted(self._index_keys, keys)
-        pos = np.minimum(pos, max(len(self._index_keys) - 1, 0))
-        if len(self._index_keys) == 0:
-            return np.full(len(keys), -1, np.int64)
-        hit = self._index_keys[pos] == keys
-        return np.where(hit, self._index_rows[pos], -1)
+        groups = np.asarray(groups, np.int64)
+        out = np.full(len(groups), -1, np.int64)
+        kernels.membership_rows(
+            np.asarray(persons, np.int64),
+            groups,
+            np.argsort(groups, kind="stable"),
+            self._index_persons,
+            self._index_rows,
+            self._group_start,
+            self.world.ties.person_scratch,
+            out,
+        )
+        return out
 
     def _ties_inside(self, persons: np.ndarray, groups: np.ndarray):
         """Ties of each (person, group) pair to current members of that group.
@@ -185,19 +191,30 @@ class GroupModel(mesa.Model):
             strength and number of ties inside, and, per tie found, the pair it belongs
             to, the co-member's membership row and the tie's strength.
         """
-        row, other, eid = self.world.ties.neighbours(persons)
+        ties = self.world.ties
         self.active_memberships()
-        # Most ties lead to people in no group at all: skip them before the index search.
-        maybe = self._is_member[other]
-        row, other, eid = row[maybe], other[maybe], eid[maybe]
-        member = self.membership_of(other, np.asarray(groups)[row])
-        hit = member >= 0
-        row, member, eid = row[hit], member[hit], eid[hit]
-        strength = self.world.ties.strength(eid, self.day)
-        k = len(persons)
-        total = np.bincount(row, strength, minlength=k).astype(np.float32)
-        count = np.bincount(row, minlength=k).astype(np.int32)
-        return total, count, row, member, strength
+        persons = np.asarray(persons, np.int64)
+        groups = np.asarray(groups, np.int64)
+        # Group by group: mark the group's members, then scan each person's row for them.
+        count, total, row, member, _, strength = kernels.ties_to_comembers(
+            persons,
+            groups,
+            np.argsort(groups, kind="stable"),
+            ties.adj,
+            ties.nbr,
+            ties.deg,
+            self._index_persons,
+            self._index_rows,
+            self._group_start,
+            ties.person_scratch,
+            self.day,
+            ties.w,
+            ties.last,
+            ties.kind,
+            ties.half_life,
+            ties.decay_table(self.day),
+        )
+        return total.astype(np.float32), count.astype(np.int32), row, member, strength
 
     def _join(
         self, groups: np.ndarray, persons: np.ndarray, inviters: np.ndarray, founder: bool = False
@@ -247,11 +264,32 @@ class GroupModel(mesa.Model):
 
     def _refresh_ties_inside(self) -> None:
         """Recompute ties-inside of every current membership from today's strengths."""
-        active = self.active_memberships()
-        m = self.memberships
-        total, count, *_ = self._ties_inside(m.person[active], m.group[active])
-        m.tie_in[active] = total
-        m.ties_in[active] = count
+        self.active_memberships()
+        m, ties = self.memberships, self.world.ties
+        total = np.zeros(m.size, np.float64)
+        count = np.zeros(m.size, np.int64)
+        # Group by group in one pass (in parallel): no per-tie lists, strengths from the
+        # decay table.
+        kernels.ties_inside_all(
+            self.day,
+            self._index_persons,
+            self._index_rows,
+            self._group_start,
+            ties.adj,
+            ties.nbr,
+            ties.deg,
+            ties.w,
+            ties.last,
+            ties.kind,
+            ties.half_life,
+            ties.decay_table(self.day),
+            numba.config.NUMBA_NUM_THREADS,
+            total,
+            count,
+        )
+        active = self._active
+        m.tie_in[active] = total[active]
+        m.ties_in[active] = count[active]
 
     # ------------------------------------------------------------------ phases
 
@@ -450,23 +488,16 @@ class GroupModel(mesa.Model):
         its ends give it; a contacted tie is strengthened once per contact, the others keep
         decaying and are dropped once below the floor.
         """
-        cfg, ties = self.config.network.ties, self.world.ties
-        # Dense pass over every edge id in use: freed ids have strength 0 and no contacts.
-        strength = ties.strength_all(self.day)
-        top = len(strength)
-        rate = rules.contact_rate(
-            strength,
-            ties.u[:top],
-            ties.v[:top],
-            self.n,
-            cfg.allocation_exponent,
-            cfg.contacts_per_day,
+        cfg = self.config.network.ties
+        self.world.ties.sweep(
+            self.day,
+            self.rng,
+            days=cfg.sweep_days,
+            exponent=cfg.allocation_exponent,
+            contacts_per_day=cfg.contacts_per_day,
+            gain=cfg.contact_gain,
+            floor=cfg.floor,
         )
-        contacts = self.rng.poisson(rate * cfg.sweep_days)
-        hit = np.flatnonzero(contacts)
-        ties.w[hit] = rules.strengthen(strength[hit], cfg.contact_gain, contacts[hit])
-        ties.last[hit] = self.day
-        ties.remove(np.flatnonzero((contacts == 0) & (strength > 0) & (strength < cfg.floor)))
         self._refresh_ties_inside()
 
     def _phase_invitations(self, posted: np.ndarray) -> None:

@@ -67,6 +67,22 @@ def test_same_seed_same_parquet_bit_for_bit(tmp_path):
     assert len(_digest(a.out_dir)) == 4
 
 
+def test_same_parquet_whatever_the_number_of_threads(tmp_path):
+    import numba
+
+    scenario = small(SCENARIOS[0], days=60)
+    scenario = scenario.model_copy(
+        update={"output": scenario.output.model_copy(update={"figures": False})}
+    )
+    numba.set_num_threads(1)
+    try:
+        one = run(scenario, out=tmp_path / "one")
+    finally:
+        numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
+    every = run(scenario, out=tmp_path / "every")
+    assert _digest(one.out_dir) == _digest(every.out_dir)
+
+
 def test_different_seed_different_tables(tmp_path):
     scenario = small(SCENARIOS[0], days=30)
     a = run(scenario, out=None)
@@ -377,3 +393,49 @@ def test_a_pair_meeting_twice_credits_its_new_tie_once():
     assert np.array_equal(m.ties_in[rows], count)
     np.testing.assert_allclose(m.tie_in[rows], fresh, rtol=0.05)
     assert count.max() == 1
+
+
+def busy_model(days: int = 20) -> GroupModel:
+    model = GroupModel(scenario=small(SCENARIOS[0], people=3000, days=days), agents=False)
+    for _ in range(days):
+        model.step()
+    return model
+
+
+def test_membership_index_and_lookup_match_a_plain_scan():
+    model = busy_model()
+    m, g = model.memberships, model.groups
+    current = {
+        (int(m.group[r]), int(m.person[r])): r
+        for r in range(m.size)
+        if m.left[r] == NO_ONE and g.alive[m.group[r]]
+    }
+    assert model.active_memberships().tolist() == sorted(current.values())
+    rng = np.random.default_rng(0)
+    keys = list(current)
+    pick = [keys[i] for i in rng.choice(len(keys), 200)]
+    groups = np.array([k[0] for k in pick] + rng.integers(0, g.n, 200).tolist())
+    persons = np.array([k[1] for k in pick] + rng.integers(0, model.n, 200).tolist())
+    expected = [current.get((int(a), int(b)), -1) for a, b in zip(groups, persons, strict=True)]
+    assert model.membership_of(persons, groups).tolist() == expected
+
+
+def test_recount_of_ties_inside_matches_the_per_pair_query():
+    model = busy_model()
+    m = model.memberships
+    active = model.active_memberships()
+    total, count, *_ = model._ties_inside(m.person[active], m.group[active])
+    # Brute force for a few memberships: ties to co-members of the same group.
+    ties = model.world.ties
+    for i in range(0, len(active), max(1, len(active) // 25)):
+        person, group = m.person[active[i]], m.group[active[i]]
+        mates = set(m.person[active[m.group[active] == group]].tolist()) - {int(person)}
+        _, other, eid = ties.neighbours(np.array([person]))
+        inside = np.isin(other, list(mates))
+        assert count[i] == inside.sum()
+        np.testing.assert_allclose(
+            total[i], ties.strength(eid[inside], model.day).astype(np.float64).sum(), rtol=1e-6
+        )
+    model._refresh_ties_inside()
+    assert np.array_equal(m.ties_in[active], count)
+    assert np.array_equal(m.tie_in[active], total)

@@ -26,7 +26,7 @@ from sim.sweep import (
     register_metric,
     run_sweep,
 )
-from sim.sweep.design import plan, run_seed
+from sim.sweep.design import run_seed
 from sim.sweep.registry import compute
 
 GROUPSIM = [sys.executable, "-m", "sim.cli"]
@@ -138,7 +138,7 @@ def test_random_design_is_fixed_by_the_root_seed(tmp_path):
     other = load_experiment(write_experiment(tmp_path, body.format(seed=2), "c")).points
     assert first == again != other
     rates = [p["behaviour.post_rate"] for p in first]
-    assert 0.1 <= min(rates) and max(rates) < 0.5
+    assert min(rates) >= 0.1 and max(rates) < 0.5
     assert {p["groups.talk.circle"] for p in first} == {"any", "kin", "friend"}
 
 
@@ -180,7 +180,8 @@ def test_seeds_depend_on_values_and_replicate_only(grid_file):
 def test_seeds_do_not_move_when_the_design_grows(tmp_path):
     small = write_experiment(tmp_path, GRID, "small")
     bigger = write_experiment(
-        tmp_path, GRID.replace("[8, 16]", "[4, 8, 16, 32]").replace("replicates: 2", "replicates: 3"),
+        tmp_path,
+        GRID.replace("[8, 16]", "[4, 8, 16, 32]").replace("replicates: 2", "replicates: 3"),
         "bigger",
     )
     a, b = load_experiment(small), load_experiment(bigger)
@@ -229,10 +230,10 @@ def test_results_tables_manifest_and_figures(reference):
 
 
 def test_metrics_match_the_run_they_come_from(grid_file, reference):
+    from sim.config import Scenario
     from sim.metrics import cohort_summary
     from sim.runner import simulate
     from sim.sweep.sweep import plan_tasks
-    from sim.config import Scenario
 
     task = plan_tasks(load_experiment(grid_file))[3]
     model, tables = simulate(Scenario.model_validate(task.scenario), agents=False)
@@ -255,7 +256,7 @@ def test_a_registered_metric_is_computed(grid_file):
         from sim.sweep.sweep import plan_tasks
 
         task = plan_tasks(load_experiment(grid_file))[0]
-        model, tables = simulate(Scenario.model_validate(task.scenario), agents=False)
+        _, tables = simulate(Scenario.model_validate(task.scenario), agents=False)
         values = compute(["relationship_groups", "relationship_groups[talk]"], RunData(tables, 40))
         assert values == {"relationship_groups": 3.0, "relationship_groups[talk]": 0.0}
         with pytest.raises(ValueError, match="already registered"):
@@ -282,9 +283,19 @@ def dask_scheduler(tmp_path):
     file = tmp_path / "scheduler.json"
     procs = [
         subprocess.Popen(
-            [bin_dir / "dask", "scheduler", "--host", "127.0.0.1", "--port", "0",
-             "--no-dashboard", "--scheduler-file", file],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [
+                bin_dir / "dask",
+                "scheduler",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                "0",
+                "--no-dashboard",
+                "--scheduler-file",
+                file,
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
     ]
     try:
@@ -295,9 +306,19 @@ def dask_scheduler(tmp_path):
         for _ in range(2):
             procs.append(
                 subprocess.Popen(
-                    [bin_dir / "dask", "worker", "--scheduler-file", file, "--nthreads", "1",
-                     "--no-dashboard", "--host", "127.0.0.1"],
-                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                    [
+                        bin_dir / "dask",
+                        "worker",
+                        "--scheduler-file",
+                        file,
+                        "--nthreads",
+                        "1",
+                        "--no-dashboard",
+                        "--host",
+                        "127.0.0.1",
+                    ],
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
                 )
             )
         from distributed import Client
@@ -349,8 +370,13 @@ def test_kill_9_then_resume_loses_and_duplicates_nothing(grid_file, reference, t
     slower.write_text(text)
     env = dict(os.environ, COLUMNS="200")
     command = [*GROUPSIM, "sweep", str(slower), "--out", str(tmp_path)]
-    proc = subprocess.Popen(command, env=env, start_new_session=True,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        command,
+        env=env,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     runs = tmp_path / "slow" / "runs"
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
@@ -395,9 +421,10 @@ def test_sobol_indices_and_their_figure(tmp_path):
     result = run_sweep(path, out=tmp_path / "out")
     indices = result.sensitivity
     assert set(indices["metric"]) == {"rmst", "reach"}
-    assert indices.groupby("metric")["parameter"].apply(list).tolist() == [
-        ["behaviour.post_rate", "behaviour.leave_rate"]
-    ] * 2
+    assert (
+        indices.groupby("metric")["parameter"].apply(list).tolist()
+        == [["behaviour.post_rate", "behaviour.leave_rate"]] * 2
+    )
     assert np.isfinite(indices[["S1", "ST"]].to_numpy()).all()
     assert (result.folder / "sensitivity.csv").exists()
     assert len(result.figures) == 1 and result.figures[0].stat().st_size > 10_000
@@ -429,35 +456,93 @@ def test_morris_indices(tmp_path):
 @pytest.mark.parametrize(
     ("body", "line", "field", "says"),
     [
-        ("parameters:\n  behaviour.post_rate: [0.1]\nmetrics: [reach]\nreplicate: 2\n",
-         5, "replicate", "did you mean 'replicates'"),
-        ("parameters:\n  behaviour.post_rat: [0.1]\nmetrics: [reach]\n",
-         3, "parameters.behaviour.post_rat", "did you mean 'post_rate'"),
-        ("parameters:\n  groups.talks.size: [5]\nmetrics: [reach]\n",
-         3, "parameters.groups.talks.size", "did you mean 'talk'"),
-        ("parameters:\n  groups.talk.size: [5, 450]\nmetrics: [reach]\n",
-         3, "parameters.groups.talk.size", "exceed the population"),
-        ("parameters:\n  behaviour.post_rate: [0.1]\nmetrics: [reach, median_lifetim]\n",
-         4, "metrics.1", "did you mean 'median_lifetime'"),
-        ("parameters:\n  behaviour.post_rate: [0.1]\nmetrics: ['reach[nope]']\n",
-         4, "metrics.0", "not a cohort"),
-        ("parameters:\n  behaviour.post_rate: [0.1]\nmetrics: ['ties_formed[talk]']\n",
-         4, "metrics.0", "whole run"),
-        ("parameters:\n  behaviour.post_rate: {low: 0.5, high: 0.1}\nmetrics: [reach]\n",
-         3, "parameters.behaviour.post_rate", "must be below high"),
-        ("parameters:\n  behaviour.post_rate: {low: 0.1, high: 0.5}\nmetrics: [reach]\n",
-         3, "parameters.behaviour.post_rate", "needs num"),
-        ("parameters:\n  behaviour.post_rate: [0.1]\ndesign: {kind: sobol, samples: 6}\n"
-         "metrics: [reach]\n", 3, "parameters.behaviour.post_rate", "needs a range"),
-        ("parameters:\n  behaviour.post_rate: [0.1, 0.2]\nmetrics: [reach]\nplots:\n"
-         "  - {kind: line, x: behaviour.post_rat, metric: reach}\n",
-         6, "plots.0.x", "not a parameter"),
-        ("parameters:\n  behaviour.post_rate: [0.1, 0.2]\nmetrics: [reach]\nplots:\n"
-         "  - {kind: sensitivity, metric: reach}\n", 6, "plots.0.kind", "sobol or morris"),
-        ("parameters:\n  interventions.icebreaker.day: [1]\nmetrics: [reach]\n",
-         3, "parameters.interventions.icebreaker.day", "not set in the base scenario"),
-        ("parameters:\n  behaviour.post_rate: [0.1]\nmetrics: [reach]\ndesign: lhs\n",
-         5, "design.kind", "choose one of"),
+        (
+            "parameters:\n  behaviour.post_rate: [0.1]\nmetrics: [reach]\nreplicate: 2\n",
+            5,
+            "replicate",
+            "did you mean 'replicates'",
+        ),
+        (
+            "parameters:\n  behaviour.post_rat: [0.1]\nmetrics: [reach]\n",
+            3,
+            "parameters.behaviour.post_rat",
+            "did you mean 'post_rate'",
+        ),
+        (
+            "parameters:\n  groups.talks.size: [5]\nmetrics: [reach]\n",
+            3,
+            "parameters.groups.talks.size",
+            "did you mean 'talk'",
+        ),
+        (
+            "parameters:\n  groups.talk.size: [5, 450]\nmetrics: [reach]\n",
+            3,
+            "parameters.groups.talk.size",
+            "exceed the population",
+        ),
+        (
+            "parameters:\n  behaviour.post_rate: [0.1]\nmetrics: [reach, median_lifetim]\n",
+            4,
+            "metrics.1",
+            "did you mean 'median_lifetime'",
+        ),
+        (
+            "parameters:\n  behaviour.post_rate: [0.1]\nmetrics: ['reach[nope]']\n",
+            4,
+            "metrics.0",
+            "not a cohort",
+        ),
+        (
+            "parameters:\n  behaviour.post_rate: [0.1]\nmetrics: ['ties_formed[talk]']\n",
+            4,
+            "metrics.0",
+            "whole run",
+        ),
+        (
+            "parameters:\n  behaviour.post_rate: {low: 0.5, high: 0.1}\nmetrics: [reach]\n",
+            3,
+            "parameters.behaviour.post_rate",
+            "must be below high",
+        ),
+        (
+            "parameters:\n  behaviour.post_rate: {low: 0.1, high: 0.5}\nmetrics: [reach]\n",
+            3,
+            "parameters.behaviour.post_rate",
+            "needs num",
+        ),
+        (
+            "parameters:\n  behaviour.post_rate: [0.1]\ndesign: {kind: sobol, samples: 6}\n"
+            "metrics: [reach]\n",
+            3,
+            "parameters.behaviour.post_rate",
+            "needs a range",
+        ),
+        (
+            "parameters:\n  behaviour.post_rate: [0.1, 0.2]\nmetrics: [reach]\nplots:\n"
+            "  - {kind: line, x: behaviour.post_rat, metric: reach}\n",
+            6,
+            "plots.0.x",
+            "not a parameter",
+        ),
+        (
+            "parameters:\n  behaviour.post_rate: [0.1, 0.2]\nmetrics: [reach]\nplots:\n"
+            "  - {kind: sensitivity, metric: reach}\n",
+            6,
+            "plots.0.kind",
+            "sobol or morris",
+        ),
+        (
+            "parameters:\n  interventions.icebreaker.day: [1]\nmetrics: [reach]\n",
+            3,
+            "parameters.interventions.icebreaker.day",
+            "not set in the base scenario",
+        ),
+        (
+            "parameters:\n  behaviour.post_rate: [0.1]\nmetrics: [reach]\ndesign: lhs\n",
+            5,
+            "design.kind",
+            "choose one of",
+        ),
     ],
 )
 def test_malformed_experiments_are_reported_at_their_line(tmp_path, body, line, field, says):
@@ -473,14 +558,16 @@ def test_cli_reports_a_bad_experiment_with_status_2_and_writes_nothing(tmp_path)
     path = write_experiment(tmp_path, "parameters:\n  behaviour.post_rate: [0.1]\nmetrics: [x]\n")
     done = subprocess.run(
         [*GROUPSIM, "sweep", str(path), "--out", str(tmp_path / "out")],
-        capture_output=True, text=True,
+        capture_output=True,
+        text=True,
     )
     assert done.returncode == 2
     assert f"{path}:4: metrics.0: unknown metric 'x'" in " ".join(done.stderr.split())
     assert "Traceback" not in done.stderr
     assert not (tmp_path / "out").exists()
-    missing = subprocess.run([*GROUPSIM, "sweep", str(tmp_path / "none.yaml")],
-                             capture_output=True, text=True)
+    missing = subprocess.run(
+        [*GROUPSIM, "sweep", str(tmp_path / "none.yaml")], capture_output=True, text=True
+    )
     assert missing.returncode == 2 and "no such file" in missing.stderr
     checked = subprocess.run([*GROUPSIM, "validate", str(path)], capture_output=True, text=True)
     assert checked.returncode == 2 and "unknown metric 'x'" in checked.stderr

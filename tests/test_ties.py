@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sim import rules
+from sim import kernels, rules
 from sim.world.ties import FREE, KIND_CODES, TieStore
 
 KIN, WORK, FRIEND, ACQ, GROUP = (
@@ -453,3 +453,163 @@ def test_check_detects_corruption(corrupt):
     corrupt(ties)
     with pytest.raises(AssertionError):
         ties.check()
+
+
+# --------------------------------------------------------------------------- sweep and kernels
+
+
+def random_store(seed: int, n: int = 300, k: int = 3000, cap: int = 40) -> TieStore:
+    """A store with ties of every kind, contacted on different days, some removed."""
+    rng = np.random.default_rng(seed)
+    ties = TieStore(n, cap, HALF_LIVES, capacity=64)
+    for day in range(0, 60, 6):
+        a, b = rng.integers(0, n, k // 10), rng.integers(0, n, k // 10)
+        ties.add(a, b, rng.uniform(0.01, 1.0, len(a)), int(rng.integers(5)), day)
+    ids = ties.alive_ids()
+    ties.remove(rng.choice(ids, len(ids) // 10, replace=False))
+    ties.check()
+    return ties
+
+
+def test_decay_table_gives_strength_bit_for_bit():
+    ties = random_store(0)
+    ids = ties.alive_ids()
+    for day in (60, 75, 400):
+        age = (day - ties.last[ids]).astype(np.float32)
+        expected = rules.decay(ties.w[ids], age, ties.half_life[ties.kind[ids].astype(np.int64)])
+        assert np.array_equal(ties.strength(ids, day), expected)
+    # Fractional days are computed directly.
+    np.testing.assert_allclose(
+        ties.strength(ids, 70.5),
+        rules.decay(ties.w[ids], 70.5 - ties.last[ids], ties.half_life[ties.kind[ids]]),
+        rtol=1e-6,
+    )
+
+
+def test_contact_rates_follow_the_rule():
+    ties = random_store(1)
+    day, exponent, per_day = 70, 1.25, 2.0
+    expected = rules.contact_rate(
+        ties.strength_all(day),
+        ties.u[: ties._top],
+        ties.v[: ties._top],
+        ties.n,
+        exponent,
+        per_day,
+    )
+    np.testing.assert_allclose(ties.contact_rates(day, exponent, per_day), expected, rtol=1e-5)
+    # Once more, with the cache of w ** exponent warm and then for another exponent.
+    np.testing.assert_allclose(ties.contact_rates(day, exponent, per_day), expected, rtol=1e-5)
+    other = rules.contact_rate(
+        ties.strength_all(day), ties.u[: ties._top], ties.v[: ties._top], ties.n, 0.5, per_day
+    )
+    np.testing.assert_allclose(ties.contact_rates(day, 0.5, per_day), other, rtol=1e-5)
+
+
+def test_poisson_shortcuts_agree_with_inversion():
+    rng = np.random.default_rng(2)
+    lam = np.concatenate([rng.uniform(0, 0.1, 20_000), rng.uniform(0, 30, 20_000)])
+    uniform = rng.random(len(lam))
+    pairs = list(zip(uniform.tolist(), lam.tolist(), strict=True))
+    fast = [kernels.poisson_count(r, x) for r, x in pairs]
+    slow = [kernels.poisson_by_inversion(r, x) for r, x in pairs]
+    assert fast == slow
+
+
+@pytest.mark.parametrize("lam", [0.02, 0.5, 3.0, 25.0])
+def test_poisson_by_inversion_has_the_poisson_law(lam):
+    from scipy import stats
+
+    rng = np.random.default_rng(3)
+    draws = np.array([kernels.poisson_count(r, lam) for r in rng.random(40_000)])
+    top = int(stats.poisson.ppf(0.9999, lam)) + 1
+    observed = np.bincount(np.minimum(draws, top), minlength=top + 1)
+    expected = stats.poisson.pmf(np.arange(top + 1), lam) * len(draws)
+    expected[-1] = stats.poisson.sf(top - 1, lam) * len(draws)
+    keep = expected > 5
+    # Pool the sparse tail so that the chi-square approximation holds.
+    obs = np.append(observed[keep], observed[~keep].sum())
+    exp = np.append(expected[keep], expected[~keep].sum())
+    obs, exp = (obs, exp) if exp[-1] > 5 else (obs[:-1], exp[:-1])
+    assert stats.chisquare(obs, exp * obs.sum() / exp.sum()).pvalue > 0.001
+
+
+def sweep_once(ties: TieStore, seed: int, day: int = 84, per_day: float = 1.0) -> int:
+    return ties.sweep(
+        day,
+        np.random.default_rng(seed),
+        days=28,
+        exponent=1.25,
+        contacts_per_day=per_day,
+        gain=0.04,
+        floor=0.02,
+    )
+
+
+@pytest.mark.parametrize("per_day", [1.0, 8.0])
+def test_sweep_counts_contacts_at_the_rule_s_rate(per_day):
+    ties = random_store(4, n=2000, k=40_000, cap=60)
+    day, gain = 84, 0.01
+    ids = ties.alive_ids()
+    before = ties.strength(ids, day).astype(np.float64)
+    lam = ties.contact_rates(day, 1.25, per_day)[ids].astype(np.float64) * 28
+    if per_day > 1:  # some means are above the inversion limit: drawn by rng.poisson
+        assert (lam > 30).sum() > 50
+    ties.sweep(
+        day,
+        np.random.default_rng(5),
+        days=28,
+        exponent=1.25,
+        contacts_per_day=per_day,
+        gain=gain,
+        floor=0.02,
+    )
+    touched = ties.last[ids] == day
+    # k contacts move the strength to 1 - (1 - s)(1 - gain)^k: recover k.
+    k = np.zeros(len(ids))
+    k[touched] = np.rint(
+        np.log((1.0 - ties.w[ids][touched]) / (1.0 - before[touched])) / np.log(1.0 - gain)
+    )
+    assert abs(k.sum() - lam.sum()) < 4 * np.sqrt(lam.sum())
+    big = lam > 30
+    if big.any():
+        assert abs(k[big].sum() - lam[big].sum()) < 4 * np.sqrt(lam[big].sum())
+    assert abs(touched.mean() - (1 - np.exp(-lam)).mean()) < 0.01
+    # Untouched ties below the floor are gone, the others stay.
+    dropped = ties.kind[ids] == FREE
+    assert np.array_equal(dropped, ~touched & (before < 0.02))
+    ties.check()
+
+
+def test_sweep_is_reproducible_and_independent_of_threads():
+    import numba
+
+    results = []
+    for threads in sorted({1, numba.config.NUMBA_NUM_THREADS}):
+        numba.set_num_threads(threads)
+        try:
+            ties = random_store(6, n=2000, k=40_000, cap=60)
+            dropped = sweep_once(ties, 7)
+        finally:
+            numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
+        results.append((dropped, snapshot(ties)))
+    ties = random_store(6, n=2000, k=40_000, cap=60)
+    results.append((sweep_once(ties, 7), snapshot(ties)))
+    first = results[0]
+    for other in results[1:]:
+        assert other[0] == first[0]
+        for name, value in first[1].items():
+            assert np.array_equal(other[1][name], value), name
+
+
+def test_remove_keeps_the_order_of_the_other_slots():
+    ties = random_store(8)
+    rng = np.random.default_rng(9)
+    before = {p: ties.adj[p, : ties.deg[p]].tolist() for p in range(ties.n)}
+    gone = rng.choice(ties.alive_ids(), 200, replace=False)
+    ties.remove(gone)
+    doomed = set(gone.tolist())
+    for p in range(ties.n):
+        assert ties.adj[p, : ties.deg[p]].tolist() == [e for e in before[p] if e not in doomed]
+        assert np.all(ties.adj[p, ties.deg[p] :] == -1)
+    ties.check()

@@ -36,6 +36,7 @@ QUIET_DASK_WORKERS = {
         "OMP_NUM_THREADS": 1,
         "MKL_NUM_THREADS": 1,
         "OPENBLAS_NUM_THREADS": 1,
+        "NUMBA_NUM_THREADS": 1,
     },
 }
 
@@ -82,6 +83,16 @@ class Task:
     scenario: dict[str, Any]
     metrics: tuple[str, ...]
     imports: tuple[str, ...] = ()
+
+
+def _one_thread_each() -> None:
+    """Worker set-up: one thread for the compiled kernels, as workers already share cores.
+
+    Results do not depend on the thread count; this only avoids oversubscription.
+    """
+    import numba
+
+    numba.set_num_threads(1)
 
 
 def run_task(task: Task) -> dict[str, Any]:
@@ -153,7 +164,9 @@ class Executor:
         # may hold threads or locks, and import groupsim once.
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload(["sim.sweep.execute", "sim.runner"])
-        with ProcessPoolExecutor(max_workers=self.workers, mp_context=context) as pool:
+        with ProcessPoolExecutor(
+            max_workers=self.workers, mp_context=context, initializer=_one_thread_each
+        ) as pool:
             futures = [pool.submit(run_task, task) for task in tasks]
             try:
                 for future in as_completed(futures):

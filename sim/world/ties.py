@@ -15,11 +15,14 @@ from __future__ import annotations
 import numpy as np
 from scipy import sparse
 
-from sim import rules
+from sim import kernels, rules
 from sim.arrays import rank_in_runs, run_starts
 
 KIND_CODES = {"kin": 0, "work": 1, "friend": 2, "acquaintance": 3, "group": 4}
 FREE = -1  # kind code of an unused edge id
+SWEEP_CHUNK = 1 << 18  # edge ids per batch of uniform draws in a sweep
+SWEEP_PARTS = 8  # parts of a batch done in parallel (results do not depend on it)
+POISSON_INVERSION_MAX = 30.0  # largest mean drawn by inversion in a sweep
 
 
 class TieStore:
@@ -48,6 +51,18 @@ class TieStore:
         self.adj = np.full((self.n, min(8, self.cap)), -1, np.int32)
         # The person at the other end of each adjacency slot: one gather per query.
         self.nbr = np.full((self.n, min(8, self.cap)), -1, np.int32)
+        self._seen = np.zeros(self.n, bool)  # scratch flags for kernels.drop_from_rows
+        # Sweep cache: w ** exponent per edge id, valid where w equals _w_seen (0 ** x = 0).
+        self._w_seen = np.zeros(capacity, np.float32)
+        self._w_pow = np.zeros(capacity, np.float32)
+        self._w_pow_exponent = float("nan")
+        # Earliest day ever written to ``last`` (so a lower bound of it) and the decay table.
+        self._oldest = np.iinfo(np.int32).max
+        self._table_key: tuple[int, int] | None = None
+        self._table = np.ones((len(self.half_life), 1), np.float32)
+        # Scratch per person for callers' kernels (all -1 between calls), kept here so that
+        # no N-sized array is allocated per query.
+        self.person_scratch = np.full(self.n, -1, np.int64)
 
     # ------------------------------------------------------------------ sizes
 
@@ -65,8 +80,15 @@ class TieStore:
     def strength(self, eids: np.ndarray, day: int) -> np.ndarray:
         """Strength of ties on ``day``, with decay since their last contact (F5, F6)."""
         eids = np.asarray(eids, dtype=np.int64)
-        age = (day - self.last[eids]).astype(np.float32)
-        return rules.decay(self.w[eids], age, self.half_life[self.kind[eids].astype(np.int64)])
+        if day != int(day):  # a fractional day: no table of whole-day ages
+            age = (day - self.last[eids]).astype(np.float32)
+            return rules.decay(self.w[eids], age, self.half_life[self.kind[eids].astype(np.int64)])
+        day = int(day)
+        out = np.empty(len(eids), np.float32)
+        kernels.strength_of(
+            eids, day, self.w, self.last, self.kind, self.half_life, self.decay_table(day), out
+        )
+        return out
 
     def strength_all(self, day: int) -> np.ndarray:
         """Strength on ``day`` of every edge id in use so far (0 for freed ids)."""
@@ -94,19 +116,9 @@ class TieStore:
             ``(row, other, eid)``: for each tie, the position in ``persons`` of its owner,
             the person at the other end and the edge id.
         """
-        persons = np.asarray(persons, dtype=np.int64)
-        deg = self.deg[persons]
-        if deg.sum() == 0:
-            empty = np.zeros(0, np.int64)
-            return empty, empty, empty
-        # Whole rows are gathered (contiguous copies), then the used slots kept: cheaper
-        # than gathering slot by slot, since rows are mostly full.
-        width = int(deg.max())
-        used = np.arange(width)[None, :] < deg[:, None]
-        row = np.repeat(np.arange(len(persons)), deg)
-        other = self.nbr[persons, :width][used].astype(np.int64)
-        eid = self.adj[persons, :width][used].astype(np.int64)
-        return row, other, eid
+        return kernels.flatten_rows(
+            np.asarray(persons, dtype=np.int64), self.adj, self.nbr, self.deg
+        )
 
     def find(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         """Edge id of the tie between ``a[i]`` and ``b[i]``, or -1 where there is none."""
@@ -115,13 +127,9 @@ class TieStore:
         out = np.full(len(a), -1, np.int64)
         if len(a) == 0:
             return out
-        # Search the row of whichever endpoint has fewer ties.
-        swap = self.deg[a] > self.deg[b]
-        owner = np.where(swap, b, a)
-        target = np.where(swap, a, b)
-        row, other, eid = self.neighbours(owner)
-        hit = other == target[row]
-        out[row[hit]] = eid[hit]
+        # Scan the row of whichever endpoint has fewer ties, stopping at the match: no
+        # whole rows are gathered.
+        kernels.find_pairs(a, b, self.adj, self.nbr, self.deg, out)
         return out
 
     def degree_strength(self, day: int) -> np.ndarray:
@@ -146,7 +154,7 @@ class TieStore:
         if need <= len(self.u):
             return
         size = max(need, int(len(self.u) * 1.5) + 16)
-        for name in ("u", "v", "w", "last", "created"):
+        for name in ("u", "v", "w", "last", "created", "_w_seen", "_w_pow"):
             old = getattr(self, name)
             new = np.zeros(size, old.dtype)
             new[: len(old)] = old
@@ -193,7 +201,10 @@ class TieStore:
         self._ensure_width(int(slot.max()) + 1)
         self.adj[persons, slot] = eids
         self.nbr[persons, slot] = self.u[eids] + self.v[eids] - persons
-        self.deg += np.bincount(persons, minlength=self.n).astype(np.int32)
+        # Each owner's last new slot sets its degree: no array over all people per call.
+        end = np.ones(len(persons), bool)
+        end[:-1] = persons[1:] != persons[:-1]
+        self.deg[persons[end]] = slot[end] + 1
 
     def add_unchecked(
         self, a: np.ndarray, b: np.ndarray, w: np.ndarray, kind: np.ndarray, day: int
@@ -212,38 +223,25 @@ class TieStore:
         self.kind[eids] = kind
         self.last[eids] = day
         self.created[eids] = day
+        self._oldest = min(self._oldest, day)
         self._attach(eids, a)
         self._attach(eids, b)
         return eids
 
     def remove(self, eids: np.ndarray) -> None:
         """Drop ties by edge id (ids must be alive and distinct)."""
-        eids = np.unique(np.asarray(eids, np.int64))
+        eids = np.asarray(eids, np.int64)
         if len(eids) == 0:
             return
-        rows = np.unique(np.concatenate([self.u[eids], self.v[eids]]).astype(np.int64))
-        width = int(self.deg[rows].max())
-        block = self.adj[rows, :width]
-        others = self.nbr[rows, :width]
-        if len(eids) > 4096:  # many: flag them in a table of all ids
-            doomed_id = np.zeros(len(self.kind), bool)
-            doomed_id[eids] = True
-            doomed = doomed_id[np.maximum(block, 0)]
-        else:  # few: a sorted search is cheaper than a table as large as all ties
-            doomed = np.isin(block, eids)
-        keep = (block >= 0) & ~doomed
-        # Compact each row: kept slots move left in order, the rest become -1.
-        target = np.cumsum(keep, axis=1) - 1
-        r, c = np.nonzero(keep)
-        new_adj = np.full_like(block, -1)
-        new_nbr = np.full_like(others, -1)
-        new_adj[r, target[r, c]] = block[r, c]
-        new_nbr[r, target[r, c]] = others[r, c]
-        self.adj[rows, :width] = new_adj
-        self.nbr[rows, :width] = new_nbr
-        self.deg[rows] = keep.sum(axis=1)
+        if not np.all(eids[1:] > eids[:-1]):  # a sweep's ids come sorted: skip the sort
+            eids = np.unique(eids)
         self.kind[eids] = FREE
         self.w[eids] = 0.0
+        # Compact the rows of both ends in place; the cost is the ends' degrees, with no
+        # temporaries as large as the touched block of the adjacency table.
+        kernels.drop_from_rows(
+            eids, self.u, self.v, self.adj, self.nbr, self.deg, self.kind, self._seen
+        )
         self._free.append(eids)
 
     def contact(self, eids: np.ndarray, day: int, gain: float) -> None:
@@ -258,6 +256,7 @@ class TieStore:
         now = rules.strengthen(self.strength(uniq, day), gain, times)
         self.w[uniq] = np.clip(now, 1e-6, 1.0)
         self.last[uniq] = day
+        self._oldest = min(self._oldest, day)
 
     def weakest(self, persons: np.ndarray, day: int) -> tuple[np.ndarray, np.ndarray]:
         """Each person's weakest tie today: ``(eid, strength)``; (-1, inf) if it has none."""
@@ -344,6 +343,160 @@ class TieStore:
         doomed = np.concatenate([v[ok] for v in victims])
         self.remove(doomed[doomed >= 0])
         return self.add_unchecked(a[ok], b[ok], w[ok], kind, day)
+
+    def decay_table(self, day: int) -> np.ndarray:
+        """Decay factor ``2 ** (-age / half_life)`` per kind code and age on ``day``.
+
+        Ages are whole days, so kernels look the factor up instead of computing an exp2
+        per tie; ``w * table[kind, age]`` is bit for bit what :func:`sim.rules.decay`
+        gives in float32. The table covers ages up to ``day`` minus the earliest last
+        contact ever written (a lower bound of every ``last``), and is kept for the day.
+        """
+        width = max(day - self._oldest, 0) + 1
+        if self._table_key != (day, width):
+            age = np.arange(width, dtype=np.float32)
+            self._table = rules.decay(
+                np.float32(1.0), age[None, :], self.half_life[:, None]
+            ).astype(np.float32)
+            self._table_key = (day, width)
+        return self._table
+
+    def _sweep_weights(
+        self, day: int, exponent: float
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Strength, time weight per edge id in use so far, and per person 1 / total weight."""
+        top = self._top
+        if exponent != self._w_pow_exponent:  # the cache holds powers for one exponent
+            self._w_seen[:] = np.nan
+            self._w_pow_exponent = exponent
+        # Decay factors per (kind, age): ages are whole days, so a table replaces an exp2
+        # per tie. The same float32 arithmetic as rules.decay.
+        table_s = self.decay_table(day)
+        age = np.arange(table_s.shape[1], dtype=np.float32)
+        table_w = rules.decay(
+            np.float32(1.0), np.float32(exponent) * age[None, :], self.half_life[:, None]
+        ).astype(np.float32)
+        strength = np.empty(top, np.float32)
+        weight = np.empty(top, np.float32)
+        inverse = np.empty(self.n, np.float32)
+        kernels.sweep_weights(
+            day,
+            self.w,
+            self.last,
+            self.kind,
+            self.u,
+            self.v,
+            self.half_life,
+            table_s,
+            table_w,
+            self._w_seen,
+            self._w_pow,
+            float(exponent),
+            strength,
+            weight,
+            inverse,
+        )
+        return strength, weight, inverse
+
+    def contact_rates(self, day: int, exponent: float, contacts_per_day: float) -> np.ndarray:
+        """Expected background contacts per day of every edge id in use (0 for freed ids).
+
+        The rate of :func:`sim.rules.contact_rate`, as :meth:`sweep` computes it.
+        """
+        _, weight, inverse = self._sweep_weights(day, exponent)
+        top = self._top
+        return (
+            np.float32(contacts_per_day) * weight * (inverse[self.u[:top]] + inverse[self.v[:top]])
+        )
+
+    def sweep(
+        self,
+        day: int,
+        rng: np.random.Generator,
+        *,
+        days: int,
+        exponent: float,
+        contacts_per_day: float,
+        gain: float,
+        floor: float,
+    ) -> int:
+        """Background contact over the last ``days`` days, then dropping (C9, F3–F6).
+
+        Each tie receives a Poisson number of contacts at the rate of
+        :func:`sim.rules.contact_rate`; a contacted tie is strengthened once per contact
+        (:func:`sim.rules.strengthen`) and its last contact set to today; a tie with no
+        contact whose strength today is below ``floor`` is dropped.
+
+        Counts with a mean up to ``POISSON_INVERSION_MAX`` are drawn by inversion of one
+        uniform per edge id in use (freed ids included, so the number of draws depends
+        only on the store's size), in edge-id order, in chunks, so that no array of
+        draws as large as the store is held; larger means are drawn afterwards with
+        ``rng.poisson``, in edge-id order. Every draw comes from ``rng``.
+
+        Args:
+            day: Today.
+            rng: The model's generator.
+            days: Length of the period (``sweep_days``).
+            exponent: ``allocation_exponent``.
+            contacts_per_day: Contacts each person makes per day.
+            gain: ``contact_gain``.
+            floor: Strength below which an uncontacted tie is dropped.
+
+        Returns:
+            The number of ties dropped.
+        """
+        top = self._top
+        strength, weight, inverse = self._sweep_weights(day, exponent)
+        self._oldest = min(self._oldest, day)  # the kernel sets ``last`` to today
+        chunk = min(SWEEP_CHUNK, max(top, 1))
+        uniforms = np.empty(chunk, np.float64)
+        doomed_buf = np.empty(chunk, np.int64)
+        big_buf = np.empty(chunk, np.int64)
+        counts = np.zeros((SWEEP_PARTS, 2), np.int64)
+        doomed, big = [], []
+        per_day, period = np.float32(contacts_per_day), np.float32(days)
+        for lo in range(0, top, chunk):
+            n = min(chunk, top - lo)
+            rng.random(out=uniforms[:n])
+            kernels.sweep_contacts(
+                lo,
+                uniforms[:n],
+                day,
+                self.kind,
+                self.u,
+                self.v,
+                strength,
+                weight,
+                inverse,
+                per_day,
+                period,
+                np.float32(POISSON_INVERSION_MAX),
+                float(gain),
+                np.float32(floor),
+                self.w,
+                self.last,
+                doomed_buf,
+                big_buf,
+                counts,
+            )
+            size = -(-n // SWEEP_PARTS)
+            for part, (n_doomed, n_big) in enumerate(counts.tolist()):
+                if n_doomed:
+                    doomed.append(doomed_buf[part * size : part * size + n_doomed].copy())
+                if n_big:
+                    big.append(big_buf[part * size : part * size + n_big].copy())
+        if big:
+            eids = np.concatenate(big)
+            lam = per_day * weight[eids] * (inverse[self.u[eids]] + inverse[self.v[eids]]) * period
+            contacts = rng.poisson(lam)
+            s = strength[eids]
+            hit = contacts > 0
+            self.w[eids[hit]] = rules.strengthen(s[hit], gain, contacts[hit])
+            self.last[eids[hit]] = day
+            doomed.append(eids[~hit & (s > 0) & (s < np.float32(floor))])
+        dropped = np.concatenate(doomed) if doomed else np.zeros(0, np.int64)
+        self.remove(dropped)
+        return len(dropped)
 
     def drop_weak(self, day: int, floor: float) -> int:
         """Drop every tie whose strength today is below ``floor``; return how many."""
