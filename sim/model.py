@@ -90,9 +90,7 @@ class GroupModel(mesa.Model):
         self._holders = self._topic_holders()
         self._load = np.zeros(self.n, np.float32)  # attention spent yesterday
         self._active = np.zeros(0, np.int64)
-        self._index_keys = np.zeros(0, np.int64)
         self._index_rows = np.zeros(0, np.int64)
-        self._is_member = np.zeros(self.n, bool)
         self._dirty = True
         self.today: dict[str, float] = {}
         self.datacollector = mesa.DataCollector(

@@ -404,19 +404,21 @@ def test_kill_9_then_resume_loses_and_duplicates_nothing(grid_file, reference, t
 # --------------------------------------------------------------------------- sensitivity
 
 
+SENSITIVITY = """\
+parameters:
+  behaviour.post_rate: {{low: 0.05, high: 0.5}}
+  behaviour.leave_rate: {{low: 0.0, high: 0.2}}
+design: {{kind: {design}}}
+replicates: 1
+metrics: [{metrics}]
+plots:
+  - {{kind: sensitivity, metric: rmst}}
+"""
+
+
 def test_sobol_indices_and_their_figure(tmp_path):
     path = write_experiment(
-        tmp_path,
-        """\
-        parameters:
-          behaviour.post_rate: {low: 0.05, high: 0.5}
-          behaviour.leave_rate: {low: 0.0, high: 0.2}
-        design: {kind: sobol, samples: 4}
-        replicates: 1
-        metrics: [rmst, reach]
-        plots:
-          - {kind: sensitivity, metric: rmst}
-        """,
+        tmp_path, SENSITIVITY.format(design="sobol, samples: 4", metrics="rmst, reach")
     )
     result = run_sweep(path, out=tmp_path / "out")
     indices = result.sensitivity
@@ -432,17 +434,7 @@ def test_sobol_indices_and_their_figure(tmp_path):
 
 def test_morris_indices(tmp_path):
     path = write_experiment(
-        tmp_path,
-        """\
-        parameters:
-          behaviour.post_rate: {low: 0.05, high: 0.5}
-          behaviour.leave_rate: {low: 0.0, high: 0.2}
-        design: {kind: morris, samples: 3}
-        replicates: 1
-        metrics: [rmst]
-        plots:
-          - {kind: sensitivity, metric: rmst}
-        """,
+        tmp_path, SENSITIVITY.format(design="morris, samples: 3", metrics="rmst")
     )
     result = run_sweep(path, out=tmp_path / "out")
     assert len(result.runs) == 3 * 3
