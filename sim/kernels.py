@@ -22,6 +22,8 @@ import numba
 import numpy as np
 from numba import njit, prange
 
+from sim import rules
+
 # The GNU OpenMP layer that numba would pick here aborts any child forked after a parallel
 # kernel ran (multiprocessing's "fork", e.g. Mesa's batch_run): use a fork-safe layer
 # (numba's own work queue, unless TBB is installed). Set only if nothing chose one.
@@ -47,15 +49,54 @@ FREE = -1  # kind code of an unused edge id (as in sim.world.ties)
 PARTS = 4  # fixed split of the edge ids for per-person sums in a sweep (see sweep_weights)
 
 
-@_one_at_a_time
-@njit(cache=True, parallel=True)
+@njit(cache=True)
+def compact_row(p, adj, nbr, deg, kind):  # pragma: no cover - compiled
+    """Drop from person ``p``'s adjacency row the slots whose edge id is ``FREE``.
+
+    The kept slots move left in their order (a stable compaction), the tail becomes -1
+    and ``deg[p]`` is updated.
+    """
+    d = deg[p]
+    k = 0
+    for s in range(d):
+        e = adj[p, s]
+        if kind[e] != FREE:
+            if k != s:
+                adj[p, k] = e
+                nbr[p, k] = nbr[p, s]
+            k += 1
+    for s in range(k, d):
+        adj[p, s] = -1
+        nbr[p, s] = -1
+    deg[p] = k
+
+
+@njit(cache=True)
+def rows_of(eids, u, v, seen):  # pragma: no cover - compiled
+    """The distinct endpoints of the given edge ids, in order of first appearance.
+
+    ``seen`` is scratch, one flag per person, all False on entry and on return.
+    """
+    touched = np.empty(2 * len(eids), np.int64)
+    n_touched = 0
+    for i in range(len(eids)):
+        for p in (u[eids[i]], v[eids[i]]):
+            if not seen[p]:
+                seen[p] = True
+                touched[n_touched] = p
+                n_touched += 1
+    for t in range(n_touched):
+        seen[touched[t]] = False
+    return touched[:n_touched]
+
+
+@njit(cache=True)
 def drop_from_rows(eids, u, v, adj, nbr, deg, kind, seen):  # pragma: no cover - compiled
     """Take dropped edge ids out of both ends' adjacency rows, in place.
 
-    Each touched row is compacted once: slots whose edge id is no longer alive are
-    dropped, the kept slots move left in their order (a stable compaction), the tail
-    becomes -1 and ``deg`` is updated. Rows are independent, so they are done in
-    parallel; the result does not depend on the number of threads.
+    Each touched row is compacted once (:func:`compact_row`). This is the serial twin of
+    :func:`drop_from_rows_parallel`, for the few ids a day's changes drop, where starting
+    threads would cost more than the work; both give the same rows.
 
     Args:
         eids: Edge ids to drop, already marked ``FREE`` in ``kind``.
@@ -67,31 +108,20 @@ def drop_from_rows(eids, u, v, adj, nbr, deg, kind, seen):  # pragma: no cover -
         kind: Kind code per edge id.
         seen: Scratch flags, one per person, all False on entry and on return.
     """
-    touched = np.empty(2 * len(eids), np.int64)
-    n_touched = 0
-    for i in range(len(eids)):
-        for p in (u[eids[i]], v[eids[i]]):
-            if not seen[p]:
-                seen[p] = True
-                touched[n_touched] = p
-                n_touched += 1
-    for t in prange(n_touched):
-        p = touched[t]
-        d = deg[p]
-        k = 0
-        for s in range(d):
-            e = adj[p, s]
-            if kind[e] != FREE:
-                if k != s:
-                    adj[p, k] = e
-                    nbr[p, k] = nbr[p, s]
-                k += 1
-        for s in range(k, d):
-            adj[p, s] = -1
-            nbr[p, s] = -1
-        deg[p] = k
-    for t in range(n_touched):
-        seen[touched[t]] = False
+    for p in rows_of(eids, u, v, seen):
+        compact_row(p, adj, nbr, deg, kind)
+
+
+@_one_at_a_time
+@njit(cache=True, parallel=True)
+def drop_from_rows_parallel(eids, u, v, adj, nbr, deg, kind, seen):  # pragma: no cover - compiled
+    """:func:`drop_from_rows` with the rows compacted in parallel (for a sweep's drops).
+
+    Rows are independent, so the result does not depend on the number of threads.
+    """
+    touched = rows_of(eids, u, v, seen)
+    for t in prange(len(touched)):
+        compact_row(touched[t], adj, nbr, deg, kind)
 
 
 @njit(cache=True)
@@ -119,21 +149,106 @@ def flatten_rows(persons, adj, nbr, deg):  # pragma: no cover - compiled
 
 
 @njit(cache=True)
+def strength_today(e, day, w, last, kind, half_life, table_s):  # pragma: no cover - compiled
+    """Strength of edge ``e`` on ``day``: ``w * table_s[kind, age]`` in float32.
+
+    ``table_s`` holds the decay factors of :func:`sim.rules.decay` per kind code and age
+    in days; an age past its end (a store used out of day order) is computed directly.
+    """
+    age = max(day - last[e], 0)
+    if age < table_s.shape[1]:
+        return w[e] * table_s[kind[e], age]
+    return w[e] * np.exp2(-np.float32(age) / half_life[kind[e]])
+
+
+@njit(cache=True)
 def strength_of(eids, day, w, last, kind, half_life, table_s, out):  # pragma: no cover - compiled
     """Strength on ``day`` of the given ties into ``out``: ``w * table_s[kind, age]``.
 
     ``table_s`` holds the decay factors of :func:`sim.rules.decay` per kind code and age
     in days; an age past its end (a store used out of day order) is computed directly.
     """
-    width = table_s.shape[1]
     for i in range(len(eids)):
-        e = eids[i]
-        age = max(day - last[e], 0)
-        k = kind[e]
-        if age < width:
-            out[i] = w[e] * table_s[k, age]
-        else:
-            out[i] = w[e] * np.exp2(-np.float32(age) / half_life[k])
+        out[i] = strength_today(eids[i], day, w, last, kind, half_life, table_s)
+
+
+@njit(cache=True)
+def tie_between(p, q, adj, nbr, deg):  # pragma: no cover - compiled
+    """Edge id of the tie between ``p`` and ``q``, or -1: the shorter row is scanned."""
+    if deg[p] > deg[q]:
+        p, q = q, p
+    for s in range(deg[p]):
+        if nbr[p, s] == q:
+            return adj[p, s]
+    return -1
+
+
+@njit(cache=True)
+def widest_row_after(a, b, deg, count):  # pragma: no cover - compiled
+    """The longest adjacency row if every pair ``(a[i], b[i])`` were appended.
+
+    ``count`` is scratch, one per person, all -1 on entry and on return.
+    """
+    widest = 0
+    for ends in (a, b):
+        for i in range(len(ends)):
+            p = ends[i]
+            if count[p] < 0:
+                count[p] = deg[p]
+            count[p] += 1
+            widest = max(widest, count[p])
+    for ends in (a, b):
+        for i in range(len(ends)):
+            count[ends[i]] = -1
+    return widest
+
+
+@njit(cache=True)
+def pick_by_strength(
+    persons, uniforms, day, adj, nbr, deg, w, last, kind, half_life, table_s
+):  # pragma: no cover - compiled
+    """One tie of each person, chosen with probability proportional to its strength today.
+
+    The strengths of the person's row are summed in float64 in slot order; the chosen
+    slot is the first whose running sum exceeds ``uniform * total``.
+
+    Args:
+        persons: People who choose (each must hold a tie).
+        uniforms: One uniform draw in ``[0, 1)`` per person.
+        day: Today.
+        adj: Edge id per person and slot.
+        nbr: Person at the other end per slot.
+        deg: Used slots per person.
+        w: Strength per edge id at its last contact.
+        last: Day of last contact per edge id.
+        kind: Kind code per edge id.
+        half_life: Half-life per kind code (for ages past the table).
+        table_s: Decay factor per kind code and age in days.
+
+    Returns:
+        ``(other, eid, strength)`` of the chosen tie of each person.
+    """
+    n = len(persons)
+    other = np.empty(n, np.int64)
+    eid = np.empty(n, np.int64)
+    strength = np.empty(n, np.float32)
+    for i in range(n):
+        p = persons[i]
+        total = 0.0
+        for s in range(deg[p]):
+            total += strength_today(adj[p, s], day, w, last, kind, half_life, table_s)
+        target = uniforms[i] * total
+        chosen = deg[p] - 1  # if rounding leaves the target at the very end
+        running = 0.0
+        for s in range(deg[p]):
+            running += strength_today(adj[p, s], day, w, last, kind, half_life, table_s)
+            if running > target:
+                chosen = s
+                break
+        other[i] = nbr[p, chosen]
+        eid[i] = adj[p, chosen]
+        strength[i] = strength_today(adj[p, chosen], day, w, last, kind, half_life, table_s)
+    return other, eid, strength
 
 
 @njit(cache=True)
@@ -143,15 +258,191 @@ def find_pairs(a, b, adj, nbr, deg, out):  # pragma: no cover - compiled
     The row of whichever end has fewer ties is scanned (``a``'s on a draw).
     """
     for i in range(len(a)):
-        owner, target = a[i], b[i]
-        if deg[owner] > deg[target]:
-            owner, target = target, owner
-        found = -1
-        for s in range(deg[owner]):
-            if nbr[owner, s] == target:
-                found = adj[owner, s]
-                break
-        out[i] = found
+        out[i] = tie_between(a[i], b[i], adj, nbr, deg)
+
+
+# The rule itself, compiled for scalars: kernels apply it without restating it.
+strengthen = njit(cache=True)(rules.strengthen)
+
+
+@njit(cache=True)
+def contact_edges(
+    eids, day, gain, w, last, kind, half_life, table_s, times
+):  # pragma: no cover - compiled
+    """Record contacts on ties, each tie updated once for all its contacts.
+
+    ``k`` contacts on a tie apply :func:`sim.rules.strengthen` with ``contacts=k`` to its
+    strength today, clipped to ``[1e-6, 1]``; its last contact becomes ``day``.
+
+    Args:
+        eids: Edge id of each contact (ids may repeat).
+        day: Today.
+        gain: Share of the gap to 1 that one contact closes.
+        w: Strength per edge id at its last contact (updated in place).
+        last: Day of last contact per edge id (updated in place).
+        kind: Kind code per edge id.
+        half_life: Half-life per kind code (for ages past the table).
+        table_s: Decay factor per kind code and age in days.
+        times: Scratch, one count per edge id, all 0 on entry and on return.
+    """
+    for i in range(len(eids)):
+        times[eids[i]] += 1
+    for i in range(len(eids)):
+        e = eids[i]
+        k = times[e]
+        if k:
+            now = strengthen(strength_today(e, day, w, last, kind, half_life, table_s), gain, k)
+            w[e] = min(max(now, 1e-6), 1.0)
+            last[e] = day
+            times[e] = 0
+
+
+@njit(cache=True)
+def mute_overloaded(person, value, cost, budget, head):  # pragma: no cover - compiled
+    """:func:`sim.rules.mute_overloaded` without sorting: the rule's compiled twin.
+
+    Each person's candidate memberships are linked through ``head`` (a counting pass, no
+    sort over everyone), then ordered by value per unit of cost, best first and earlier
+    candidates first among equals, by insertion (a person has few), and kept while the
+    running cost, summed in float64 in that order, is within the budget.
+
+    Args:
+        person: Person of each candidate membership.
+        value: Belonging of each membership.
+        cost: Reading cost of each membership.
+        budget: Attention budget of each membership's person.
+        head: Scratch, one per person, all -1 on entry and on return.
+
+    Returns:
+        Boolean mask: muted.
+    """
+    n = len(person)
+    muted = np.zeros(n, np.bool_)
+    ratio = np.empty(n, np.float64)
+    nxt = np.empty(n, np.int64)
+    for i in range(n - 1, -1, -1):  # backwards, so that each list runs in index order
+        ratio[i] = value[i] / max(cost[i], 1e-12)
+        nxt[i] = head[person[i]]
+        head[person[i]] = i
+    items = np.empty(n, np.int64)
+    for i in range(n):
+        p = person[i]
+        if head[p] != i:  # not the person's first candidate, or done already
+            continue
+        k = 0
+        j = i
+        while j >= 0:
+            at = k  # insertion: after every item with a ratio at least as good
+            while at > 0 and ratio[items[at - 1]] < ratio[j]:
+                items[at] = items[at - 1]
+                at -= 1
+            items[at] = j
+            k += 1
+            j = nxt[j]
+        head[p] = -1
+        spent = 0.0
+        for t in range(k):
+            j = items[t]
+            spent += cost[j]
+            muted[j] = spent > budget[j] or value[j] < cost[j]
+    return muted
+
+
+@njit(cache=True)
+def admit_in_order(
+    a,
+    b,
+    new_w,
+    new_kind,
+    day,
+    ids,
+    cap,
+    u,
+    v,
+    w,
+    last,
+    kind,
+    created,
+    adj,
+    nbr,
+    deg,
+    half_life,
+    table_s,
+    victims,
+):  # pragma: no cover - compiled
+    """Admit candidate ties one at a time, in the given order, holding the cap (F1, F2).
+
+    The rule is :func:`sim.rules.admit_under_cap`: an end below the cap takes any tie;
+    an end at the cap offers its weakest tie today (the first in slot order among equal
+    strengths), and the candidate is made only if it is stronger than the weakest tie of
+    every full end, which is then dropped. Each candidate sees the ties made and dropped
+    before it. Made ties are appended to both ends' adjacency rows.
+
+    Args:
+        a: First end of each candidate (``a != b``). A pair already tied, or made
+            earlier in the batch, is skipped.
+        b: Second end of each candidate.
+        new_w: Strength of each candidate (float32).
+        new_kind: Kind code of the new ties.
+        day: Today (the new ties' last contact and creation day).
+        ids: Free edge ids, one per candidate, used in order.
+        cap: Most ties a person may hold.
+        u: First endpoint per edge id (updated in place, like the next five).
+        v: Second endpoint per edge id.
+        w: Strength per edge id at its last contact.
+        last: Day of last contact per edge id.
+        kind: Kind code per edge id.
+        created: Day each edge id's tie was made.
+        adj: Edge id per person and slot (wide enough for every append).
+        nbr: Person at the other end per slot.
+        deg: Used slots per person.
+        half_life: Half-life per kind code (for ages past the table).
+        table_s: Decay factor per kind code and age in days.
+        victims: Output, the edge ids dropped (room for two per candidate).
+
+    Returns:
+        ``(made, dropped)``: ``ids[:made]`` are the ties made, in candidate order, and
+        ``victims[:dropped]`` the ties they replaced.
+    """
+    made = 0
+    dropped = 0
+    for i in range(len(a)):
+        if tie_between(a[i], b[i], adj, nbr, deg) >= 0:  # tied, or made earlier in the batch
+            continue
+        x = new_w[i]
+        admitted = True
+        weakest = np.full(2, -1, np.int64)
+        for j in range(2):
+            p = a[i] if j == 0 else b[i]
+            if deg[p] < cap:
+                continue
+            lowest = np.float32(np.inf)
+            for s in range(deg[p]):
+                y = strength_today(adj[p, s], day, w, last, kind, half_life, table_s)
+                if y < lowest:
+                    lowest = y
+                    weakest[j] = adj[p, s]
+            if not x > lowest:
+                admitted = False
+        if not admitted:
+            continue
+        for j in range(2):
+            e = weakest[j]
+            if e >= 0:
+                kind[e] = FREE
+                w[e] = 0.0
+                compact_row(u[e], adj, nbr, deg, kind)
+                compact_row(v[e], adj, nbr, deg, kind)
+                victims[dropped] = e
+                dropped += 1
+        e = ids[made]
+        made += 1
+        u[e], v[e], w[e], kind[e], last[e], created[e] = a[i], b[i], x, new_kind, day, day
+        adj[a[i], deg[a[i]]], nbr[a[i], deg[a[i]]] = e, b[i]
+        deg[a[i]] += 1
+        adj[b[i], deg[b[i]]], nbr[b[i], deg[b[i]]] = e, a[i]
+        deg[b[i]] += 1
+    return made, dropped
 
 
 @njit(cache=True)
@@ -207,7 +498,6 @@ def ties_to_comembers(
         and the strength.
     """
     k = len(persons)
-    width = table_s.shape[1]
     count = np.zeros(k, np.int64)
     total = np.zeros(k, np.float64)
     offset = np.zeros(k + 1, np.int64)
@@ -241,11 +531,7 @@ def ties_to_comembers(
                     if hit >= 0:
                         if fill:
                             e = adj[p, s]
-                            age = max(day - last[e], 0)
-                            if age < width:
-                                x = w[e] * table_s[kind[e], age]
-                            else:  # past the table (a store used out of day order)
-                                x = w[e] * np.exp2(-np.float32(age) / half_life[kind[e]])
+                            x = strength_today(e, day, w, last, kind, half_life, table_s)
                             row[at + c] = q
                             member[at + c] = hit
                             eid[at + c] = e
@@ -582,7 +868,6 @@ def ties_inside_all(
         total: Output, summed strength per membership row (rows not current untouched).
         count: Output, number of ties per membership row.
     """
-    width = table_s.shape[1]
     marks = np.zeros((slots, len(deg)), np.bool_)
     for g in prange(len(set_start) - 1):
         mark = marks[numba.get_thread_id()]
@@ -595,12 +880,7 @@ def ties_inside_all(
             c = 0
             for s in range(deg[p]):
                 if mark[nbr[p, s]]:
-                    e = adj[p, s]
-                    age = max(day - last[e], 0)
-                    if age < width:
-                        s_sum += w[e] * table_s[kind[e], age]
-                    else:  # past the table (a store used out of day order)
-                        s_sum += w[e] * np.exp2(-np.float32(age) / half_life[kind[e]])
+                    s_sum += strength_today(adj[p, s], day, w, last, kind, half_life, table_s)
                     c += 1
             total[set_rows[r]] = s_sum
             count[set_rows[r]] = c

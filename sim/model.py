@@ -30,7 +30,7 @@ from sim.config import TIE_KINDS, Scenario
 from sim.groups import CAUSES, DRIVERS, NO_ONE, Groups, Invites, Memberships
 from sim.recruitment import along_ties, broadcast
 from sim.world import KIND_CODES, World, build_world
-from sim.world.population import bits, pick_by_weight
+from sim.world.population import bits
 
 GROUP_KIND = KIND_CODES["group"]
 DAILY_SERIES = (
@@ -220,31 +220,27 @@ class GroupModel(mesa.Model):
         """Add members (pairs must be new and distinct); update ties-inside both ways."""
         if len(persons) == 0:
             return np.zeros(0, np.int64)
-        total, count, _, member, strength = self._ties_inside(persons, groups)
-        m = self.memberships
+        m, g = self.memberships, self.groups
         rows = m.append(
             group=groups,
             person=persons,
             joined=np.full(len(persons), self.day),
             inviter=inviters,
-            tie_in=total,
-            ties_in=count,
-            ties_on_join=count,
             founder=np.full(len(persons), founder),
         )
-        # Co-members gain the newcomers' ties; newcomers joining together see each other.
-        np.add.at(m.tie_in, member, strength)
-        np.add.at(m.ties_in, member, 1)
-        g = self.groups
         np.add.at(g.members, groups, 1)
         g.peak[:] = np.maximum(g.peak, g.members)
         self._dirty = True
-        together = self._ties_inside(persons, groups)
-        # Pairs of newcomers were not in the index before; add what the first query missed.
-        extra = together[0] - total
-        m.tie_in[rows] += extra
-        m.ties_in[rows] += together[1] - count
-        m.ties_on_join[rows] = m.ties_in[rows]
+        # One query once the newcomers are in: their ties to everyone inside, newcomers
+        # joining together included.
+        total, count, _, member, strength = self._ties_inside(persons, groups)
+        m.tie_in[rows] = total
+        m.ties_in[rows] = count
+        m.ties_on_join[rows] = count
+        # Earlier members gain the newcomers' ties (new rows come after every earlier one).
+        earlier = member < rows[0]
+        np.add.at(m.tie_in, member[earlier], strength[earlier])
+        np.add.at(m.ties_in, member[earlier], 1)
         return rows
 
     def _leave(self, rows: np.ndarray) -> None:
@@ -381,8 +377,13 @@ class GroupModel(mesa.Model):
         muted = m.muted[active]
         looks_again = muted & ((self.rng.random(len(active)) < b.unmute_rate) | (pulse > 0))
         deciding = ~muted | looks_again
-        decision = rules.mute_overloaded(
-            person[deciding], value[deciding], cost[deciding], self.world.budget[person[deciding]]
+        # The rule of rules.mute_overloaded, compiled: no sort over everyone deciding.
+        decision = kernels.mute_overloaded(
+            person[deciding],
+            value[deciding],
+            cost[deciding],
+            self.world.budget[person[deciding]],
+            self.world.ties.person_scratch,
         )
         m.muted[active[deciding]] = decision
         reading = ~m.muted[active]
@@ -514,9 +515,7 @@ class GroupModel(mesa.Model):
         inviter = m.person[senders]
         group = m.group[senders].astype(np.int64)
         # Each invitation goes to one tie of the inviter, chosen in proportion to strength.
-        row, other, eid = ties.neighbours(inviter)
-        pick = pick_by_weight(row, ties.strength(eid, self.day), len(senders), self.rng)
-        invitee, strength = other[pick], ties.strength(eid[pick], self.day)
+        invitee, _, strength = ties.pick_by_strength(inviter, self.day, self.rng)
         outside = self.membership_of(invitee, group) < 0
         inviter, invitee, group, strength = (
             inviter[outside],

@@ -613,3 +613,59 @@ def test_remove_keeps_the_order_of_the_other_slots():
         assert ties.adj[p, : ties.deg[p]].tolist() == [e for e in before[p] if e not in doomed]
         assert np.all(ties.adj[p, ties.deg[p] :] == -1)
     ties.check()
+
+
+# --------------------------------------------------------------------------- batches
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_batch_add_equals_one_candidate_at_a_time(seed):
+    """A batch is the candidates, strongest first, each admitted as if alone."""
+    rng = np.random.default_rng(seed)
+    n, cap = 30, 5
+    batch, single = (TieStore(n, cap, HALF_LIVES, capacity=8) for _ in range(2))
+    for day in range(0, 80, 8):
+        k = int(rng.integers(1, 60))
+        a, b = rng.integers(0, n, k), rng.integers(0, n, k)
+        w = rng.integers(1, 9, k) / 8.0  # equal strengths: batch order breaks the tie
+        kind = int(rng.integers(5))
+        made = batch.add(a, b, w, kind, day)
+        one_by_one = [
+            single.add(a[i : i + 1], b[i : i + 1], w[i], kind, day)
+            for i in np.argsort(-w, kind="stable")
+        ]
+        assert len(made) == sum(len(x) for x in one_by_one)
+        for store_ in (batch, single):
+            store_.check()
+        pairs = {
+            (int(x), int(y))
+            for x, y in zip(batch.u[batch.alive_ids()], batch.v[batch.alive_ids()], strict=True)
+        }
+        expected = {
+            (int(x), int(y))
+            for x, y in zip(single.u[single.alive_ids()], single.v[single.alive_ids()], strict=True)
+        }
+        assert pairs == expected
+    assert batch.deg.max() == cap  # the cap was reached, so replacement was exercised
+
+
+def test_pick_by_strength_follows_strength_and_stays_in_the_row():
+    ties = store(n=6, cap=5)
+    ties.add(np.array([0, 0, 0]), np.array([1, 2, 3]), np.array([0.1, 0.3, 0.6]), FRIEND, 0)
+    ties.add(np.array([4]), np.array([5]), 0.5, FRIEND, 0)
+    rng = np.random.default_rng(7)
+    persons = np.zeros(30_000, np.int64)
+    other, eid, strength = ties.pick_by_strength(persons, 0, rng)
+    assert set(other.tolist()) <= {1, 2, 3}
+    assert np.array_equal(eid, ties.find(persons, other))
+    assert np.allclose(strength, ties.strength(eid, 0))
+    share = np.bincount(other, minlength=4)[1:] / len(other)
+    assert np.allclose(share, [0.1, 0.3, 0.6], atol=0.015)
+    # Odds follow today's strengths: friend ties decay faster than kin, so on day 400 the
+    # kin tie's share is about 0.093 / 0.593, up from 0.1 / 1.1 on day 0.
+    ties.add(np.array([0]), np.array([4]), 0.1, KIN, 0)
+    other, _, _ = ties.pick_by_strength(np.zeros(30_000, np.int64), 400, rng)
+    today = ties.strength(ties.neighbours(np.array([0]))[2], 400)
+    kin_share = float(ties.strength(ties.find(np.array([0]), np.array([4])), 400)[0] / today.sum())
+    assert kin_share > 0.15
+    assert np.mean(other == 4) == pytest.approx(kin_share, abs=0.015)

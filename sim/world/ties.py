@@ -16,13 +16,14 @@ import numpy as np
 from scipy import sparse
 
 from sim import kernels, rules
-from sim.arrays import rank_in_runs, run_starts
+from sim.arrays import rank_in_runs
 
 KIND_CODES = {"kin": 0, "work": 1, "friend": 2, "acquaintance": 3, "group": 4}
 FREE = -1  # kind code of an unused edge id
 SWEEP_CHUNK = 1 << 18  # edge ids per batch of uniform draws in a sweep
 SWEEP_PARTS = 8  # parts of a batch done in parallel (results do not depend on it)
 POISSON_INVERSION_MAX = 30.0  # largest mean drawn by inversion in a sweep
+PARALLEL_DROP = 50_000  # fewer dropped ids than this are taken out of rows by one thread
 
 
 class TieStore:
@@ -56,6 +57,7 @@ class TieStore:
         self._w_seen = np.zeros(capacity, np.float32)
         self._w_pow = np.zeros(capacity, np.float32)
         self._w_pow_exponent = float("nan")
+        self._times = np.zeros(capacity, np.int64)  # scratch for kernels.contact_edges
         # Earliest day ever written to ``last`` (so a lower bound of it) and the decay table.
         self._oldest = np.iinfo(np.int32).max
         self._table_key: tuple[int, int] | None = None
@@ -120,6 +122,36 @@ class TieStore:
             np.asarray(persons, dtype=np.int64), self.adj, self.nbr, self.deg
         )
 
+    def pick_by_strength(
+        self, persons: np.ndarray, day: int, rng: np.random.Generator
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """One tie of each person, chosen with probability proportional to its strength.
+
+        Args:
+            persons: People who choose (may repeat; each must hold a tie).
+            day: Today (strengths decay to it).
+            rng: The model's generator: one uniform per person.
+
+        Returns:
+            ``(other, eid, strength)``: the person at the other end, the edge id and the
+            strength today of each chosen tie.
+        """
+        persons = np.asarray(persons, np.int64)
+        uniforms = rng.random(len(persons))
+        return kernels.pick_by_strength(
+            persons,
+            uniforms,
+            int(day),
+            self.adj,
+            self.nbr,
+            self.deg,
+            self.w,
+            self.last,
+            self.kind,
+            self.half_life,
+            self.decay_table(int(day)),
+        )
+
     def find(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         """Edge id of the tie between ``a[i]`` and ``b[i]``, or -1 where there is none."""
         a = np.asarray(a, dtype=np.int64)
@@ -154,7 +186,7 @@ class TieStore:
         if need <= len(self.u):
             return
         size = max(need, int(len(self.u) * 1.5) + 16)
-        for name in ("u", "v", "w", "last", "created", "_w_seen", "_w_pow"):
+        for name in ("u", "v", "w", "last", "created", "_w_seen", "_w_pow", "_times"):
             old = getattr(self, name)
             new = np.zeros(size, old.dtype)
             new[: len(old)] = old
@@ -239,9 +271,10 @@ class TieStore:
         self.w[eids] = 0.0
         # Compact the rows of both ends in place; the cost is the ends' degrees, with no
         # temporaries as large as the touched block of the adjacency table.
-        kernels.drop_from_rows(
-            eids, self.u, self.v, self.adj, self.nbr, self.deg, self.kind, self._seen
-        )
+        # Threads pay off only for a sweep's many drops.
+        many = len(eids) >= PARALLEL_DROP
+        drop = kernels.drop_from_rows_parallel if many else kernels.drop_from_rows
+        drop(eids, self.u, self.v, self.adj, self.nbr, self.deg, self.kind, self._seen)
         self._free.append(eids)
 
     def contact(self, eids: np.ndarray, day: int, gain: float) -> None:
@@ -252,10 +285,17 @@ class TieStore:
         eids = np.asarray(eids, np.int64)
         if len(eids) == 0:
             return
-        uniq, times = np.unique(eids, return_counts=True)
-        now = rules.strengthen(self.strength(uniq, day), gain, times)
-        self.w[uniq] = np.clip(now, 1e-6, 1.0)
-        self.last[uniq] = day
+        kernels.contact_edges(
+            eids,
+            int(day),
+            float(gain),
+            self.w,
+            self.last,
+            self.kind,
+            self.half_life,
+            self.decay_table(int(day)),
+            self._times,
+        )
         self._oldest = min(self._oldest, day)
 
     def weakest(self, persons: np.ndarray, day: int) -> tuple[np.ndarray, np.ndarray]:
@@ -283,13 +323,16 @@ class TieStore:
         kind: int,
         day: int,
     ) -> np.ndarray:
-        """Form new ties, holding the cap: at the cap, replace the weakest only if weaker.
+        """Form new ties, holding the cap (:func:`sim.rules.admit_under_cap`).
 
-        Pairs that are self-ties, repeated in the batch or already tied are skipped (an
-        existing tie is left to :meth:`contact`). Candidates are taken strongest first.
+        At the cap, a new tie replaces the person's weakest tie only if it is stronger.
+        Candidates are taken strongest first (in batch order among equals), one at a
+        time, each seeing the ties made and replaced before it. Self-ties and pairs
+        already tied are skipped (an existing tie is left to :meth:`contact`), so of a
+        pair repeated in the batch only the strongest candidate can be made.
 
         Returns:
-            Edge ids of the ties formed.
+            Edge ids of the ties formed, in the order they were made.
         """
         a = np.asarray(a, np.int64)
         b = np.asarray(b, np.int64)
@@ -298,51 +341,38 @@ class TieStore:
         a, b, w = np.minimum(a, b)[keep], np.maximum(a, b)[keep], w[keep]
         if len(a) == 0:
             return np.zeros(0, np.int64)
-        _, first = np.unique(a * self.n + b, return_index=True)
-        a, b, w = a[first], b[first], w[first]
-        new = self.find(a, b) < 0
-        a, b, w = a[new], b[new], w[new]
         order = np.argsort(-w, kind="stable")
         a, b, w = a[order], b[order], w[order]
-        made = []
-        # Rounds in which no person appears twice, strongest candidates first, so that
-        # each person's cap check sees the ties admitted before.
-        while len(a):
-            take = self._one_per_person(a, b)
-            made.append(self._admit(a[take], b[take], w[take], kind, day))
-            a, b, w = a[~take], b[~take], w[~take]
-        return np.concatenate(made) if made else np.zeros(0, np.int64)
-
-    @staticmethod
-    def _one_per_person(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        """Mask of candidates that come first, in order, for both of their ends."""
-        k = len(a)
-        ends = np.concatenate([a, b])
-        cand = np.concatenate([np.arange(k), np.arange(k)])
-        order = np.lexsort((cand, ends))
-        sorted_ends = ends[order]
-        start = run_starts(sorted_ends)
-        earliest = np.empty(2 * k, np.int64)
-        earliest[order] = cand[order][start]
-        return (earliest[:k] == np.arange(k)) & (earliest[k:] == np.arange(k))
-
-    def _admit(self, a: np.ndarray, b: np.ndarray, w: np.ndarray, kind: int, day: int):
-        """Add distinct-person candidates, replacing the weakest tie of a full end if weaker."""
-        if len(a) == 0:
-            return np.zeros(0, np.int64)
-        ok = np.ones(len(a), bool)
-        victims = []
-        for end in (a, b):
-            full = self.deg[end] >= self.cap
-            weak_eid = np.full(len(end), -1, np.int64)
-            weak_s = np.full(len(end), np.inf, np.float32)
-            if full.any():
-                weak_eid[full], weak_s[full] = self.weakest(end[full], day)
-            ok &= rules.admit_under_cap(w, weak_s, full)
-            victims.append(np.where(full, weak_eid, -1))
-        doomed = np.concatenate([v[ok] for v in victims])
-        self.remove(doomed[doomed >= 0])
-        return self.add_unchecked(a[ok], b[ok], w[ok], kind, day)
+        # Room for every append before the kernel runs: arrays cannot grow inside it.
+        self._ensure_width(kernels.widest_row_after(a, b, self.deg, self.person_scratch))
+        ids = self._take_ids(len(a))
+        victims = np.empty(2 * len(a), np.int64)
+        made, dropped = kernels.admit_in_order(
+            a,
+            b,
+            w,
+            kind,
+            day,
+            ids,
+            self.cap,
+            self.u,
+            self.v,
+            self.w,
+            self.last,
+            self.kind,
+            self.created,
+            self.adj,
+            self.nbr,
+            self.deg,
+            self.half_life,
+            self.decay_table(day),
+            victims,
+        )
+        self._oldest = min(self._oldest, day)
+        back = np.concatenate([victims[:dropped], ids[made:]])
+        if len(back):
+            self._free.append(back)
+        return ids[:made]
 
     def decay_table(self, day: int) -> np.ndarray:
         """Decay factor ``2 ** (-age / half_life)`` per kind code and age on ``day``.

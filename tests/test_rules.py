@@ -1,0 +1,56 @@
+"""The behavioural rules of ``sim.rules`` and their compiled twins in ``sim.kernels``."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from sim import kernels, rules
+
+
+def test_mute_keeps_best_value_per_cost_while_the_budget_lasts():
+    person = np.array([0, 0, 0, 0, 1, 2])
+    value = np.array([1.5, 3.0, 2.0, 0.5, 5.0, 5.0])
+    cost = np.array([1.0, 1.0, 1.0, 1.0, 4.0, 1.0])
+    budget = np.array([2.0, 2.0, 2.0, 2.0, 3.0, 3.0])
+    muted = rules.mute_overloaded(person, value, cost, budget)
+    # Person 0 keeps ratios 3 and 2 (cost 2 = budget) and mutes 1.5; 0.5 is worth less
+    # than it costs. Person 1's only group costs more than its budget; person 2's fits.
+    assert muted.tolist() == [True, False, False, True, True, False]
+
+
+def dyadic(rng: np.random.Generator, n: int, low: int, high: int) -> np.ndarray:
+    """Multiples of 1/8: their sums are exact, whatever the order of summation."""
+    return rng.integers(low, high, n) / 8.0
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_compiled_mute_agrees_with_the_rule(seed):
+    rng = np.random.default_rng(seed)
+    for _ in range(40):
+        n, people = int(rng.integers(0, 300)), int(rng.integers(1, 40))
+        person = rng.integers(0, people, n)
+        value = dyadic(rng, n, -8, 24)  # equal ratios are common: ties keep index order
+        cost = dyadic(rng, n, 1, 9)
+        budget = dyadic(rng, people, 0, 40)[person]
+        head = np.full(people, -1, np.int64)
+        compiled = kernels.mute_overloaded(person, value, cost, budget, head)
+        assert np.array_equal(compiled, rules.mute_overloaded(person, value, cost, budget))
+        assert np.all(head == -1), "the scratch must be left as it was found"
+
+
+def test_compiled_mute_orders_equal_ratios_by_index():
+    # Equal ratios: the earlier membership is kept first; only one fits the budget.
+    person = np.array([3, 3])
+    value, cost, budget = np.array([2.0, 2.0]), np.array([1.0, 1.0]), np.array([1.0, 1.0])
+    head = np.full(4, -1, np.int64)
+    assert kernels.mute_overloaded(person, value, cost, budget, head).tolist() == [False, True]
+
+
+@pytest.mark.parametrize("contacts", [1, 2, 7])
+def test_compiled_strengthen_is_the_rule(contacts):
+    strength = np.linspace(0.0, 1.0, 11)
+    expected = rules.strengthen(strength, 0.3, contacts)
+    got = np.array([kernels.strengthen(s, 0.3, contacts) for s in strength])
+    assert np.allclose(got, expected, rtol=0, atol=1e-12)
+    assert np.all(np.diff(got) > 0)
