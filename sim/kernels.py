@@ -125,6 +125,104 @@ def drop_from_rows_parallel(eids, u, v, adj, nbr, deg, kind, seen):  # pragma: n
 
 
 @njit(cache=True)
+def strongest_of_each_pair(a, b, weakness, n):  # pragma: no cover - compiled
+    """Of candidate ties, one per pair: the least ``weakness``, the earliest among equals.
+
+    Candidates are bucketed by ``a`` (a counting sort, no comparison sort over them all);
+    each bucket keeps, per ``b``, its best candidate in a per-person scratch array.
+
+    Args:
+        a: First end of each candidate (``a < b``).
+        b: Second end of each candidate.
+        weakness: Sort key, lower is stronger.
+        n: Number of people.
+
+    Returns:
+        Indices of the kept candidates, in ascending order of ``(a, b)``.
+    """
+    m = len(a)
+    start = np.zeros(n + 1, np.int64)
+    for i in range(m):
+        start[a[i] + 1] += 1
+    for p in range(n):
+        start[p + 1] += start[p]
+    fill = start[:-1].copy()
+    order = np.empty(m, np.int64)
+    for i in range(m):
+        order[fill[a[i]]] = i
+        fill[a[i]] += 1
+    best = np.full(n, -1, np.int64)
+    kept = np.empty(m, np.int64)
+    n_kept = 0
+    for p in range(n):
+        lo, hi = start[p], start[p + 1]
+        for t in range(lo, hi):  # candidates in index order: the earliest wins a draw
+            i = order[t]
+            j = best[b[i]]
+            if j < 0 or weakness[i] < weakness[j]:
+                best[b[i]] = i
+        first = n_kept
+        for t in range(lo, hi):
+            i = order[t]
+            if best[b[i]] == i:
+                kept[n_kept] = i
+                n_kept += 1
+        for t in range(lo, hi):
+            best[b[order[t]]] = -1
+        bucket = kept[first:n_kept]
+        kept[first:n_kept] = bucket[np.argsort(b[bucket])]  # distinct b: any sort will do
+    return kept[:n_kept]
+
+
+@njit(cache=True)
+def within_cap_of_both_ends(a, b, weakness, n, cap):  # pragma: no cover - compiled
+    """Whether each tie is among the ``cap`` strongest ties of both its ends.
+
+    Each person's ties are ranked by ``weakness``, and among equals by position in the
+    list of every tie's ``a`` end followed by every tie's ``b`` end; only people with
+    more than ``cap`` ties need ranking (a stable sort of their own ties).
+
+    Args:
+        a: First end of each tie.
+        b: Second end of each tie.
+        weakness: Sort key, lower is stronger.
+        n: Number of people.
+        cap: Most ties a person may keep.
+
+    Returns:
+        Boolean mask over the ties: kept.
+    """
+    m = len(a)
+    start = np.zeros(n + 1, np.int64)
+    for i in range(m):
+        start[a[i] + 1] += 1
+        start[b[i] + 1] += 1
+    for p in range(n):
+        start[p + 1] += start[p]
+    fill = start[:-1].copy()
+    slot = np.empty(2 * m, np.int64)  # position in the a-ends-then-b-ends list
+    for i in range(m):
+        slot[fill[a[i]]] = i
+        fill[a[i]] += 1
+    for i in range(m):
+        slot[fill[b[i]]] = m + i
+        fill[b[i]] += 1
+    kept = np.ones(m, np.bool_)
+    for p in range(n):
+        lo, hi = start[p], start[p + 1]
+        if hi - lo <= cap:
+            continue
+        mine = slot[lo:hi]
+        keys = np.empty(hi - lo, np.int64)
+        for t in range(hi - lo):
+            keys[t] = weakness[mine[t] % m]
+        ranked = np.argsort(keys, kind="mergesort")  # stable: position breaks draws
+        for r in range(cap, hi - lo):
+            kept[mine[ranked[r]] % m] = False
+    return kept
+
+
+@njit(cache=True)
 def flatten_rows(persons, adj, nbr, deg):  # pragma: no cover - compiled
     """All ties of the given people, flattened: ``(row, other, eid)`` as int64.
 
@@ -201,6 +299,23 @@ def widest_row_after(a, b, deg, count):  # pragma: no cover - compiled
         for i in range(len(ends)):
             count[ends[i]] = -1
     return widest
+
+
+@njit(cache=True)
+def append_to_rows(eids, u, v, adj, nbr, deg):  # pragma: no cover - compiled
+    """Append each edge id to the adjacency rows of both its ends, in place.
+
+    First every edge's ``u`` end, in the order of ``eids``, then every edge's ``v`` end,
+    so a row lists its new ties in that order. Rows must have room for the appends
+    (see :func:`widest_row_after`).
+    """
+    for side in range(2):
+        for i in range(len(eids)):
+            e = eids[i]
+            p, q = (u[e], v[e]) if side == 0 else (v[e], u[e])
+            adj[p, deg[p]] = e
+            nbr[p, deg[p]] = q
+            deg[p] += 1
 
 
 @njit(cache=True)

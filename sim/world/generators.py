@@ -14,7 +14,7 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
-from sim.arrays import rank_in_runs
+from sim import kernels
 from sim.config import Network
 from sim.scenario import ScenarioError
 from sim.world.ties import KIND_CODES
@@ -297,21 +297,10 @@ def merge_and_cap(batch: EdgeBatch, n: int, cap: int) -> EdgeBatch:
     a = np.minimum(batch.a, batch.b)[keep]
     b = np.maximum(batch.a, batch.b)[keep]
     w, kind = batch.w[keep], batch.kind[keep]
-    # One integer sort key: the pair, then strength descending (quantised to 16 bits).
+    # Strength descending, quantised to 16 bits: a draw goes to the earlier candidate.
     weakness = np.round((1.0 - w.astype(np.float64)) * 65535).astype(np.int64)
-    order = np.argsort((a * n + b) * 65536 + weakness, kind="stable")
-    a, b, w, kind = a[order], b[order], w[order], kind[order]
-    first = np.ones(len(a), bool)
-    first[1:] = (a[1:] != a[:-1]) | (b[1:] != b[:-1])
-    a, b, w, kind = a[first], b[first], w[first], kind[first]
-    weakness = weakness[order][first]
-
+    kept = kernels.strongest_of_each_pair(a, b, weakness, n)
+    a, b, w, kind, weakness = a[kept], b[kept], w[kept], kind[kept], weakness[kept]
     # Rank each tie among all ties of each of its ends, strongest first.
-    m = len(a)
-    owner = np.concatenate([a, b])
-    order = np.argsort(owner * 65536 + np.concatenate([weakness, weakness]), kind="stable")
-    sorted_owner = owner[order]
-    rank = np.empty(2 * m, np.int64)
-    rank[order] = rank_in_runs(sorted_owner)
-    within = (rank[:m] < cap) & (rank[m:] < cap)
+    within = kernels.within_cap_of_both_ends(a, b, weakness, n, cap)
     return EdgeBatch(a[within], b[within], w[within], kind[within], batch.pinned_topics)

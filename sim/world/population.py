@@ -41,29 +41,6 @@ def _replace_one(
     mask[who] = (mask[who] & ~drop) | new_bit
 
 
-def pick_by_weight(
-    row: np.ndarray, weight: np.ndarray, groups: int, rng: np.random.Generator
-) -> np.ndarray:
-    """Pick one item per group in proportion to its weight.
-
-    Args:
-        row: Group of each item, ascending (every group in ``0..groups-1`` non-empty).
-        weight: Non-negative weight of each item.
-        groups: Number of groups.
-        rng: Generator.
-
-    Returns:
-        Index of the chosen item of each group.
-    """
-    cum = np.cumsum(weight, dtype=np.float64)
-    ends = np.searchsorted(row, np.arange(groups), side="right") - 1
-    starts = np.searchsorted(row, np.arange(groups), side="left")
-    before = np.where(starts > 0, cum[np.maximum(starts - 1, 0)], 0.0)
-    target = before + rng.random(groups) * (cum[ends] - before)
-    pick = np.searchsorted(cum, target, side="right")
-    return np.clip(pick, starts, ends)
-
-
 def homophilous_interests(
     pop: Population,
     ties: TieStore,
@@ -90,9 +67,8 @@ def homophilous_interests(
         movers = np.flatnonzero((rng.random(n) < cfg.homophily) & (ties.deg > 0)).astype(np.int64)
         if len(movers) == 0:
             continue
-        # Each mover picks one tie in proportion to strength.
-        row, other, eid = ties.neighbours(movers)
-        source = other[pick_by_weight(row, ties.w[eid], len(movers), rng)]
+        # Each mover picks one tie in proportion to strength (all ties are new: day 0).
+        source, _, _ = ties.pick_by_strength(movers, 0, rng)
         # A random topic of the chosen tie.
         held = (
             mask[source][:, None] >> np.arange(cfg.topics, dtype=np.uint64)[None, :]

@@ -16,7 +16,6 @@ import numpy as np
 from scipy import sparse
 
 from sim import kernels, rules
-from sim.arrays import rank_in_runs
 
 KIND_CODES = {"kin": 0, "work": 1, "friend": 2, "acquaintance": 3, "group": 4}
 FREE = -1  # kind code of an unused edge id
@@ -222,22 +221,6 @@ class TieStore:
             self._top += k
         return np.concatenate(taken) if taken else np.zeros(0, np.int64)
 
-    def _attach(self, eids: np.ndarray, persons: np.ndarray) -> None:
-        """Append edge ids to their owners' adjacency rows (owners may repeat)."""
-        if len(eids) == 0:
-            return
-        # A stable sort: the slot order must not depend on the CPU's sorting path.
-        order = np.argsort(persons, kind="stable")
-        persons, eids = persons[order], eids[order]
-        slot = self.deg[persons] + rank_in_runs(persons)
-        self._ensure_width(int(slot.max()) + 1)
-        self.adj[persons, slot] = eids
-        self.nbr[persons, slot] = self.u[eids] + self.v[eids] - persons
-        # Each owner's last new slot sets its degree: no array over all people per call.
-        end = np.ones(len(persons), bool)
-        end[:-1] = persons[1:] != persons[:-1]
-        self.deg[persons[end]] = slot[end] + 1
-
     def add_unchecked(
         self, a: np.ndarray, b: np.ndarray, w: np.ndarray, kind: np.ndarray, day: int
     ) -> np.ndarray:
@@ -256,8 +239,10 @@ class TieStore:
         self.last[eids] = day
         self.created[eids] = day
         self._oldest = min(self._oldest, day)
-        self._attach(eids, a)
-        self._attach(eids, b)
+        self._ensure_width(
+            kernels.widest_row_after(self.u[eids], self.v[eids], self.deg, self.person_scratch)
+        )
+        kernels.append_to_rows(eids, self.u, self.v, self.adj, self.nbr, self.deg)
         return eids
 
     def remove(self, eids: np.ndarray) -> None:
