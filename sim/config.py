@@ -283,10 +283,15 @@ class Cohort(Section):
     )
     cap: Annotated[int, Field(ge=2)] = Field(500, description="Most members a group can have.")
     organiser: Literal["person", "brand"] = Field(
-        "person", description="A member who organises, or the brand (posts but is not a member)."
+        "person",
+        description="A member who organises, or the brand (posts but is not a member; "
+        "event groups only).",
     )
     circle: Literal["any", "kin", "work", "friend", "acquaintance"] = Field(
-        "any", description="For relationship and hybrid groups: which kind of ties are invited."
+        "any",
+        description="For relationship and hybrid groups: the kind of the organiser's ties "
+        "its first round of founders is recruited from (any kind if it has none of this "
+        "kind); later rounds go along ties of any kind.",
     )
     event: Event | None = Field(
         None, description="The event; event and hybrid groups get a default one if omitted."
@@ -394,7 +399,9 @@ class Behaviour(Section):
         3, description="Co-members an active member talks with per day."
     )
     reveal_rate: Probability = Field(
-        0.3, description="Chance that a post makes one of the poster's interests visible."
+        0.3,
+        description="Chance, drawn once per member and day on which it posted in a group "
+        "(not per post), that one of its interests becomes visible in that group.",
     )
     invite_rate: NonNegative = Field(
         0.04, description="Invitations per active day of a member at belonging 1."
@@ -415,7 +422,9 @@ class Behaviour(Section):
         0.5, description="Belonging that cuts the leave hazard by a factor e."
     )
     silence_days: Annotated[int, Field(ge=1)] = Field(
-        7, description="Days without a member's post after which a group dies."
+        7,
+        description="Days without an organic post by anyone (a member, the organiser or "
+        "the brand; promotions do not count) after which a group dies.",
     )
 
 

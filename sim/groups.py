@@ -94,7 +94,8 @@ class Invites(Growable):
 class Groups:
     """The fixed table of all groups the scenario will create.
 
-    Attributes are arrays of length ``n``; see :meth:`from_cohorts`.
+    Attributes are arrays of length ``n``, filled from the scenario's cohorts by
+    :meth:`sim.model.GroupModel._plan_groups`.
     """
 
     def __init__(self, n: int):

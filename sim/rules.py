@@ -210,5 +210,9 @@ def leave_probability(value, *, max_rate, scale):
 
 
 def silent_for(last_post_day, today):
-    """Days a group has gone without a member's post (DESIGN §2, phase 8)."""
+    """Days since a group's last organic post (DESIGN §2, phase 8).
+
+    An organic post is one by a member or by the organiser, a brand included; the
+    organiser's promotions do not count, so promotions alone do not keep a group alive.
+    """
     return np.asarray(today) - np.asarray(last_post_day)

@@ -49,31 +49,88 @@ class Located:
     lines: dict[tuple, int]
 
 
+_MERGE = "tag:yaml.org,2002:merge"
+
+
 def _construct(node: yaml.Node, path: tuple, lines: dict[tuple, int], file: str) -> Any:
     """Turn a composed YAML node into plain data, recording the line of each path."""
     lines[path] = node.start_mark.line + 1
     if isinstance(node, yaml.MappingNode):
-        out: dict[Any, Any] = {}
-        for key_node, value_node in node.value:
-            if not isinstance(key_node, yaml.ScalarNode):
-                raise ScenarioError(
-                    file, "a key must be a plain name", key_node.start_mark.line + 1
-                )
-            key = key_node.value
-            if key in out:
-                raise ScenarioError(
-                    file,
-                    f"duplicate key '{key}' (first at line {lines[(*path, key)]})",
-                    key_node.start_mark.line + 1,
-                    ".".join(map(str, (*path, key))),
-                )
-            out[key] = _construct(value_node, (*path, key), lines, file)
-            # A key's own line is more useful than the line its value starts on.
-            lines[(*path, key)] = key_node.start_mark.line + 1
-        return out
+        return _mapping(node, path, lines, file)
     if isinstance(node, yaml.SequenceNode):
         return [_construct(item, (*path, i), lines, file) for i, item in enumerate(node.value)]
     return _scalar(node)
+
+
+def _mapping(node: yaml.MappingNode, path: tuple, lines: dict[tuple, int], file: str) -> dict:
+    """A mapping's own keys, then those its merge key (``<<``) brings in, YAML 1.1 style.
+
+    Keys written in the mapping win over merged ones, and of a list of merged mappings the
+    earlier wins. A merged key keeps the line where its value is written (in the anchored
+    mapping), so that an error in it points there.
+    """
+    out: dict[Any, Any] = {}
+    sources: list[yaml.MappingNode] = []
+    merge_line: int | None = None
+    for key_node, value_node in node.value:
+        line = key_node.start_mark.line + 1
+        if key_node.tag == _MERGE:
+            if merge_line is not None:
+                raise ScenarioError(
+                    file,
+                    f"duplicate merge key '<<' (first at line {merge_line}); "
+                    "merge several mappings with a list: <<: [*a, *b]",
+                    line,
+                    ".".join(map(str, (*path, "<<"))),
+                )
+            merge_line = line
+            sources = _merge_sources(value_node, path, line, file)
+            continue
+        if not isinstance(key_node, yaml.ScalarNode):
+            raise ScenarioError(file, "a key must be a plain name", line)
+        key = key_node.value
+        if key in out:
+            raise ScenarioError(
+                file,
+                f"duplicate key '{key}' (first at line {lines[(*path, key)]})",
+                line,
+                ".".join(map(str, (*path, key))),
+            )
+        out[key] = _construct(value_node, (*path, key), lines, file)
+        # A key's own line is more useful than the line its value starts on.
+        lines[(*path, key)] = line
+    depth = len(path)
+    for source in sources:
+        merged_lines: dict[tuple, int] = {}
+        added = {
+            key: value
+            for key, value in _mapping(source, path, merged_lines, file).items()
+            if key not in out
+        }
+        out.update(added)
+        # Lines of overridden keys are dropped: the local value has lines of its own.
+        lines.update(
+            (sub, line)
+            for sub, line in merged_lines.items()
+            if len(sub) > depth and sub[depth] in added
+        )
+    return out
+
+
+def _merge_sources(node: yaml.Node, path: tuple, line: int, file: str) -> list[yaml.MappingNode]:
+    """The mappings a merge key's value names: one mapping, or a list of them."""
+    if isinstance(node, yaml.MappingNode):
+        return [node]
+    if isinstance(node, yaml.SequenceNode) and all(
+        isinstance(item, yaml.MappingNode) for item in node.value
+    ):
+        return list(node.value)
+    raise ScenarioError(
+        file,
+        "the merge key '<<' takes a mapping (such as an alias *defaults) or a list of them",
+        line,
+        ".".join(map(str, (*path, "<<"))),
+    )
 
 
 def _scalar(node: yaml.Node) -> Any:
@@ -88,6 +145,9 @@ def _scalar(node: yaml.Node) -> Any:
 def read_yaml(path: str | Path) -> Located:
     """Read a YAML mapping, keeping the line of every key.
 
+    Merge keys (``<<: *anchor``) are resolved as in YAML 1.1; a merged key keeps the line
+    where its value is written.
+
     Args:
         path: The file to read.
 
@@ -95,7 +155,8 @@ def read_yaml(path: str | Path) -> Located:
         The data and a map from key paths to 1-based lines.
 
     Raises:
-        ScenarioError: The file is missing, unreadable, not YAML or not a mapping.
+        ScenarioError: The file is missing, unreadable, not YAML or not a mapping, or a
+            merge key does not name mappings.
     """
     file = str(path)
     try:
@@ -115,7 +176,10 @@ def read_yaml(path: str | Path) -> Located:
     lines: dict[tuple, int] = {}
     if node is None:
         return Located({}, lines)
-    data = _construct(node, (), lines, file)
+    try:
+        data = _construct(node, (), lines, file)
+    except RecursionError:
+        raise ScenarioError(file, "an alias refers to a mapping or list that contains it") from None
     if not isinstance(data, dict):
         raise ScenarioError(file, "the top level must be a mapping of sections", 1)
     return Located(data, lines)
@@ -229,6 +293,63 @@ def _model_in(annotation: Any) -> type[BaseModel] | None:
     return None
 
 
+def _accepts_none(annotation: Any) -> bool:
+    return annotation is type(None) or (
+        _is_union(annotation) and type(None) in typing.get_args(annotation)
+    )
+
+
+def _is_mapping(annotation: Any) -> bool:
+    """Whether an annotation is a section or a ``dict`` (or a union with one)."""
+    if typing.get_origin(annotation) is dict:
+        return True
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return True
+    return _is_union(annotation) and any(_is_mapping(a) for a in typing.get_args(annotation))
+
+
+def _empty_sections_as_defaults(data: Any, model: type[BaseModel]) -> Any:
+    """A copy of raw data in which a section left empty (YAML null) means its defaults.
+
+    ``population:`` with nothing under it reads as null; for a section that cannot be
+    null it is taken as omitted (its defaults), or as ``{}`` if it is required, so that
+    its own required fields are reported. A null where a section may be null (an
+    optional event or intervention) or where a value is expected is left as it is.
+    """
+    if not isinstance(data, dict):
+        return data
+    fields = model.model_fields
+    out: dict[Any, Any] = {}
+    for key, value in data.items():
+        field = fields.get(key) if isinstance(key, str) else None
+        if field is None:
+            out[key] = value
+            continue
+        annotation = field.annotation
+        if value is None and _is_mapping(annotation) and not _accepts_none(annotation):
+            if field.is_required():
+                out[key] = {}
+            continue
+        if typing.get_origin(annotation) is dict:
+            item = typing.get_args(annotation)[1]
+            inner = _model_in(item)
+            if inner is not None and isinstance(value, dict):
+                # An empty cohort is checked as one with nothing given, so that the
+                # fields it needs are named rather than "a valid dictionary".
+                value = {
+                    name: _empty_sections_as_defaults(
+                        {} if entry is None and not _accepts_none(item) else entry, inner
+                    )
+                    for name, entry in value.items()
+                }
+        else:
+            inner = _model_in(annotation)
+            if inner is not None:
+                value = _empty_sections_as_defaults(value, inner)
+        out[key] = value
+    return out
+
+
 def _line_of(lines: dict[tuple, int], loc: tuple) -> int | None:
     """The line of the longest prefix of ``loc`` that the file has."""
     for end in range(len(loc), -1, -1):
@@ -267,6 +388,8 @@ def validate(
 ):
     """Validate raw data against a configuration model.
 
+    A section left empty (``population:`` with nothing under it) stands for its defaults.
+
     Args:
         located: The data with its lines.
         file: The file name to report.
@@ -280,7 +403,7 @@ def validate(
         ScenarioError: The first problem found, with its place.
     """
     try:
-        return model.model_validate(located.data)
+        return model.model_validate(_empty_sections_as_defaults(located.data, model))
     except ValidationError as exc:
         errors = exc.errors(include_url=False)
         # Report the most specific error: a union produces one per branch.
@@ -310,7 +433,8 @@ def cross_check(
 
     Raises:
         ScenarioError: An intervention names an unknown cohort, a cohort starts after the
-            horizon or is larger than the population, or an edge list file is missing.
+            horizon, is larger than the population or has a brand organiser without being
+            event-driven, or an edge list file is missing.
     """
 
     def fail(loc: tuple, problem: str, *involved: tuple) -> None:
@@ -351,6 +475,15 @@ def cross_check(
                 f"{cohort.size_range[1]} members exceed the population "
                 f"({scenario.population.size})",
                 ("population", "size"),
+            )
+        # The model gives relationship and hybrid groups a person organiser whatever the
+        # file says, so a brand there would be silently ignored.
+        if cohort.organiser == "brand" and cohort.driver != "event":
+            fail(
+                ("groups", name, "organiser"),
+                f"'brand' organises only event groups, and this cohort's driver is "
+                f"'{cohort.driver}'; allowed here: 'person' (or set driver: event)",
+                ("groups", name, "driver"),
             )
     edgelist = scenario.network.edgelist
     if (

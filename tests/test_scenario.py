@@ -154,6 +154,13 @@ BAD_FILES = [
         "layers must increase",
     ),
     (
+        "brand organiser of a relationship cohort",
+        "days: 20\ngroups:\n  fam:\n" + COHORT + "    organiser: brand\n",
+        "    organiser:",
+        "groups.fam.organiser",
+        "'brand' organises only event groups",
+    ),
+    (
         "size range reversed",
         "groups:\n  g:\n    driver: event\n    count: 1\n    size: [10, 5]\n",
         "  g:",
@@ -445,8 +452,12 @@ def groupsim(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     [
         ("days: 20\npopulation:\n  sise: 100\n", "bad.yaml:3"),
         ("days: 20\ngroups:\n  fam:\n" + COHORT + "    created: 25\n", "bad.yaml:7"),
+        (
+            "days: 20\ngroups:\n  fam:\n" + COHORT + "    organiser: brand\n",
+            "bad.yaml:7: groups.fam.organiser: ",
+        ),
     ],
-    ids=["unknown key", "after horizon"],
+    ids=["unknown key", "after horizon", "brand organiser without event driver"],
 )
 def test_cli_validate_bad_file(tmp_path, text, where):
     write(tmp_path, text)
@@ -482,12 +493,6 @@ def test_cli_schema_prints_json(tmp_path):
 # --------------------------------------------------------------------------- regressions
 
 
-def test_empty_section_is_an_error_not_a_traceback(tmp_path):
-    path = write(tmp_path, "days: 10\npopulation:\n")
-    error = load_error(path)
-    assert (error.file, error.line, error.field) == (str(path), 2, "population")
-
-
 def test_cross_check_caused_by_set_is_blamed_on_set(tmp_path):
     path = write(tmp_path, "days: 50\ngroups:\n  fam:\n" + COHORT)
     error = load_error(path, ("groups.fam.created=60",))
@@ -508,3 +513,161 @@ def test_cohort_named_like_a_field_gets_the_cohort_suggestion(tmp_path):
     error = load_error(write(tmp_path, text))
     assert error.field == "groups.event.sise"
     assert "did you mean 'size'" in error.problem
+
+
+# --------------------------------------------------------------------------- brand organiser
+
+
+def test_brand_organiser_needs_an_event_driver(tmp_path):
+    text = "days: 20\ngroups:\n  fam:\n" + COHORT + "    organiser: brand\n"
+    path = write(tmp_path, text)
+    error = load_error(path)
+    assert (error.file, error.line, error.field) == (
+        str(path),
+        line_of(text, "    organiser:"),
+        "groups.fam.organiser",
+    )
+    assert "driver is 'relationship'" in error.problem
+    assert "allowed here: 'person'" in error.problem
+    assert str(error).startswith(f"{path}:{error.line}: groups.fam.organiser: ")
+    hybrid = load_error(write(tmp_path, text.replace("relationship", "hybrid")))
+    assert "driver is 'hybrid'" in hybrid.problem
+    scenario = load_scenario(path, ["groups.fam.driver=event"])
+    assert scenario.groups["fam"].organiser == "brand"
+
+
+def test_brand_organiser_broken_by_set_is_blamed_on_set(tmp_path):
+    text = "days: 20\ngroups:\n  ads:\n    driver: event\n    count: 2\n    size: 5\n"
+    path = write(tmp_path, text + "    organiser: brand\n")
+    assert load_scenario(path).groups["ads"].organiser == "brand"
+    error = load_error(path, ("groups.ads.driver=hybrid",))
+    assert (error.file, error.field) == ("--set", "groups.ads.organiser")
+    assert "[from --set groups.ads.driver=hybrid]" in error.problem
+
+
+# --------------------------------------------------------------------------- empty sections
+
+
+def test_empty_section_means_its_defaults(tmp_path):
+    text = (
+        "days: 10\npopulation:\nnetwork:\n  dunbar:\n  ties:\n    half_life_days:\n"
+        "groups:\ninterventions:\n  icebreaker:\n"
+    )
+    scenario = load_scenario(write(tmp_path, text, "empty.yaml"))
+    defaults = Scenario()
+    assert scenario.population == defaults.population
+    assert scenario.network == defaults.network
+    assert scenario.network.ties.half_life_days["kin"] == 3650.0
+    assert scenario.groups == {}
+    assert scenario.interventions.icebreaker is None  # an optional section stays absent
+    given = load_scenario(write(tmp_path, "days: 10\npopulation:\n  size: 50\n", "given.yaml"))
+    assert given.population.size == 50
+
+
+def test_empty_nested_section_keeps_its_siblings(tmp_path):
+    text = "days: 10\npopulation:\n  size: 300\n  interests:\n  attention: {mean: 2.0}\n"
+    scenario = load_scenario(write(tmp_path, text))
+    assert scenario.population.size == 300
+    assert scenario.population.interests == Scenario().population.interests
+    assert scenario.population.attention.mean == 2.0
+
+
+@pytest.mark.parametrize(
+    ("text", "marker", "field", "phrase"),
+    [
+        ("days: 10\npopulation:\n  size:\n", "  size:", "population.size", "valid integer"),
+        ("days:\n", "days:", "days", "valid integer"),
+        (
+            "network:\n  dunbar:\n    layers:\n",
+            "    layers:",
+            "network.dunbar.layers",
+            "valid list",
+        ),
+        ("days: 10\ngroups:\n  fam:\n", "  fam:", "groups.fam.driver", "required"),
+    ],
+    ids=["number", "top-level number", "list", "cohort"],
+)
+def test_empty_value_is_still_an_error(tmp_path, text, marker, field, phrase):
+    path = write(tmp_path, text)
+    error = load_error(path)
+    assert (error.file, error.line, error.field) == (str(path), line_of(text, marker), field)
+    assert phrase in error.problem
+
+
+# --------------------------------------------------------------------------- merge keys
+
+MERGED = """\
+days: 30
+population: {size: 200}
+groups:
+  family: &family
+    driver: relationship
+    count: 3
+    size: 5
+    circle: kin
+    created: [0, 4]
+  friends:
+    <<: *family
+    circle: friend
+    size: 4
+  talks:
+    <<: [{count: 7, cap: 60}, *family]
+    driver: event
+"""
+
+
+def test_merge_key_brings_anchored_values_and_local_keys_win(tmp_path):
+    scenario = load_scenario(write(tmp_path, MERGED))
+    family, friends, talks = (scenario.groups[n] for n in ("family", "friends", "talks"))
+    assert (friends.driver, friends.count, friends.created_range) == ("relationship", 3, (0, 4))
+    assert (friends.circle, friends.size) == ("friend", 4)
+    assert (family.circle, family.size) == ("kin", 5)  # the anchored mapping is unchanged
+    # Of a list of merged mappings the earlier wins; local keys win over both.
+    assert (talks.driver, talks.count, talks.cap, talks.size) == ("event", 7, 60, 5)
+    assert talks.circle == "kin"
+
+
+def test_invalid_value_in_anchored_mapping_is_reported_where_written(tmp_path):
+    text = MERGED.replace("    size: 5\n", "    size: 5\n    organiser: brand\n", 1)
+    text = text.replace("driver: relationship", "driver: event", 1)
+    text = text.replace("    circle: friend\n", "    circle: friend\n    driver: hybrid\n")
+    path = write(tmp_path, text)
+    error = load_error(path)
+    # Only the merging cohort is wrong, but the value is written in the anchored one.
+    assert error.field == "groups.friends.organiser"
+    assert (error.file, error.line) == (str(path), line_of(text, "    organiser: brand"))
+    assert str(error).startswith(f"{path}:{error.line}: groups.friends.organiser: ")
+
+
+def test_merged_key_not_allowed_in_its_new_place_points_at_the_anchor(tmp_path):
+    text = (
+        "network:\n  generator: holme_kim\n  watts_strogatz: &ring\n    k: 6\n    p: 0.2\n"
+        "  holme_kim:\n    <<: *ring\n    m: 3\n"
+    )
+    path = write(tmp_path, text)
+    error = load_error(path)
+    assert (error.field, error.line) == ("network.holme_kim.k", line_of(text, "    k:"))
+    assert "unknown field 'k'" in error.problem
+
+
+@pytest.mark.parametrize(
+    ("text", "occurrence", "phrase"),
+    [
+        ("seed: &s 3\npopulation:\n  <<: *s\n", 1, "takes a mapping"),
+        ("a: &a {size: 100}\npopulation:\n  <<: *a\n  <<: *a\n", 2, "duplicate merge key"),
+    ],
+    ids=["scalar", "twice"],
+)
+def test_misused_merge_key_is_reported_at_its_line(tmp_path, text, occurrence, phrase):
+    path = write(tmp_path, text)
+    error = load_error(path)
+    assert (error.file, error.field) == (str(path), "population.<<")
+    assert error.line == line_of(text, "  <<:", occurrence)
+    assert phrase in error.problem
+
+
+def test_alias_inside_itself_is_an_error_not_a_traceback(tmp_path):
+    path = write(tmp_path, "population: &p\n  interests: *p\n")
+    error = load_error(path)
+    assert error.file == str(path)
+    assert "contains it" in error.problem

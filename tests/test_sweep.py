@@ -26,6 +26,7 @@ from sim.sweep import (
     register_metric,
     run_sweep,
 )
+from sim.sweep.analysis import mean_ci, point_summary
 from sim.sweep.design import run_seed
 from sim.sweep.registry import compute
 
@@ -216,6 +217,8 @@ def test_results_tables_manifest_and_figures(reference):
     assert summary.loc[0, "rmst mean"] == pytest.approx(first.mean())
     if first.std() > 0:
         assert summary.loc[0, "rmst low"] < first.mean() < summary.loc[0, "rmst high"]
+    assert summary["share_alive low"].dropna().ge(0).all()
+    assert summary["share_alive high"].dropna().le(1).all()
     # Group lifetimes: 4 talk + 3 kin groups in every run.
     assert reference.lifetimes.groupby("run").size().tolist() == [7] * 8
     assert len(reference.figures) == 3
@@ -263,6 +266,70 @@ def test_a_registered_metric_is_computed(grid_file):
             register_metric("relationship_groups")(lambda run: 0.0)
     finally:
         METRICS.pop("relationship_groups")
+
+
+def test_share_and_count_intervals_are_clipped_to_the_metric_range():
+    runs = pd.DataFrame(
+        {
+            "point": [0, 0, 0],
+            "share_alive": [1.0, 1.0, 0.9],
+            "reach": [0.0, 0.0, 6.0],
+            "unregistered": [1.0, 1.0, 0.9],
+        }
+    )
+    _, _, high, _ = mean_ci(runs["share_alive"].to_numpy())
+    _, low, _, _ = mean_ci(runs["reach"].to_numpy())
+    assert high > 1.0 and low < 0.0  # the plain t-interval leaves the range
+    row = point_summary(runs, [], ["share_alive", "reach", "unregistered"]).iloc[0]
+    assert row["share_alive high"] == 1.0
+    assert row["share_alive low"] == pytest.approx(mean_ci(runs["share_alive"].to_numpy())[1])
+    assert row["share_alive mean"] == pytest.approx(29 / 30)
+    assert row["reach low"] == 0.0
+    assert row["reach high"] == pytest.approx(mean_ci(runs["reach"].to_numpy())[2])
+    assert row["unregistered high"] == pytest.approx(high)  # no bounds, no clipping
+    assert METRICS["share_alive"].bounds == (0.0, 1.0)
+    assert METRICS["reach"].bounds == (0.0, float("inf"))
+
+
+def test_metric_bounds_must_be_ordered():
+    with pytest.raises(ValueError, match="low < high"):
+        register_metric("backwards", bounds=(1.0, 0.0))(lambda run: 0.0)
+    assert "backwards" not in METRICS
+
+
+def test_sensitivity_figure_title_names_the_experiment(tmp_path, monkeypatch):
+    from sim.plots import plt
+    from sim.sweep import figures
+    from sim.sweep.spec import Experiment
+
+    experiment = Experiment.model_validate(
+        {
+            "name": "lifetime_check",
+            "scenario": "base.yaml",
+            "parameters": {"behaviour.post_rate": {"low": 0.05, "high": 0.5}},
+            "design": {"kind": "sobol", "samples": 4},
+            "metrics": ["rmst"],
+        }
+    )
+    frame = pd.DataFrame(
+        {
+            "parameter": ["behaviour.post_rate"],
+            "S1": [0.4],
+            "S1_conf": [0.1],
+            "ST": [0.5],
+            "ST_conf": [0.1],
+        }
+    )
+    titles = []
+
+    def keep_title(fig, path):
+        titles.append(fig.axes[0].get_title())
+        plt.close(fig)
+        return path
+
+    monkeypatch.setattr(figures, "_save", keep_title)
+    figures.indices(experiment, frame, "16 points", "rmst", tmp_path / "s.png")
+    assert titles == ["lifetime_check: Sobol sensitivity of rmst (days)\n16 points"]
 
 
 # --------------------------------------------------------------------------- executors

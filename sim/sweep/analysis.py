@@ -11,11 +11,20 @@ from scipy import stats
 
 from sim.metrics import median_lifetime
 from sim.sweep.design import salib_problem, unit_sample
+from sim.sweep.registry import bounds_of
 from sim.sweep.spec import Experiment
 
 
-def mean_ci(values: np.ndarray, level: float = 0.95) -> tuple[float, float, float, int]:
+def mean_ci(
+    values: np.ndarray, level: float = 0.95, bounds: tuple[float, float] | None = None
+) -> tuple[float, float, float, int]:
     """Mean of replicate values with a Student-t confidence interval.
+
+    Args:
+        values: One value per replicate; nan values are left out.
+        level: Confidence level.
+        bounds: The range the values cannot leave (a share's ``(0, 1)``): the interval is
+            clipped to it, since the symmetric t-interval can reach past it.
 
     Returns:
         ``(mean, low, high, n)``. With an infinite value among them (a median never
@@ -33,17 +42,24 @@ def mean_ci(values: np.ndarray, level: float = 0.95) -> tuple[float, float, floa
     if n < 2:
         return mean, math.nan, math.nan, n
     half = float(stats.t.ppf(0.5 + level / 2, n - 1) * values.std(ddof=1) / math.sqrt(n))
-    return mean, mean - half, mean + half, n
+    low, high = mean - half, mean + half
+    if bounds is not None:
+        low, high = min(max(low, bounds[0]), bounds[1]), min(max(high, bounds[0]), bounds[1])
+    return mean, low, high, n
 
 
 def point_summary(runs: pd.DataFrame, parameters: list[str], metrics: list[str]) -> pd.DataFrame:
-    """One row per point: its values and, per metric, mean, 95% CI and replicates counted."""
+    """One row per point: its values and, per metric, mean, 95% CI and replicates counted.
+
+    A metric registered with bounds (a share, a count) has its CI clipped to them.
+    """
+    bounds = {metric: bounds_of(metric) for metric in metrics}
     rows = []
     for point, part in runs.groupby("point", sort=True):
         row: dict = {"point": point, **{p: part[p].iloc[0] for p in parameters}}
         row["replicates"] = len(part)
         for metric in metrics:
-            mean, low, high, n = mean_ci(part[metric].to_numpy())
+            mean, low, high, n = mean_ci(part[metric].to_numpy(), bounds=bounds[metric])
             row[f"{metric} mean"] = mean
             row[f"{metric} low"] = low
             row[f"{metric} high"] = high

@@ -14,7 +14,7 @@ import pandas as pd
 
 from sim.plots import _save, plt
 from sim.sweep.analysis import mean_ci
-from sim.sweep.registry import METRICS
+from sim.sweep.registry import METRICS, bounds_of
 from sim.sweep.spec import Experiment, Plot, Range, parse_metric
 
 BINS = 8
@@ -75,7 +75,7 @@ def line(experiment: Experiment, runs: pd.DataFrame, plot: Plot, path: Path) -> 
     colours = plt.cm.viridis(np.linspace(0, 0.9, max(len(groups), 1)))
     for colour, (level, part) in zip(colours, groups, strict=True):
         stats = [
-            (where[x], *mean_ci(p[plot.metric].to_numpy()))
+            (where[x], *mean_ci(p[plot.metric].to_numpy(), bounds=bounds_of(plot.metric)))
             for x, p in part.groupby("_x", sort=True)
         ]
         table = pd.DataFrame(stats, columns=["x", "mean", "low", "high", "n"]).sort_values("x")
@@ -187,7 +187,9 @@ def survival(
     return _save(fig, path)
 
 
-def indices(frame: pd.DataFrame, note: str, metric: str, path: Path) -> Path:
+def indices(
+    experiment: Experiment, frame: pd.DataFrame, note: str, metric: str, path: Path
+) -> Path:
     """Bar plot of Sobol (S1, ST) or Morris (mu*, sigma) indices with their 95% CIs."""
     fig, ax = plt.subplots(figsize=(7, 4.5))
     y = np.arange(len(frame))
@@ -207,5 +209,5 @@ def indices(frame: pd.DataFrame, note: str, metric: str, path: Path) -> Path:
     ax.invert_yaxis()
     ax.axvline(0, color="black", linewidth=0.8)
     ax.legend(fontsize=8)
-    ax.set_title(f"{method} sensitivity of {_label(metric)}\n{note}", fontsize=9)
+    ax.set_title(f"{experiment.name}: {method} sensitivity of {_label(metric)}\n{note}", fontsize=9)
     return _save(fig, path)

@@ -12,8 +12,10 @@ with :func:`register_metric`::
         # Groups that peaked at 100 members or more.
         return float((run.groups["peak"] >= 100).sum())
 
-A metric defined in your own module reaches every worker process when an experiment
-file lists that module under ``imports:``.
+A metric whose values cannot leave a range (a share, a count) says so with ``bounds``
+(``SHARE`` or ``NON_NEGATIVE`` from this module); confidence intervals over replicates
+are clipped to it. A metric defined in your own module reaches every worker process when
+an experiment file lists that module under ``imports:``.
 """
 
 from __future__ import annotations
@@ -88,6 +90,8 @@ class Metric:
         description: What it measures (the function's docstring).
         per_cohort: Whether ``name[cohort]`` is meaningful.
         family: survival, growth, cascade, activity, churn or ties.
+        bounds: The range its values can take (``(0, 1)`` for a share, ``(0, inf)`` for
+            a count), or None if unbounded; confidence intervals are clipped to it.
     """
 
     name: str
@@ -96,6 +100,7 @@ class Metric:
     description: str
     per_cohort: bool = True
     family: str = "other"
+    bounds: tuple[float, float] | None = None
 
     def label(self, cohort: str | None = None) -> str:
         """An axis label: the name, the cohort and the unit."""
@@ -107,9 +112,19 @@ class Metric:
 
 METRICS: dict[str, Metric] = {}
 
+SHARE = (0.0, 1.0)
+"""Bounds of a metric that is a share."""
+NON_NEGATIVE = (0.0, math.inf)
+"""Bounds of a metric that is a count, a duration or a rate."""
+
 
 def register_metric(
-    name: str, *, unit: str = "", per_cohort: bool = True, family: str = "other"
+    name: str,
+    *,
+    unit: str = "",
+    per_cohort: bool = True,
+    family: str = "other",
+    bounds: tuple[float, float] | None = None,
 ) -> Callable[[Callable[[RunData], float]], Callable[[RunData], float]]:
     """Register a function ``RunData -> float`` as a metric under ``name``.
 
@@ -118,18 +133,22 @@ def register_metric(
         unit: Unit for axis labels.
         per_cohort: Whether the metric can be restricted to a cohort.
         family: Which kind of metric it is (for listings).
+        bounds: ``(low, high)`` that its values cannot leave (``SHARE``, ``NON_NEGATIVE``),
+            to which confidence intervals are clipped; None for none.
 
     Raises:
         ValueError: The name is taken or is not a plain identifier.
     """
     if not name.isidentifier():
         raise ValueError(f"metric name '{name}' must be a plain identifier")
+    if bounds is not None and not bounds[0] < bounds[1]:
+        raise ValueError(f"metric '{name}': bounds {bounds} must be (low, high) with low < high")
 
     def decorate(function: Callable[[RunData], float]) -> Callable[[RunData], float]:
         if name in METRICS and METRICS[name].function is not function:
             raise ValueError(f"a metric named '{name}' is already registered")
         description = " ".join((function.__doc__ or "").split())
-        METRICS[name] = Metric(name, function, unit, description, per_cohort, family)
+        METRICS[name] = Metric(name, function, unit, description, per_cohort, family, bounds)
         return function
 
     return decorate
@@ -147,6 +166,14 @@ def compute(names: list[str], run: RunData) -> dict[str, float]:
     return out
 
 
+def bounds_of(text: str) -> tuple[float, float] | None:
+    """The bounds of a metric named ``name`` or ``name[cohort]`` (None if it has none)."""
+    from sim.sweep.spec import parse_metric
+
+    metric = METRICS.get(parse_metric(text)[0])
+    return None if metric is None else metric.bounds
+
+
 # --------------------------------------------------------------------------- survival
 
 
@@ -159,14 +186,14 @@ def _fit(run: RunData) -> KaplanMeierFitter | None:
     return kmf
 
 
-@register_metric("median_lifetime", unit="days", family="survival")
+@register_metric("median_lifetime", unit="days", family="survival", bounds=NON_NEGATIVE)
 def median_lifetime(run: RunData) -> float:
     """Kaplan–Meier median group lifetime; inf when more than half outlive the run."""
     kmf = _fit(run)
     return math.nan if kmf is None else float(kmf.median_survival_time_)
 
 
-@register_metric("rmst", unit="days", family="survival")
+@register_metric("rmst", unit="days", family="survival", bounds=NON_NEGATIVE)
 def rmst(run: RunData) -> float:
     """Restricted mean group lifetime, up to the shortest follow-up any group had.
 
@@ -179,7 +206,7 @@ def rmst(run: RunData) -> float:
     return float(restricted_mean_survival_time(kmf, t=max(tau, 1)))
 
 
-@register_metric("share_alive", unit="share", family="survival")
+@register_metric("share_alive", unit="share", family="survival", bounds=SHARE)
 def share_alive(run: RunData) -> float:
     """Share of groups alive at the end."""
     return float(run.groups["censored"].mean()) if len(run.groups) else math.nan
@@ -188,39 +215,39 @@ def share_alive(run: RunData) -> float:
 # --------------------------------------------------------------------------- growth
 
 
-@register_metric("reach", unit="people", family="growth")
+@register_metric("reach", unit="people", family="growth", bounds=NON_NEGATIVE)
 def reach(run: RunData) -> float:
     """Distinct people who were ever members of a group."""
     return float(run.memberships["person"].nunique())
 
 
-@register_metric("final_members", unit="members", family="growth")
+@register_metric("final_members", unit="members", family="growth", bounds=NON_NEGATIVE)
 def final_members(run: RunData) -> float:
     """Median over groups of the members at the end (or at death)."""
     return float(run.groups["final"].median()) if len(run.groups) else math.nan
 
 
-@register_metric("peak_members", unit="members", family="growth")
+@register_metric("peak_members", unit="members", family="growth", bounds=NON_NEGATIVE)
 def peak_members(run: RunData) -> float:
     """Median over groups of the peak."""
     return float(run.groups["peak"].median()) if len(run.groups) else math.nan
 
 
-@register_metric("growth_factor", unit="×", family="growth")
+@register_metric("growth_factor", unit="×", family="growth", bounds=NON_NEGATIVE)
 def growth_factor(run: RunData) -> float:
     """Mean over groups of peak members over initial members."""
     g = run.groups
     return float((g["peak"] / g["initial"].clip(lower=1)).mean()) if len(g) else math.nan
 
 
-@register_metric("reproduction", unit="invites per member", family="growth")
+@register_metric("reproduction", unit="invites per member", family="growth", bounds=NON_NEGATIVE)
 def reproduction(run: RunData) -> float:
     """Accepted invitations per member who ever joined (the reproduction number)."""
     joined = len(run.memberships)
     return float(run.groups["invites_accepted"].sum() / joined) if joined else math.nan
 
 
-@register_metric("invite_conversion", unit="share", family="growth")
+@register_metric("invite_conversion", unit="share", family="growth", bounds=SHARE)
 def invite_conversion(run: RunData) -> float:
     """Accepted invitations over invitations sent."""
     sent = int(run.groups["invites_sent"].sum())
@@ -230,7 +257,7 @@ def invite_conversion(run: RunData) -> float:
 # --------------------------------------------------------------------------- cascades
 
 
-@register_metric("cascade_depth", unit="hops", family="cascade")
+@register_metric("cascade_depth", unit="hops", family="cascade", bounds=NON_NEGATIVE)
 def cascade_depth(run: RunData) -> float:
     """Mean over groups of the deepest invitation chain."""
     if len(run.memberships) == 0:
@@ -238,7 +265,7 @@ def cascade_depth(run: RunData) -> float:
     return float(m.cascades(run.memberships)["depth"].mean())
 
 
-@register_metric("cascade_size", unit="members", family="cascade")
+@register_metric("cascade_size", unit="members", family="cascade", bounds=NON_NEGATIVE)
 def cascade_size(run: RunData) -> float:
     """Mean over groups of the members recruited by invitation."""
     if len(run.memberships) == 0:
@@ -253,14 +280,14 @@ def _member_days(run: RunData) -> float:
     return float(m.membership_days(run.memberships, run.groups, run.horizon).sum())
 
 
-@register_metric("posts_per_member_day", unit="posts", family="activity")
+@register_metric("posts_per_member_day", unit="posts", family="activity", bounds=NON_NEGATIVE)
 def posts_per_member_day(run: RunData) -> float:
     """Members' posts per member-day."""
     days = _member_days(run)
     return float(run.memberships["posts"].sum() / days) if days else math.nan
 
 
-@register_metric("muted_share", unit="share", family="activity")
+@register_metric("muted_share", unit="share", family="activity", bounds=SHARE)
 def muted_share(run: RunData) -> float:
     """Share of the current memberships that are muted at the end."""
     current = run.memberships[run.memberships["left"] < 0]
@@ -270,14 +297,14 @@ def muted_share(run: RunData) -> float:
 # --------------------------------------------------------------------------- churn
 
 
-@register_metric("leave_rate", unit="per member-day", family="churn")
+@register_metric("leave_rate", unit="per member-day", family="churn", bounds=NON_NEGATIVE)
 def leave_rate(run: RunData) -> float:
     """Memberships ended by leaving, per member-day."""
     days = _member_days(run)
     return float((run.memberships["left"] >= 0).sum() / days) if days else math.nan
 
 
-@register_metric("retention_30", unit="share", family="churn")
+@register_metric("retention_30", unit="share", family="churn", bounds=SHARE)
 def retention_30(run: RunData) -> float:
     """Share of invited joiners still members 30 days on (C4)."""
     table = m.retention_by_ties(run.memberships, run.groups, run.horizon, after=30)
@@ -290,13 +317,15 @@ def retention_30(run: RunData) -> float:
 # --------------------------------------------------------------------------- ties
 
 
-@register_metric("ties_formed", unit="ties", family="ties", per_cohort=False)
+@register_metric("ties_formed", unit="ties", family="ties", per_cohort=False, bounds=NON_NEGATIVE)
 def ties_formed(run: RunData) -> float:
     """Ties formed between members who met in groups, over the run."""
     return float(run.timeseries["ties_formed"].sum())
 
 
-@register_metric("internal_strength", unit="strength per member", family="ties")
+@register_metric(
+    "internal_strength", unit="strength per member", family="ties", bounds=NON_NEGATIVE
+)
 def internal_strength(run: RunData) -> float:
     """Mean over groups alive at the end of the tie strength inside per member."""
     alive = run.groups[run.groups["censored"].astype(bool)]

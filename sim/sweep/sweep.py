@@ -296,6 +296,7 @@ def _draw(
                 name = f"{index:02d}-sensitivity-{plot.metric}"
                 written.append(
                     figures.indices(
+                        experiment,
                         frame[frame["metric"] == plot.metric],
                         notes.get(plot.metric, ""),
                         plot.metric,
