@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 TIE_KINDS = ("kin", "work", "friend", "acquaintance", "group")
 """Kinds of tie, in the order of their integer codes in the tie store."""
@@ -172,13 +172,24 @@ class EdgeList(Section):
     )
 
 
+DEFAULT_HALF_LIVES = {
+    "kin": 3650.0,
+    "friend": 400.0,
+    "work": 200.0,
+    "acquaintance": 200.0,
+    "group": 30.0,
+}
+"""Days for a tie's strength to halve without contact, by kind (F5: kin barely decay)."""
+
+
 class TieDynamics(Section):
     """How ties are contacted, strengthened, decay, form and are dropped (F3–F7)."""
 
     half_life_days: dict[Literal["kin", "work", "friend", "acquaintance", "group"], Positive] = (
         Field(
-            {"kin": 3650.0, "friend": 400.0, "work": 200.0, "acquaintance": 200.0, "group": 30.0},
-            description="Half-life of strength without contact, by kind (F5, F6).",
+            dict(DEFAULT_HALF_LIVES),
+            description="Half-life of strength without contact, by kind (F5, F6); kinds "
+            "left out keep their defaults.",
         )
     )
     floor: Annotated[float, Field(gt=0.0, lt=1.0)] = Field(
@@ -217,6 +228,12 @@ class TieDynamics(Section):
         0.03, description="Increase of that chance per shared visible interest (F7)."
     )
     new_tie_strength: Strength = Field(0.1, description="Strength of a newly formed tie.")
+
+    @field_validator("half_life_days", mode="after")
+    @classmethod
+    def _every_kind_has_a_half_life(cls, given: dict[str, float]) -> dict[str, float]:
+        # A scenario that names only the kinds it changes keeps the others' defaults.
+        return {**DEFAULT_HALF_LIVES, **given}
 
 
 class Network(Section):

@@ -13,10 +13,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from sim.config import Scenario
 from sim.scenario import ScenarioError, json_schema, load_scenario, scenario_from_dict
+from sim.world import build_world
+from sim.world.ties import KIND_CODES
 
 # A cohort that is valid on its own, for files that need one.
 COHORT = "    driver: relationship\n    count: 3\n    size: 5\n"
@@ -543,6 +546,21 @@ def test_brand_organiser_broken_by_set_is_blamed_on_set(tmp_path):
     error = load_error(path, ("groups.ads.driver=hybrid",))
     assert (error.file, error.field) == ("--set", "groups.ads.organiser")
     assert "[from --set groups.ads.driver=hybrid]" in error.problem
+
+
+def test_half_lives_given_for_some_kinds_keep_the_others(tmp_path):
+    text = (
+        "days: 10\npopulation:\n  size: 200\n"
+        "network:\n  ties:\n    half_life_days:\n      friend: 90\n"
+    )
+    scenario = load_scenario(write(tmp_path, text, "half.yaml"))
+    half_lives = scenario.network.ties.half_life_days
+    assert half_lives["friend"] == 90.0
+    assert half_lives["kin"] == Scenario().network.ties.half_life_days["kin"]
+    assert set(half_lives) == {"kin", "work", "friend", "acquaintance", "group"}
+    # The world is built with them (a kind missing from the mapping used to fail here).
+    world = build_world(scenario, np.random.default_rng(1))
+    assert world.ties.half_life[KIND_CODES["friend"]] == np.float32(90.0)
 
 
 # --------------------------------------------------------------------------- empty sections
