@@ -561,6 +561,23 @@ def admit_in_order(
 
 
 @njit(cache=True)
+def group_run_end(groups, order, i):  # pragma: no cover - compiled
+    """End of the run of pairs that starts at ``order[i]`` and share its group."""
+    g = groups[order[i]]
+    j = i + 1
+    while j < len(order) and groups[order[j]] == g:
+        j += 1
+    return j
+
+
+@njit(cache=True)
+def mark_members(g, set_persons, set_rows, set_start, mark, clear):  # pragma: no cover
+    """Mark group ``g``'s current members with their membership row (or -1 with ``clear``)."""
+    for r in range(set_start[g], set_start[g + 1]):
+        mark[set_persons[r]] = -1 if clear else set_rows[r]
+
+
+@njit(cache=True)
 def ties_to_comembers(
     persons,
     groups,
@@ -631,11 +648,8 @@ def ties_to_comembers(
         i = 0
         while i < k:
             g = groups[order[i]]
-            j = i
-            while j < k and groups[order[j]] == g:
-                j += 1
-            for r in range(set_start[g], set_start[g + 1]):
-                mark[set_persons[r]] = set_rows[r]
+            j = group_run_end(groups, order, i)
+            mark_members(g, set_persons, set_rows, set_start, mark, False)
             for t in range(i, j):
                 q = order[t]
                 p = persons[q]
@@ -654,8 +668,7 @@ def ties_to_comembers(
                             total[q] += x
                         c += 1
                 count[q] = c
-            for r in range(set_start[g], set_start[g + 1]):
-                mark[set_persons[r]] = -1
+            mark_members(g, set_persons, set_rows, set_start, mark, True)
             i = j
     return count, total, row, member, eid, strength
 
@@ -922,19 +935,14 @@ def membership_rows(
     Pairs are visited group by group (``order`` sorts them by group), marking each
     group's members; arguments as in :func:`ties_to_comembers`.
     """
-    k = len(persons)
     i = 0
-    while i < k:
+    while i < len(persons):
         g = groups[order[i]]
-        j = i
-        while j < k and groups[order[j]] == g:
-            j += 1
-        for r in range(set_start[g], set_start[g + 1]):
-            mark[set_persons[r]] = set_rows[r]
+        j = group_run_end(groups, order, i)
+        mark_members(g, set_persons, set_rows, set_start, mark, False)
         for t in range(i, j):
             out[order[t]] = mark[persons[order[t]]]
-        for r in range(set_start[g], set_start[g + 1]):
-            mark[set_persons[r]] = -1
+        mark_members(g, set_persons, set_rows, set_start, mark, True)
         i = j
 
 

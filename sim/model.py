@@ -88,7 +88,7 @@ class GroupModel(mesa.Model):
         self.memberships = Memberships(capacity=max(1024, int(self._planned_members() * 2)))
         self.invites = Invites(capacity=4096)
         self._holders = self._topic_holders()
-        self._load = np.zeros(self.n, np.float32)  # attention spent yesterday
+        self._load = np.zeros(self.n, np.float32)  # attention spent reading today (phase 2)
         self._active = np.zeros(0, np.int64)
         self._index_rows = np.zeros(0, np.int64)
         self._dirty = True

@@ -47,13 +47,13 @@ below what the fast set, or the slow set, can detect.
 
 Known disagreement, too small to be flagged here: the fast model reads belonging from a
 cached sum of tie strengths inside each group (``Memberships.tie_in``), updated on joins,
-leaves and new ties but recounted only at each sweep (every ``sweep_days`` = 28 days), so
-strengthening by encounters and decay between sweeps do not reach belonging. The
-reference recounts it every day, as docs/ODD.md §7.5 defines it. A fast model that
-recounts daily (``_refresh_ties_inside()`` before the attention phase) matches the
-reference, and differs from the stock fast model by about +5% in posts, +9% in
-invitations sent and +7% in invitations accepted (fission at this size, 60 runs each;
-t-test p = 0.04, 0.003 and 0.06).
+leaves and new ties and recounted every ``network.ties.recount_days`` days (7) and at each
+sweep (docs/ODD.md §7.7), so strengthening by encounters and decay between recounts do
+not reach belonging at once. The reference recounts it every day. When the fast model
+recounted only at each sweep (every 28 days), a fast model that recounted daily differed
+from it by about +5% in posts, +9% in invitations sent and +7% in invitations accepted
+(fission at this size, 60 runs each; t-test p = 0.04, 0.003 and 0.06); the weekly recount
+was introduced to shrink that gap.
 """
 
 from __future__ import annotations
