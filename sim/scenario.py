@@ -433,8 +433,9 @@ def cross_check(
 
     Raises:
         ScenarioError: An intervention names an unknown cohort, a cohort starts after the
-            horizon, is larger than the population or has a brand organiser without being
-            event-driven, or an edge list file is missing.
+            horizon, is larger than the population, has a brand organiser without being
+            event-driven or a circle while being event-driven, or an edge list file is
+            missing.
     """
 
     def fail(loc: tuple, problem: str, *involved: tuple) -> None:
@@ -483,6 +484,15 @@ def cross_check(
                 ("groups", name, "organiser"),
                 f"'brand' organises only event groups, and this cohort's driver is "
                 f"'{cohort.driver}'; allowed here: 'person' (or set driver: event)",
+                ("groups", name, "driver"),
+            )
+        # Event groups recruit by broadcast, not along ties, so a circle would be ignored.
+        if cohort.circle != "any" and cohort.driver == "event":
+            fail(
+                ("groups", name, "circle"),
+                f"circle '{cohort.circle}' picks whose ties relationship and hybrid groups "
+                "recruit along, and this cohort's driver is 'event' (recruited by "
+                "broadcast); allowed here: 'any' (or set driver: relationship or hybrid)",
                 ("groups", name, "driver"),
             )
     edgelist = scenario.network.edgelist

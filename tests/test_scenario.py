@@ -164,6 +164,14 @@ BAD_FILES = [
         "'brand' organises only event groups",
     ),
     (
+        "circle of an event cohort",
+        "days: 20\ngroups:\n  talk:\n    driver: event\n    count: 1\n    size: 5\n"
+        "    circle: kin\n",
+        "    circle:",
+        "groups.talk.circle",
+        "this cohort's driver is 'event'",
+    ),
+    (
         "size range reversed",
         "groups:\n  g:\n    driver: event\n    count: 1\n    size: [10, 5]\n",
         "  g:",
@@ -629,7 +637,7 @@ groups:
     circle: friend
     size: 4
   talks:
-    <<: [{count: 7, cap: 60}, *family]
+    <<: [{count: 7, cap: 60, circle: any}, *family]
     driver: event
 """
 
@@ -642,12 +650,13 @@ def test_merge_key_brings_anchored_values_and_local_keys_win(tmp_path):
     assert (family.circle, family.size) == ("kin", 5)  # the anchored mapping is unchanged
     # Of a list of merged mappings the earlier wins; local keys win over both.
     assert (talks.driver, talks.count, talks.cap, talks.size) == ("event", 7, 60, 5)
-    assert talks.circle == "kin"
+    assert talks.circle == "any"
 
 
 def test_invalid_value_in_anchored_mapping_is_reported_where_written(tmp_path):
     text = MERGED.replace("    size: 5\n", "    size: 5\n    organiser: brand\n", 1)
     text = text.replace("driver: relationship", "driver: event", 1)
+    text = text.replace("    circle: kin\n", "    circle: any\n", 1)
     text = text.replace("    circle: friend\n", "    circle: friend\n    driver: hybrid\n")
     path = write(tmp_path, text)
     error = load_error(path)

@@ -129,7 +129,7 @@ def test_random_design_is_fixed_by_the_root_seed(tmp_path):
     body = """\
         parameters:
           behaviour.post_rate: {{low: 0.1, high: 0.5}}
-          groups.talk.circle: [any, kin, friend]
+          groups.kin.circle: [any, kin, friend]
         design: {{kind: random, samples: 30}}
         seed: {seed}
         metrics: [reach]
@@ -140,7 +140,7 @@ def test_random_design_is_fixed_by_the_root_seed(tmp_path):
     assert first == again != other
     rates = [p["behaviour.post_rate"] for p in first]
     assert min(rates) >= 0.1 and max(rates) < 0.5
-    assert {p["groups.talk.circle"] for p in first} == {"any", "kin", "friend"}
+    assert {p["groups.kin.circle"] for p in first} == {"any", "kin", "friend"}
 
 
 def test_sobol_and_morris_sizes(tmp_path):
