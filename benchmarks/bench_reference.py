@@ -33,7 +33,7 @@ if str(ROOT) not in sys.path:
 
 from benchmarks.reference import ReferenceModel  # noqa: E402
 from sim.model import GroupModel  # noqa: E402
-from sim.scenario import load_scenario  # noqa: E402
+from sim.scenario import ScenarioError, load_scenario  # noqa: E402
 
 
 def command_output(args: list[str]) -> str:
@@ -183,7 +183,10 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "reference.md")
     args = parser.parse_args()
     overrides = [] if args.days is None else [f"days={args.days}"]
-    scenario = load_scenario(args.scenario, overrides)
+    try:
+        scenario = load_scenario(args.scenario, overrides)
+    except ScenarioError as error:
+        parser.error(str(error))
     import mesa
     import numpy
 

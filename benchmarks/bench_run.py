@@ -230,6 +230,14 @@ def main(argv: list[str] | None = None) -> int:
         emit(measure(size, days, args.agents, args.progress))
         return 0
 
+    from sim.scenario import ScenarioError, load_scenario
+
+    for days in args.days:  # a bad size or horizon is reported before any run starts
+        for size in args.sizes:
+            try:
+                load_scenario(BASELINE, scaled_overrides(size, days))
+            except ScenarioError as error:
+                parser.error(f"--sizes {size} --days {days}: {error}")
     print("## Scaled baseline runs\n")
     print(machine_markdown(), flush=True)
     results = []

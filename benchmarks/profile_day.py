@@ -56,9 +56,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from sim.model import GroupModel
-    from sim.scenario import load_scenario
+    from sim.scenario import ScenarioError, load_scenario
 
-    scenario = load_scenario(BASELINE, scaled_overrides(args.size, args.days))
+    try:
+        scenario = load_scenario(BASELINE, scaled_overrides(args.size, args.days))
+    except ScenarioError as error:
+        parser.error(str(error))
     what = "model build" if args.build else f"{args.days} days"
     print(f"## Profile: baseline, {args.size} people, {what}\n")
     print(machine_markdown(), flush=True)

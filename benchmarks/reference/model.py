@@ -23,8 +23,9 @@ not draw by draw.
 Two choices follow docs/ODD.md where the fast model's bookkeeping approximates it: the
 summed strength of a member's ties inside a group (§7.7) is recounted every day from
 today's strengths (the fast model updates it on joins, leaves and new ties and recounts
-it every ``recount_days`` days and at each sweep), and an invitee who accepts any of several invitations to one
-group on one day joins it once (§7.15; in the fast model only the first of them counts).
+it every ``recount_days`` days and at each sweep), and an invitee who accepts any of
+several invitations to one group on one day joins it once (§7.15; in the fast model only
+the first of them counts).
 """
 
 from __future__ import annotations
