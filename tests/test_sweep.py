@@ -9,6 +9,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -333,6 +334,24 @@ def test_sensitivity_figure_title_names_the_experiment(tmp_path, monkeypatch):
 
 
 # --------------------------------------------------------------------------- executors
+
+
+def test_workers_get_the_largest_runs_first(grid_file):
+    from sim.sweep.execute import longest_first, rough_cost
+    from sim.sweep.sweep import plan_tasks
+
+    tasks = plan_tasks(load_experiment(grid_file))
+    ordered = longest_first(tasks)
+    assert sorted(t.run for t in ordered) == [t.run for t in tasks]  # a permutation
+    sizes = [t.parameters["groups.talk.size"] for t in ordered]
+    assert sizes == sorted(sizes, reverse=True) and sizes[0] == 16 and sizes[-1] == 8
+    # Runs of equal cost keep their order, so the hand-out order is fixed.
+    big = [t.run for t in ordered if t.parameters["groups.talk.size"] == 16]
+    assert big == sorted(big)
+    # Cost grows with the population, the horizon and the founders of its groups.
+    task = tasks[0]
+    more = task.scenario | {"days": task.scenario["days"] * 2}
+    assert rough_cost(replace(task, scenario=more)) == 2 * rough_cost(task)
 
 
 def test_two_local_processes_give_the_same_table(grid_file, reference, tmp_path):
