@@ -24,6 +24,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from sim.output import check_folder, writing
 from sim.scenario import ScenarioError, json_schema, load_scenario
 
 app = typer.Typer(
@@ -134,6 +135,7 @@ def world(
 
     try:
         loaded = load_scenario(scenario, set_ or [])
+        folder = check_folder(out, str(loaded.name))
     except ScenarioError as error:
         fail(error)
     with err_console.status(f"building a world of {loaded.population.size:,} people"):
@@ -152,7 +154,9 @@ def world(
     for key, value in stats.items():
         table.add_row(key, _number(value))
     out_console.print(table)
-    path = plots.world_figure(model.world, stats, exponent, out / str(loaded.name) / "world.png")
+    figure = folder / "world.png"
+    with writing(figure, cleanup=figure):
+        path = plots.world_figure(model.world, stats, exponent, figure)
     out_console.print(f"figure: {path}", highlight=False)
 
 
@@ -169,6 +173,7 @@ def run(
 
     try:
         loaded = load_scenario(scenario, set_ or [])
+        check_folder(out, str(loaded.name))
     except ScenarioError as error:
         fail(error)
     columns = (
@@ -181,6 +186,7 @@ def run(
         task = progress.add_task(f"{loaded.name}: days", total=loaded.days)
         result = run_scenario(
             loaded,
+            overrides=set_ or [],
             out=out,
             progress=lambda day: progress.update(task, completed=day),
             written=scenario.read_text(encoding="utf-8"),

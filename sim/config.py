@@ -30,6 +30,50 @@ class Section(BaseModel):
 SizeRange = Annotated[tuple[int, int], Field(description="[low, high], inclusive")]
 
 
+NAME_PUNCTUATION = "._-+=@, "
+"""Characters besides letters and digits that a scenario's or experiment's name may hold."""
+
+NAME_LENGTH = 100
+"""Longest name: it becomes a folder's name."""
+
+
+def name_problem(name: str) -> str | None:
+    """What makes ``name`` unfit to be a folder name under the output folder, if anything.
+
+    A name becomes ``<out>/<name>/``, so it must be a single plain file name: no path
+    separators, no ``.`` or ``..``, no leading dot (that would hide it, and hidden names
+    are the run folders' temporary ones) and no control characters.
+    """
+    if not name:
+        return "a name cannot be empty"
+    if len(name) > NAME_LENGTH:
+        return f"a name has at most {NAME_LENGTH} characters (this one has {len(name)})"
+    bad = sorted({c for c in name if not (c.isalnum() or c in NAME_PUNCTUATION)})
+    if bad:
+        shown = ", ".join(repr(c) for c in bad)
+        return (
+            f"{name!r} cannot be a folder name: {shown} not allowed; use letters, digits "
+            f"and {' '.join(NAME_PUNCTUATION.strip())} or spaces"
+        )
+    if name[0] in ". " or name[-1] == " ":
+        return f"{name!r} cannot be a folder name: it must not start with a dot or a space"
+    return None
+
+
+def name_from_stem(stem: str, fallback: str) -> str:
+    """A safe name made from a file's stem (unfit characters become dashes)."""
+    cleaned = "".join(c if c.isalnum() or c in NAME_PUNCTUATION else "-" for c in stem)
+    cleaned = cleaned[:NAME_LENGTH].lstrip(". ").rstrip(" ")
+    return cleaned if cleaned and name_problem(cleaned) is None else fallback
+
+
+def _check_name(name: str | None) -> str | None:
+    """Field validator of ``name`` fields."""
+    if name is not None and (problem := name_problem(name)) is not None:
+        raise ValueError(problem)
+    return name
+
+
 def _check_pair(value: tuple[float, float], name: str) -> None:
     if value[0] > value[1]:
         raise ValueError(f"{name}: the first value ({value[0]}) exceeds the second ({value[1]})")
@@ -455,7 +499,12 @@ class Output(Section):
 class Scenario(Section):
     """A scenario: a world, its groups, interventions and behaviour, and a horizon."""
 
-    name: str | None = Field(None, description="Name of the scenario (default: the file name).")
+    name: str | None = Field(
+        None,
+        description="Name of the scenario, and of its folder under the output folder "
+        "(default: the file name): letters, digits, . _ - + = @ , and spaces, not starting "
+        "with a dot.",
+    )
     description: str = Field("", description="What question the scenario answers.")
     seed: Annotated[int, Field(ge=0)] = Field(42, description="Root seed: fixes every result.")
     days: Annotated[int, Field(ge=1, le=36_500)] = Field(180, description="Horizon in days.")
@@ -467,3 +516,8 @@ class Scenario(Section):
     interventions: Interventions = Interventions()
     behaviour: Behaviour = Behaviour()
     output: Output = Output()
+
+    @field_validator("name")
+    @classmethod
+    def _safe_name(cls, name: str | None) -> str | None:
+        return _check_name(name)

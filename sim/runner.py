@@ -27,6 +27,7 @@ from sim.config import TIE_KINDS, Scenario
 from sim.groups import CAUSES, DRIVERS, NO_ONE
 from sim.metrics import cohort_summary
 from sim.model import GroupModel
+from sim.output import check_folder, clear_stale, writing
 from sim.scenario import load_scenario
 
 
@@ -197,7 +198,8 @@ def run(
 
     Args:
         scenario: A scenario, or the path of a scenario YAML.
-        overrides: ``dotted.path=value`` overrides, for a path.
+        overrides: ``dotted.path=value`` overrides, applied to a path and recorded in
+            the manifest (give them with a scenario loaded with them, for the record).
         out: Folder under which ``<scenario>/<run-id>/`` is written; None writes nothing.
         progress: Called with each finished day.
         written: The scenario file's text, for the manifest (read from the path if given).
@@ -209,6 +211,9 @@ def run(
         path = Path(scenario)
         written = path.read_text(encoding="utf-8") if path.exists() else written
         scenario = load_scenario(path, overrides)
+    if out is not None:
+        # A bad output folder is reported now, not after the simulation.
+        check_folder(out, str(scenario.name))
     started = time.perf_counter()
     model, tables = simulate(scenario, progress=progress)
     wall = time.perf_counter() - started
@@ -234,14 +239,32 @@ def run(
 
 
 def write_run(result: RunResult, out: Path) -> Path:
-    """Write the run folder atomically: a temporary folder renamed when complete."""
+    """Write the run folder atomically: a temporary folder renamed when complete.
+
+    Raises:
+        ScenarioError: The folder would be outside ``out``, or writing failed (a full
+            disk, a read-only file system); nothing of the run is left behind.
+    """
+    final = check_folder(out, str(result.scenario.name)) / result.manifest["run_id"]
+    # Runs killed before their rename leave hidden folders; a later run removes them.
+    clear_stale(final.parent, _PARTIAL)
+    staging = final.parent / f".{final.name}{_PARTIAL}{os.getpid()}"
+    shutil.rmtree(staging, ignore_errors=True)
+    with writing(final, cleanup=staging):
+        staging.mkdir()
+        _write_staged(result, staging, final)
+    result.out_dir = final
+    result.figures = [final / "figures" / p.name for p in result.figures]
+    return final
+
+
+_PARTIAL = ".partial-"
+
+
+def _write_staged(result: RunResult, staging: Path, final: Path) -> None:
+    """Write the run's files into ``staging`` and rename it to ``final``."""
     from sim import plots  # matplotlib only when writing
 
-    final = out / str(result.scenario.name) / result.manifest["run_id"]
-    final.parent.mkdir(parents=True, exist_ok=True)
-    staging = final.parent / f".{final.name}.partial-{os.getpid()}"
-    shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir()
     try:
         files = []
         for name, table in result.tables.items():
@@ -261,9 +284,7 @@ def write_run(result: RunResult, out: Path) -> Path:
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    result.out_dir = final
-    result.figures = [final / "figures" / p.name for p in figures]
-    return final
+    result.figures = figures
 
 
 def summary_markdown(result: RunResult, figures: list[Path]) -> str:

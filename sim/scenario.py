@@ -19,7 +19,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from sim.config import Scenario
+from sim.config import Scenario, name_from_stem
 
 
 class ScenarioError(ValueError):
@@ -527,7 +527,7 @@ def load_scenario(path: str | Path, overrides: list[str] | tuple[str, ...] = ())
         if isinstance(given, str) and not Path(given).is_absolute():
             network["edgelist"]["path"] = str(Path(path).parent / given)
     if located.data.get("name") is None:
-        located.data["name"] = Path(path).stem
+        located.data["name"] = name_from_stem(Path(path).stem, "scenario")
     scenario = validate(located, file, Scenario, set_paths)
     cross_check(scenario, located, file, set_paths)
     return scenario

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import Discriminator, Field, Tag, ValidationError, model_validator
+from pydantic import Discriminator, Field, Tag, ValidationError, field_validator, model_validator
 
-from sim.config import Section
+from sim.config import Section, _check_name, name_from_stem
 from sim.scenario import (
     Located,
     ScenarioError,
@@ -155,7 +155,11 @@ class Plot(Section):
 class Experiment(Section):
     """A parameter sweep over a base scenario."""
 
-    name: str | None = Field(None, description="Name (default: the file name).")
+    name: str | None = Field(
+        None,
+        description="Name, and the name of its folder under the output folder (default: "
+        "the file name); a plain file name, as a scenario's.",
+    )
     description: str = Field("", description="The question the sweep answers.")
     scenario: str = Field(..., description="Base scenario YAML, relative to this file.")
     set: dict[str, Any] = Field(
@@ -187,6 +191,11 @@ class Experiment(Section):
         description="Metrics to record, by registry name; 'name[cohort]' for one cohort.",
     )
     plots: list[Plot] = Field(default_factory=list, description="Figures to draw.")
+
+    @field_validator("name")
+    @classmethod
+    def _safe_name(cls, name: str | None) -> str | None:
+        return _check_name(name)
 
     @model_validator(mode="before")
     @classmethod
@@ -257,7 +266,7 @@ def load_experiment(path: str | Path) -> LoadedExperiment:
     file = str(path)
     located = read_yaml(path)
     if located.data.get("name") is None:
-        located.data["name"] = Path(path).stem
+        located.data["name"] = name_from_stem(Path(path).stem, "experiment")
     experiment = _validate(located, file)
     base_path = Path(path).parent / experiment.scenario
     base = _load_base(base_path, experiment, located, file)

@@ -64,7 +64,12 @@ class RunStore:
         return len(partial)
 
     def clear(self) -> None:
-        """Remove every record (a fresh start)."""
+        """Remove every record and the sweep's own leftovers (a fresh start).
+
+        Only files a sweep writes are removed: anything else in the folder is kept.
+        """
         if self.folder.is_dir():
-            for path in self.folder.iterdir():
-                path.unlink()
+            for pattern in ("*.json", ".*.tmp-*", "*.json.corrupt"):
+                for path in self.folder.glob(pattern):
+                    if path.is_file() and not path.is_symlink():
+                        path.unlink()

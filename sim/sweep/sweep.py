@@ -27,6 +27,7 @@ from typing import Any
 
 import pandas as pd
 
+from sim.output import check_folder
 from sim.runner import git_commit, run_id, versions
 from sim.sweep import figures
 from sim.sweep.analysis import point_summary, pooled_survival, sensitivity
@@ -119,7 +120,8 @@ def run_sweep(
     """
     loaded = experiment if isinstance(experiment, LoadedExperiment) else load_experiment(experiment)
     executor = executor or Executor()
-    folder = Path(out) / loaded.name
+    # Checked before anything is deleted or run: the folder must be inside ``out``.
+    folder = check_folder(out, loaded.name)
     store = RunStore(folder)
     store.clear_partial()
     tasks = plan_tasks(loaded)

@@ -1,0 +1,138 @@
+"""Hostile input: names, paths, code, stored records, sizes and output failures.
+
+Every test makes its own small files in a temporary folder and checks one item of the
+hardening issue: one clear message (file, line, field), exit status 2, no traceback,
+nothing written outside the output folder and no user code run.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from sim.runner import run
+from sim.scenario import ScenarioError, load_scenario
+from sim.sweep import load_experiment, run_sweep
+
+GROUPSIM = [sys.executable, "-m", "sim.cli"]
+
+# A scenario that runs in a fraction of a second.
+TINY = """\
+days: 6
+population: {size: 60}
+network: {circles: {neighbourhood_size: 30}}
+groups:
+  chat: {driver: event, count: 2, size: 5}
+output: {figures: false}
+"""
+
+
+def write(folder: Path, text: str, name: str = "tiny.yaml") -> Path:
+    path = folder / name
+    path.write_text(textwrap.dedent(text), encoding="utf-8")
+    return path
+
+
+def experiment(folder: Path, body: str, name: str = "exp.yaml") -> Path:
+    """The tiny scenario as ``base.yaml`` and an experiment over it."""
+    write(folder, TINY, "base.yaml")
+    return write(folder, "scenario: base.yaml\n" + textwrap.dedent(body), name)
+
+
+def groupsim(*args: str | Path, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [*GROUPSIM, *map(str, args)], cwd=cwd, capture_output=True, text=True, timeout=120
+    )
+
+
+def files_under(folder: Path) -> set[Path]:
+    return {p for p in folder.rglob("*") if p.is_file()}
+
+
+def refused(done: subprocess.CompletedProcess, *phrases: str) -> str:
+    """The one-line message of a command that refused bad input with status 2."""
+    message = " ".join(done.stderr.split())
+    assert done.returncode == 2, (done.returncode, done.stdout, done.stderr)
+    assert "Traceback" not in done.stderr + done.stdout, done.stderr
+    for phrase in phrases:
+        assert phrase in message, message
+    return message
+
+
+# --------------------------------------------------------------------------- 1, 2: names
+
+
+def test_fresh_sweep_with_a_climbing_name_deletes_nothing_outside_out(tmp_path):
+    victim = tmp_path / "other" / "place" / "runs"
+    victim.mkdir(parents=True)
+    (victim / "precious.json").write_text("{}")
+    (victim / "notes.txt").write_text("keep me")
+    work = tmp_path / "a" / "b"
+    work.mkdir(parents=True)
+    path = experiment(
+        work,
+        "name: ../../other/place\nparameters:\n  days: [5]\nreplicates: 1\nmetrics: [reach]\n",
+    )
+    done = groupsim("sweep", path, "--fresh", "--out", work / "out", cwd=work)
+    refused(done, f"{path}:2: name:", "cannot be a folder name")
+    assert sorted(p.name for p in victim.iterdir()) == ["notes.txt", "precious.json"]
+    assert not (work / "out").exists()
+
+
+@pytest.mark.parametrize(
+    "name", ["../../x", "/tmp/absolute", "..", "a/b", "nul\\0byte", ".hidden"], ids=repr
+)
+def test_a_name_that_is_not_a_plain_file_name_is_refused(tmp_path, name):
+    path = write(tmp_path, f'name: "{name}"\n' + TINY)
+    with pytest.raises(ScenarioError, match="cannot be a folder name") as caught:
+        load_scenario(path)
+    assert (caught.value.line, caught.value.field) == (1, "name")
+
+
+def test_run_and_world_with_a_climbing_name_write_nothing(tmp_path):
+    work = tmp_path / "deep" / "er"
+    work.mkdir(parents=True)
+    path = write(work, "name: ../../x\n" + TINY)
+    for command in ("run", "world"):
+        done = groupsim(command, path, "--out", work / "out", cwd=work)
+        refused(done, f"{path}:1: name:", "'/' not allowed")
+    assert files_under(tmp_path) == {path}
+
+
+def test_validate_blames_a_climbing_name_set_on_the_command_line(tmp_path):
+    path = write(tmp_path, TINY)
+    done = groupsim("validate", path, "--set", "name=../../..", cwd=tmp_path)
+    refused(done, "--set: name:", "cannot be a folder name")
+
+
+def test_a_file_whose_stem_is_dot_dot_runs_inside_out(tmp_path):
+    path = write(tmp_path, TINY, "...yaml")
+    scenario = load_scenario(path)
+    assert scenario.name == "scenario"
+    result = run(scenario, out=tmp_path / "out")
+    assert result.out_dir is not None
+    assert result.out_dir.parent == tmp_path / "out" / "scenario"
+
+
+def test_an_output_link_that_leads_outside_is_refused(tmp_path):
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "tiny").symlink_to(elsewhere)
+    with pytest.raises(ScenarioError, match="outside the output folder"):
+        run(load_scenario(write(tmp_path, TINY)), out=tmp_path / "out")
+    assert not list(elsewhere.iterdir())
+
+
+def test_fresh_keeps_files_a_sweep_did_not_write(tmp_path):
+    path = experiment(tmp_path, "parameters:\n  days: [5]\nreplicates: 1\nmetrics: [reach]\n")
+    first = run_sweep(path, out=tmp_path / "out")
+    (first.folder / "runs" / "mine.txt").write_text("notes")
+    again = run_sweep(path, out=tmp_path / "out", fresh=True)
+    assert again.ran == 1
+    assert (first.folder / "runs" / "mine.txt").read_text() == "notes"
+    assert load_experiment(path).name == "exp"
