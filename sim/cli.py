@@ -101,13 +101,20 @@ def validate(file: Path, set_: Overrides = None) -> None:
 
             if set_:
                 raise ScenarioError("--set", "overrides apply to scenarios, not experiments")
-            experiment = load_experiment(file)
+            # Imports are only located: validating must not run anyone's code.
+            experiment = load_experiment(file, run_imports=False)
             runs = len(experiment.points) * experiment.experiment.replicates
             out_console.print(
                 f"{file}: valid experiment '{experiment.name}': {len(experiment.points)} "
                 f"points × {experiment.experiment.replicates} replicates = {runs} runs",
                 highlight=False,
             )
+            for module, origin in experiment.imports.items():
+                out_console.print(
+                    f"imports: '{module}' from {origin} is not run now; the sweep runs its "
+                    "code when it starts (its metrics are checked then)",
+                    highlight=False,
+                )
             return
         loaded = load_scenario(file, set_ or [])
     except ScenarioError as error:

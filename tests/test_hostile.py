@@ -7,6 +7,7 @@ nothing written outside the output folder and no user code run.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import textwrap
@@ -136,3 +137,50 @@ def test_fresh_keeps_files_a_sweep_did_not_write(tmp_path):
     assert again.ran == 1
     assert (first.folder / "runs" / "mine.txt").read_text() == "notes"
     assert load_experiment(path).name == "exp"
+
+
+# --------------------------------------------------------------------------- 3: imports
+
+
+def with_module(folder: Path, name: str, code: str) -> dict[str, str]:
+    """A module in ``folder`` and an environment whose Python path finds it."""
+    (folder / f"{name}.py").write_text(textwrap.dedent(code), encoding="utf-8")
+    return {**os.environ, "PYTHONPATH": str(folder)}
+
+
+def test_validate_runs_no_code_of_imported_modules(tmp_path):
+    touched = tmp_path / "touched"
+    env = with_module(tmp_path, "sidefx", f"open({str(touched)!r}, 'w').write('ran')\n")
+    with_module(tmp_path, "leaver", "import sys\nsys.exit(0)\n")
+    path = experiment(
+        tmp_path,
+        "imports: [sidefx, this, leaver]\nparameters:\n  days: [5]\nmetrics: [reach, mine]\n",
+    )
+    done = subprocess.run(
+        [*GROUPSIM, "validate", str(path)], capture_output=True, text=True, env=env, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert not touched.exists()
+    assert "Zen of Python" not in done.stdout
+    assert "valid experiment 'exp'" in done.stdout
+    assert f"'sidefx' from {tmp_path / 'sidefx.py'} is not run now" in done.stdout
+    assert "'leaver' from" in done.stdout
+
+
+def test_validate_reports_a_module_it_cannot_find(tmp_path):
+    path = experiment(tmp_path, "imports: [no_such_mod]\nparameters:\n  days: [5]\nmetrics: [x]\n")
+    refused(groupsim("validate", path, cwd=tmp_path), f"{path}:2: imports.0:", "no_such_mod")
+
+
+def test_sweep_reports_a_module_that_exits(tmp_path):
+    env = with_module(tmp_path, "leaver", "import sys\nsys.exit(0)\n")
+    path = experiment(tmp_path, "imports: [leaver]\nparameters:\n  days: [5]\nmetrics: [reach]\n")
+    done = subprocess.run(
+        [*GROUPSIM, "sweep", str(path), "--out", str(tmp_path / "out")],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    refused(done, f"{path}:2: imports.0: cannot import 'leaver': it called sys.exit()")
+    assert not (tmp_path / "out").exists()

@@ -9,6 +9,7 @@ put into the scenario, is reported at the experiment file's line.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import importlib
 import math
@@ -183,7 +184,9 @@ class Experiment(Section):
     )
     imports: list[str] = Field(
         default_factory=list,
-        description="Python modules to import first, in every worker: they register metrics.",
+        description="Python modules to import when the sweep starts, in every worker: they "
+        "register metrics. Importing runs their code, from the Python path (not from this "
+        "file's folder); groupsim validate only locates them.",
     )
     metrics: list[str] = Field(
         ...,
@@ -248,11 +251,41 @@ def _suggest(word: str, known: list[str]) -> str:
     return f"; did you mean '{guess[0]}'?" if guess else ""
 
 
-def load_experiment(path: str | Path) -> LoadedExperiment:
+def locate_module(module: str) -> str:
+    """Where ``import module`` would load a module from, found without running its code.
+
+    A dotted name is looked up in its parent package's folders rather than by importing
+    the parent, which would run the parent's ``__init__``.
+
+    Raises:
+        ImportError: The name is not a module name, or no such module is found.
+    """
+    import importlib.machinery
+    import importlib.util
+
+    parts = module.split(".")
+    if not all(part.isidentifier() for part in parts):
+        raise ImportError(f"'{module}' is not a module name (dotted Python identifiers)")
+    spec = importlib.util.find_spec(parts[0])
+    for depth in range(1, len(parts)):
+        locations = spec.submodule_search_locations if spec is not None else None
+        if locations is None:
+            raise ImportError(f"'{'.'.join(parts[:depth])}' is not a package")
+        spec = importlib.machinery.PathFinder.find_spec(".".join(parts[: depth + 1]), locations)
+    if spec is None:
+        raise ImportError(f"no module named '{module}' on the Python path")
+    return str(spec.origin or "a namespace package")
+
+
+def load_experiment(path: str | Path, *, run_imports: bool = True) -> LoadedExperiment:
     """Read and check an experiment file, down to every point's scenario.
 
     Args:
         path: The experiment YAML.
+        run_imports: Import the modules under ``imports:`` (which runs their code) so
+            that the metrics they register can be checked. With False, as in
+            ``groupsim validate``, the modules are only located, and a metric that is
+            not registered yet is taken to come from them.
 
     Returns:
         The validated experiment with its base scenario data and its points.
@@ -272,15 +305,22 @@ def load_experiment(path: str | Path) -> LoadedExperiment:
     base = _load_base(base_path, experiment, located, file)
 
     cohorts = list(base.get("groups") or {})
+    origins = {}
     for index, module in enumerate(experiment.imports):
         try:
-            importlib.import_module(module)
-        except Exception as exc:  # any failure of a user's module is bad input here
+            origins[module] = locate_module(module)
+            if run_imports:
+                importlib.import_module(module)
+        # Any failure of a user's module is bad input here, sys.exit() in it included.
+        except (Exception, SystemExit) as exc:
+            why = "it called sys.exit()" if isinstance(exc, SystemExit) else exc
             raise _fail(
-                file, located, ("imports", index), f"cannot import '{module}': {exc}"
+                file, located, ("imports", index), f"cannot import '{module}': {why}"
             ) from None
     for index, text in enumerate(experiment.metrics):
         name, cohort = parse_metric(text)
+        if name not in METRICS and not run_imports and experiment.imports:
+            continue  # may be registered by the modules, which were not run
         if name not in METRICS:
             raise _fail(
                 file,
@@ -319,6 +359,7 @@ def load_experiment(path: str | Path) -> LoadedExperiment:
         base=base,
         points=points,
         written=Path(path).read_text(encoding="utf-8"),
+        imports=origins,
     )
 
 
@@ -333,6 +374,7 @@ class LoadedExperiment:
         base: The base scenario's data with the experiment's ``set`` applied.
         points: One mapping of parameter path to value per point, in design order.
         written: The experiment file's text, for the manifest.
+        imports: Each module under ``imports:`` and the file it is loaded from.
     """
 
     experiment: Experiment
@@ -341,6 +383,7 @@ class LoadedExperiment:
     base: dict
     points: list[dict[str, Scalar]]
     written: str
+    imports: dict[str, str] = dataclasses.field(default_factory=dict)
 
     @property
     def name(self) -> str:
