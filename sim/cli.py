@@ -278,6 +278,8 @@ def sweep(
                 highlight=False,
             )
             raise typer.Exit(130) from None
+    for note in result.notes:
+        err_console.print(f"[bold yellow]note:[/] {escape(note)}", highlight=False, soft_wrap=True)
     out_console.print(
         rich_table(_sweep_table(result, loaded), f"{loaded.name}: mean [95% CI] over replicates")
     )

@@ -7,6 +7,7 @@ nothing written outside the output folder and no user code run.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -184,3 +185,46 @@ def test_sweep_reports_a_module_that_exits(tmp_path):
     )
     refused(done, f"{path}:2: imports.0: cannot import 'leaver': it called sys.exit()")
     assert not (tmp_path / "out").exists()
+
+
+# --------------------------------------------------------------------------- 4: resume
+
+SWEEP = "parameters:\n  days: [4, 5]\nreplicates: 2\nmetrics: [reach]\n"
+
+
+def test_resume_after_a_metric_was_added_reruns_and_writes_tables(tmp_path):
+    path = experiment(tmp_path, SWEEP)
+    run_sweep(path, out=tmp_path / "out")
+    path.write_text(path.read_text().replace("[reach]", "[reach, rmst]"))
+    again = run_sweep(path, out=tmp_path / "out", resume=True)
+    assert again.ran == 4
+    assert again.runs["rmst"].notna().all()
+    assert any("lack the metric(s) rmst" in note for note in again.notes), again.notes
+
+
+def test_resume_sets_aside_a_truncated_or_incomplete_record_and_names_it(tmp_path):
+    path = experiment(tmp_path, SWEEP)
+    first = run_sweep(path, out=tmp_path / "out")
+    truncated, stripped = sorted((first.folder / "runs").glob("*.json"))[:2]
+    truncated.write_text(truncated.read_text()[:40])
+    record = json.loads(stripped.read_text())
+    del record["days_run"]
+    stripped.write_text(json.dumps(record))
+    done = groupsim("sweep", path, "--resume", "--out", tmp_path / "out", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    message = " ".join(done.stderr.split())
+    assert f"{truncated}: not a complete run record (JSONDecodeError" in message
+    assert f"{stripped}: not a complete run record (field 'days_run' missing" in message
+    assert (truncated.parent / (truncated.name + ".corrupt")).exists()
+    assert "ran 2 run(s), 2 resumed" in done.stdout
+    assert len(list((first.folder / "runs").glob("*.json"))) == 4
+
+
+def test_resume_says_which_stored_runs_the_edited_experiment_no_longer_has(tmp_path):
+    path = experiment(tmp_path, SWEEP)
+    run_sweep(path, out=tmp_path / "out")
+    path.write_text(path.read_text().replace("[4, 5]", "[4, 6]"))
+    again = run_sweep(path, out=tmp_path / "out", resume=True)
+    assert again.ran == 2
+    assert any("2 stored run(s)" in n and "edited since" in n for n in again.notes), again.notes
+    assert sorted(again.runs["days"].unique()) == [4, 6]

@@ -26,6 +26,30 @@ def atomic_write(path: Path, text: str | bytes) -> None:
     os.replace(temporary, path)
 
 
+_FIELDS = {"run_id": str, "metrics": dict, "days_run": int, "lifetimes": dict}
+_LIFETIMES = ("cohort", "lifetime", "censored")
+
+
+def _record_problem(record: Any, run_id: str) -> str | None:
+    """What makes a parsed record unusable, if anything."""
+    if not isinstance(record, dict):
+        return "not a JSON object"
+    for name, kind in _FIELDS.items():
+        if not isinstance(record.get(name), kind):
+            return f"field '{name}' missing or not a {kind.__name__}"
+    if record["run_id"] != run_id:
+        return f"it records run {record['run_id']!r}"
+    if not isinstance(record.get("seconds"), int | float):
+        return "field 'seconds' missing or not a number"
+    lifetimes = record["lifetimes"]
+    columns = [lifetimes.get(name) for name in _LIFETIMES]
+    if not all(isinstance(c, list) for c in columns) or len({len(c) for c in columns}) != 1:
+        return f"field 'lifetimes' needs lists {', '.join(_LIFETIMES)} of one length"
+    if not all(isinstance(v, int | float) or v is None for v in record["metrics"].values()):
+        return "a metric is not a number"
+    return None
+
+
 class RunStore:
     """The ``runs/`` folder of a sweep.
 
@@ -53,6 +77,63 @@ class RunStore:
     def read(self, run_id: str) -> dict[str, Any]:
         """A stored record."""
         return json.loads(self.path(run_id).read_text(encoding="utf-8"))
+
+    def check(self, ids: set[str], metrics: list[str]) -> tuple[set[str], list[str]]:
+        """Which stored records of ``ids`` can be reused, and what is wrong with the rest.
+
+        A record that cannot be read, or lacks a field, is set aside as
+        ``<run-id>.json.corrupt`` (kept for inspection, never read again); one that
+        lacks a metric asked for now (the experiment gained a metric) or records a
+        failed run is kept until its run is done again.
+
+        Args:
+            ids: The run ids of the experiment as it is now.
+            metrics: The metrics it records.
+
+        Returns:
+            The ids whose records can be used as they are, and one note per kind of
+            problem, naming the files.
+        """
+        usable: set[str] = set()
+        notes: list[str] = []
+        lacking: dict[str, int] = {}
+        failed = 0
+        for run_id in sorted(self.done() & ids):
+            path = self.path(run_id)
+            try:
+                record = json.loads(path.read_text(encoding="utf-8"))
+                problem = _record_problem(record, run_id)
+            except (OSError, UnicodeDecodeError, ValueError) as exc:
+                problem = f"{type(exc).__name__}: {exc}"
+            if problem is not None:
+                aside = path.with_name(path.name + ".corrupt")
+                os.replace(path, aside)
+                notes.append(
+                    f"{path}: not a complete run record ({problem}); set aside as "
+                    f"{aside.name}, to be run again"
+                )
+            elif record.get("error"):
+                failed += 1
+            elif missing := [m for m in metrics if m not in record["metrics"]]:
+                key = ", ".join(missing)
+                lacking[key] = lacking.get(key, 0) + 1
+            else:
+                usable.add(run_id)
+        notes += [
+            f"{count} stored run(s) lack the metric(s) {names}, added to the experiment "
+            "since they ran: run again"
+            for names, count in lacking.items()
+        ]
+        if failed:
+            notes.append(f"{failed} stored run(s) had failed: run again")
+        stale = self.done() - ids
+        if stale:
+            notes.append(
+                f"{len(stale)} stored run(s) in {self.folder} are not runs of the experiment "
+                "as it is now (it was edited since they ran): kept there, left out of the "
+                "tables"
+            )
+        return usable, notes
 
     def clear_partial(self) -> int:
         """Remove temporary files left by a killed sweep; return how many."""

@@ -55,6 +55,7 @@ class SweepResult:
         figures: The PNG files written.
         manifest: What was run, with which versions, where and how long.
         ran: Runs executed by this call (the rest were resumed from disk).
+        notes: What resuming found wrong with the stored records, and did about it.
     """
 
     folder: Path
@@ -66,6 +67,7 @@ class SweepResult:
     figures: list[Path] = field(default_factory=list)
     manifest: dict[str, Any] = field(default_factory=dict)
     ran: int = 0
+    notes: list[str] = field(default_factory=list)
 
 
 def plan_tasks(loaded: LoadedExperiment) -> list[Task]:
@@ -137,6 +139,9 @@ def run_sweep(
             f"sweep's {len(wanted)}); use --resume to run only the missing ones, or "
             "--fresh to delete them and start over"
         )
+    notes: list[str] = []
+    if resume:
+        stored, notes = store.check(wanted, list(loaded.experiment.metrics))
     todo = pending(tasks, stored)
     # Identical runs (the same point drawn twice) are run once.
     unique = list({task.run_id: task for task in todo}.values())
@@ -156,7 +161,9 @@ def run_sweep(
     wall = time.perf_counter() - started
     result = assemble(loaded, folder, store, tasks)
     result.ran = len(unique)
+    result.notes = notes
     result.manifest.update(
+        resume_notes=notes,
         executor=executor.describe(),
         ran_now=len(unique),
         resumed=len(wanted) - len(unique) if resume else 0,
