@@ -84,12 +84,15 @@ def check_folder(root: str | Path, *parts: str) -> Path:
 
 
 @contextmanager
-def writing(target: str | Path, cleanup: Path | None = None) -> Iterator[None]:
+def writing(
+    target: str | Path, cleanup: Path | None = None, kept: str = "nothing partial was kept"
+) -> Iterator[None]:
     """Report a failure to write ``target`` as one :class:`ScenarioError`.
 
     Args:
         target: What is being written, for the message.
         cleanup: A partial file or folder to remove if writing fails.
+        kept: What the message says is left on disk.
 
     Raises:
         ScenarioError: Writing failed (disk full, read-only file system, ...).
@@ -103,7 +106,7 @@ def writing(target: str | Path, cleanup: Path | None = None) -> Iterator[None]:
             else:
                 cleanup.unlink(missing_ok=True)
         raise ScenarioError(
-            "--out", f"cannot write '{target}': {_problem(exc)}; nothing partial was kept"
+            "--out", f"cannot write '{target}': {_problem(exc)}; {kept}"
         ) from None
 
 

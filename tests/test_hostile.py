@@ -7,6 +7,7 @@ nothing written outside the output folder and no user code run.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import subprocess
@@ -228,3 +229,56 @@ def test_resume_says_which_stored_runs_the_edited_experiment_no_longer_has(tmp_p
     assert again.ran == 2
     assert any("2 stored run(s)" in n and "edited since" in n for n in again.notes), again.notes
     assert sorted(again.runs["days"].unique()) == [4, 6]
+
+
+# --------------------------------------------------------------------------- 5: output
+
+
+def test_an_out_that_is_a_file_is_refused_before_simulating(tmp_path):
+    path = write(tmp_path, TINY)
+    (tmp_path / "taken").write_text("a file")
+    done = groupsim("run", path, "--out", tmp_path / "taken", cwd=tmp_path)
+    refused(done, f"--out: '{tmp_path / 'taken'}' is a file, not a folder")
+    sweep = experiment(tmp_path, SWEEP)
+    done = groupsim("sweep", sweep, "--out", tmp_path / "taken" / "deeper", cwd=tmp_path)
+    refused(done, "is a file, not a folder")
+
+
+def no_simulation(*args, **kwargs):
+    raise AssertionError("simulated although the output folder cannot be written")
+
+
+def test_a_read_only_output_folder_is_refused_before_simulating(tmp_path, monkeypatch):
+    import sim.output
+    import sim.runner
+
+    def read_only(*args, **kwargs):
+        raise OSError(errno.EROFS, os.strerror(errno.EROFS))
+
+    monkeypatch.setattr(sim.output.tempfile, "mkstemp", read_only)
+    monkeypatch.setattr(sim.runner, "simulate", no_simulation)
+    with pytest.raises(ScenarioError, match="file system is read-only") as caught:
+        run(write(tmp_path, TINY), out=tmp_path / "out")
+    assert caught.value.file == "--out"
+
+
+def full_disk(*args, **kwargs):
+    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+
+def test_a_full_disk_while_writing_a_run_leaves_nothing_partial(tmp_path, monkeypatch):
+    import pandas as pd
+
+    monkeypatch.setattr(pd.DataFrame, "to_parquet", full_disk)
+    with pytest.raises(ScenarioError, match=r"No space left on device \(the disk is full\)"):
+        run(write(tmp_path, TINY), out=tmp_path / "out")
+    assert files_under(tmp_path / "out") == set()
+    assert list((tmp_path / "out" / "tiny").iterdir()) == []
+
+
+def test_a_full_disk_while_a_sweep_stores_runs_leaves_no_half_records(tmp_path, monkeypatch):
+    path = experiment(tmp_path, SWEEP)
+    monkeypatch.setattr(os, "fsync", full_disk)
+    with pytest.raises(ScenarioError, match="the disk is full.*--resume continues"):
+        run_sweep(path, out=tmp_path / "out")
+    assert files_under(tmp_path / "out") == set()

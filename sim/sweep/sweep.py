@@ -27,7 +27,7 @@ from typing import Any
 
 import pandas as pd
 
-from sim.output import check_folder
+from sim.output import check_folder, writing
 from sim.runner import git_commit, run_id, versions
 from sim.sweep import figures
 from sim.sweep.analysis import point_summary, pooled_survival, sensitivity
@@ -157,9 +157,12 @@ def run_sweep(
         if progress:
             progress(finished, len(wanted))
 
-    executor.map(unique, on_record)
-    wall = time.perf_counter() - started
-    result = assemble(loaded, folder, store, tasks)
+    # A full or read-only disk stops the sweep with one message; the runs stored until
+    # then are whole, and --resume continues from them.
+    with writing(folder, kept="the runs stored until then are whole; --resume continues"):
+        executor.map(unique, on_record)
+        wall = time.perf_counter() - started
+        result = assemble(loaded, folder, store, tasks)
     result.ran = len(unique)
     result.notes = notes
     result.manifest.update(
@@ -169,7 +172,8 @@ def run_sweep(
         resumed=len(wanted) - len(unique) if resume else 0,
         wall_seconds=round(wall, 3),
     )
-    atomic_write(folder / "manifest.json", json.dumps(result.manifest, indent=2, default=str))
+    with writing(folder / "manifest.json"):
+        atomic_write(folder / "manifest.json", json.dumps(result.manifest, indent=2, default=str))
     return result
 
 
@@ -264,8 +268,12 @@ def _outputs(folder: Path) -> list[str]:
 def _write_table(frame: pd.DataFrame, stem: Path, csv: bool) -> None:
     stem.parent.mkdir(parents=True, exist_ok=True)
     temporary = stem.with_name(f".{stem.name}.parquet.tmp")
-    frame.to_parquet(temporary, index=False)
-    temporary.replace(stem.with_suffix(".parquet"))
+    try:
+        frame.to_parquet(temporary, index=False)
+        temporary.replace(stem.with_suffix(".parquet"))
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
     if csv:
         atomic_write(stem.with_suffix(".csv"), frame.to_csv(index=False))
 
