@@ -287,6 +287,14 @@ def sweep(
         out_console.print(rich_table(table, f"{loaded.name}: pooled group survival by {key}"))
     if len(result.sensitivity):
         out_console.print(rich_table(result.sensitivity, f"{loaded.name}: sensitivity indices"))
+    if result.failed:
+        err_console.print(
+            f"[bold red]{len(result.failed)} of {len(result.runs)} run(s) failed[/] (their "
+            "metrics are empty; the reason is in the error column of runs.csv):",
+            highlight=False,
+        )
+        for line in result.failed[:10]:
+            err_console.print(f"  {escape(line)}", highlight=False, soft_wrap=True)
     resumed = f", {result.manifest['resumed']} resumed" if resume else ""
     out_console.print(
         f"ran {result.ran} run(s){resumed}; results: {result.folder}", highlight=False

@@ -19,15 +19,27 @@ Probability = Annotated[float, Field(ge=0.0, le=1.0)]
 Positive = Annotated[float, Field(gt=0.0)]
 NonNegative = Annotated[float, Field(ge=0.0)]
 Strength = Annotated[float, Field(gt=0.0, le=1.0)]
+# The upper bounds below keep every rate the model draws from (Poisson means, counts of
+# posts and invitations) far inside what NumPy can draw and memory can hold, while
+# leaving room far beyond any plausible value (each is 10 to 1000 times its default).
+Weight = Annotated[float, Field(ge=0.0, le=20.0)]
+Multiplier = Annotated[float, Field(gt=0.0, le=20.0)]
+Scale = Annotated[float, Field(gt=0.0, le=1e6)]
+Day = Annotated[int, Field(ge=0, le=36_500)]
+Seed = Annotated[int, Field(ge=0, le=2**63 - 1)]
 
 
 class Section(BaseModel):
     """Base of every configuration section: strict keys, immutable values."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+    # No inf or nan anywhere: the model computes with every number it is given.
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, validate_default=True, allow_inf_nan=False
+    )
 
 
-SizeRange = Annotated[tuple[int, int], Field(description="[low, high], inclusive")]
+CircleSize = Annotated[int, Field(ge=1, le=1000)]
+SizeRange = Annotated[tuple[CircleSize, CircleSize], Field(description="[low, high], inclusive")]
 
 
 NAME_PUNCTUATION = "._-+=@, "
@@ -107,17 +119,21 @@ class Interests(Section):
 class Attention(Section):
     """Each person's daily attention budget (log-normal across people)."""
 
-    mean: Positive = Field(1.0, description="Mean daily budget, in units of membership cost.")
-    cv: NonNegative = Field(0.4, description="Coefficient of variation across people.")
+    mean: Annotated[float, Field(gt=0.0, le=1000.0)] = Field(
+        1.0, description="Mean daily budget, in units of membership cost."
+    )
+    cv: Annotated[float, Field(ge=0.0, le=10.0)] = Field(
+        0.4, description="Coefficient of variation across people."
+    )
 
 
 class SuperUsers(Section):
     """Super users: a small share of people with higher propensities (C12)."""
 
     share: Probability = Field(0.01, description="Share of people who are super users.")
-    post: Positive = Field(2.0, description="Multiplier on posting propensity.")
-    invite: Positive = Field(3.0, description="Multiplier on invitation (share) propensity.")
-    attention: Positive = Field(2.0, description="Multiplier on the attention budget.")
+    post: Multiplier = Field(2.0, description="Multiplier on posting propensity.")
+    invite: Multiplier = Field(3.0, description="Multiplier on invitation (share) propensity.")
+    attention: Multiplier = Field(2.0, description="Multiplier on the attention budget.")
 
 
 class Population(Section):
@@ -139,7 +155,7 @@ class Population(Section):
 class Dunbar(Section):
     """Dunbar's limits: the nominal layer sizes and the hard cap on ties."""
 
-    layers: list[Annotated[int, Field(ge=1)]] = Field(
+    layers: list[Annotated[int, Field(ge=1, le=2000)]] = Field(
         [5, 15, 50, 150], description="Nominal cumulative layer sizes, innermost first."
     )
     cap: Annotated[int, Field(ge=1, le=2000)] = Field(
@@ -168,10 +184,10 @@ class Circles(Section):
     )
     team_size: SizeRange = Field((4, 10), description="Size of a work team or class.")
     employed: Probability = Field(0.85, description="Share of people in a work team or class.")
-    neighbourhood_size: Annotated[int, Field(ge=2)] = Field(
+    neighbourhood_size: Annotated[int, Field(ge=2, le=10_000_000)] = Field(
         400, description="People per neighbourhood."
     )
-    neighbour_ties: Annotated[float, Field(ge=0.0)] = Field(
+    neighbour_ties: Annotated[float, Field(ge=0.0, le=2000.0)] = Field(
         85.0, description="Acquaintance ties each person makes in its neighbourhood, on average."
     )
     club_size: SizeRange = Field((15, 40), description="Size of an interest club.")
@@ -229,7 +245,7 @@ DEFAULT_HALF_LIVES = {
 class TieDynamics(Section):
     """How ties are contacted, strengthened, decay, form and are dropped (F3–F7)."""
 
-    half_life_days: dict[Literal["kin", "work", "friend", "acquaintance", "group"], Positive] = (
+    half_life_days: dict[Literal["kin", "work", "friend", "acquaintance", "group"], Scale] = (
         Field(
             dict(DEFAULT_HALF_LIVES),
             description="Half-life of strength without contact, by kind (F5, F6); kinds "
@@ -242,13 +258,13 @@ class TieDynamics(Section):
     strengthen: Annotated[float, Field(gt=0.0, le=1.0)] = Field(
         0.08, description="Share of the gap to 1 closed by one encounter in a group."
     )
-    contacts_per_day: Positive = Field(
+    contacts_per_day: Annotated[float, Field(gt=0.0, le=100.0)] = Field(
         1.0, description="Contacts a person makes per day outside groups (its social time)."
     )
     contact_gain: Annotated[float, Field(ge=0.0, le=1.0)] = Field(
         0.04, description="Share of the gap to 1 closed by one contact outside groups."
     )
-    allocation_exponent: Positive = Field(
+    allocation_exponent: Annotated[float, Field(gt=0.0, le=10.0)] = Field(
         1.25, description="Time to a tie is proportional to strength ** this exponent (C9, F3)."
     )
     sweep_days: Annotated[int, Field(ge=1, le=365)] = Field(
@@ -306,9 +322,9 @@ class Network(Section):
 class Event(Section):
     """An event that pulls attention to a group for a while (the pulse)."""
 
-    start: Annotated[int, Field(ge=0)] = Field(0, description="Days after the group's creation.")
-    duration: Annotated[int, Field(ge=1)] = Field(2, description="Days the event lasts.")
-    intensity: NonNegative = Field(
+    start: Day = Field(0, description="Days after the group's creation.")
+    duration: Annotated[int, Field(ge=1, le=36_500)] = Field(2, description="Days the event lasts.")
+    intensity: Weight = Field(
         1.0, description="Belonging added to every member while the event runs (0: no pulse)."
     )
 
@@ -316,7 +332,7 @@ class Event(Section):
 class Content(Section):
     """What the organiser posts."""
 
-    organiser_posts_per_day: NonNegative = Field(
+    organiser_posts_per_day: Annotated[float, Field(ge=0.0, le=1000.0)] = Field(
         0.3, description="Mean posts per day by the organiser."
     )
     promotion_share: Probability = Field(
@@ -342,7 +358,9 @@ class Cohort(Section):
     created: int | tuple[int, int] = Field(
         0, description="Creation day, or [first, last] spread uniformly."
     )
-    cap: Annotated[int, Field(ge=2)] = Field(500, description="Most members a group can have.")
+    cap: Annotated[int, Field(ge=2, le=10_000_000)] = Field(
+        500, description="Most members a group can have."
+    )
     organiser: Literal["person", "brand"] = Field(
         "person",
         description="A member who organises, or the brand (posts but is not a member; "
@@ -403,14 +421,14 @@ class Icebreaker(Section):
     """Makes members' interests visible to each other at once (C5)."""
 
     cohorts: list[str] = Field(..., description="Cohorts it applies to.")
-    day: Annotated[int, Field(ge=0)] = Field(0, description="Days after each group's creation.")
+    day: Day = Field(0, description="Days after each group's creation.")
 
 
 class Guides(Section):
     """Super users (or veterans) greet newcomers and tie to them (C15)."""
 
     cohorts: list[str] = Field(..., description="Cohorts it applies to.")
-    from_day: Annotated[int, Field(ge=0)] = Field(0, description="First day of the programme.")
+    from_day: Day = Field(0, description="First day of the programme.")
     tie_strength: Strength = Field(0.3, description="Strength of the greeting tie.")
 
 
@@ -424,36 +442,36 @@ class Interventions(Section):
 class Behaviour(Section):
     """Propensities of members in groups: the knobs of the daily step."""
 
-    tie_belonging: NonNegative = Field(
+    tie_belonging: Weight = Field(
         1.5, description="Belonging from ties inside the group, at saturation (F8, F10)."
     )
-    tie_saturation: Positive = Field(
+    tie_saturation: Scale = Field(
         0.6, description="Summed tie strength inside at which that belonging is 63% reached."
     )
-    topic_belonging: NonNegative = Field(
+    topic_belonging: Weight = Field(
         0.15, description="Belonging from holding the group's topic (common identity, F10)."
     )
-    content_belonging: NonNegative = Field(
+    content_belonging: Weight = Field(
         0.5,
         description="Belonging from yesterday's organic posts by people one is tied to "
         "(saturating).",
     )
-    promotion_cost: NonNegative = Field(
+    promotion_cost: Weight = Field(
         0.4, description="Belonging lost per promotion post seen yesterday (C16)."
     )
-    membership_cost: NonNegative = Field(
+    membership_cost: Weight = Field(
         0.05, description="Attention a membership costs per day, posts aside."
     )
-    overload_cost: NonNegative = Field(
+    overload_cost: Weight = Field(
         0.6, description="Most attention that strangers' posts in one group can cost per day."
     )
-    overload_posts: Positive = Field(
+    overload_posts: Scale = Field(
         20.0, description="Strangers' posts per day at which 63% of that cost is reached."
     )
     unmute_rate: Probability = Field(
         0.05, description="Daily chance a muted member looks again (a mention, a notice)."
     )
-    post_rate: Positive = Field(
+    post_rate: Annotated[float, Field(gt=0.0, le=100.0)] = Field(
         0.15, description="Posts per day of an unmuted member at belonging 1."
     )
     encounters: Annotated[int, Field(ge=0, le=50)] = Field(
@@ -464,25 +482,25 @@ class Behaviour(Section):
         description="Chance, drawn once per member and day on which it posted in a group "
         "(not per post), that one of its interests becomes visible in that group.",
     )
-    invite_rate: NonNegative = Field(
+    invite_rate: Annotated[float, Field(ge=0.0, le=10.0)] = Field(
         0.04, description="Invitations per active day of a member at belonging 1."
     )
-    accept_tie: NonNegative = Field(
+    accept_tie: Weight = Field(
         0.6, description="Acceptance gained from tie strength to the inviter (C7)."
     )
-    accept_friends: NonNegative = Field(
+    accept_friends: Weight = Field(
         0.3, description="Acceptance gained from ties already inside, at saturation (F8)."
     )
-    accept_friends_scale: Positive = Field(
+    accept_friends_scale: Scale = Field(
         1.5, description="Ties inside at which that gain is 63% reached (concave, F8)."
     )
     leave_rate: Probability = Field(
         0.04, description="Daily leave hazard of a member with no belonging at all (C4)."
     )
-    leave_belonging_scale: Positive = Field(
+    leave_belonging_scale: Scale = Field(
         0.5, description="Belonging that cuts the leave hazard by a factor e."
     )
-    silence_days: Annotated[int, Field(ge=1)] = Field(
+    silence_days: Annotated[int, Field(ge=1, le=36_500)] = Field(
         7,
         description="Days without an organic post by anyone (a member, the organiser or "
         "the brand; promotions do not count) after which a group dies.",
@@ -506,7 +524,7 @@ class Scenario(Section):
         "with a dot.",
     )
     description: str = Field("", description="What question the scenario answers.")
-    seed: Annotated[int, Field(ge=0)] = Field(42, description="Root seed: fixes every result.")
+    seed: Seed = Field(42, description="Root seed: fixes every result.")
     days: Annotated[int, Field(ge=1, le=36_500)] = Field(180, description="Horizon in days.")
     population: Population = Population()
     network: Network = Network()

@@ -279,6 +279,136 @@ def test_a_full_disk_while_writing_a_run_leaves_nothing_partial(tmp_path, monkey
 def test_a_full_disk_while_a_sweep_stores_runs_leaves_no_half_records(tmp_path, monkeypatch):
     path = experiment(tmp_path, SWEEP)
     monkeypatch.setattr(os, "fsync", full_disk)
-    with pytest.raises(ScenarioError, match="the disk is full.*--resume continues"):
+    with pytest.raises(ScenarioError, match=r"the disk is full.*--resume continues"):
         run_sweep(path, out=tmp_path / "out")
     assert files_under(tmp_path / "out") == set()
+
+
+# --------------------------------------------------------------------------- 6: numbers
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("behaviour.post_rate", ".inf"),
+        ("behaviour.invite_rate", ".inf"),
+        ("behaviour.tie_belonging", ".inf"),
+        ("groups.chat.event.intensity", ".inf"),
+        ("groups.chat.content.organiser_posts_per_day", ".inf"),
+        ("network.circles.neighbour_ties", ".inf"),
+        ("behaviour.post_rate", ".nan"),
+        ("behaviour.post_rate", "1e300"),
+        ("groups.chat.cap", "1000000000000000000000000000000"),
+        ("groups.chat.event.start", "1000000000000000000000000000000"),
+        ("interventions.icebreaker.day", "1000000000000000000000000000000"),
+        ("seed", "1000000000000000000000000000000"),
+    ],
+)
+def test_a_number_the_model_cannot_compute_is_refused(tmp_path, field, value):
+    extra = "interventions: {icebreaker: {cohorts: [chat]}}\n" if "icebreaker" in field else ""
+    path = write(tmp_path, TINY + extra)
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(path, [f"{field}={value}"])
+    assert caught.value.file == "--set" and caught.value.field == field, str(caught.value)
+    assert any(w in caught.value.problem for w in ("finite", "less than")), str(caught.value)
+
+
+def test_an_infinite_value_in_a_sweep_is_refused_at_its_line(tmp_path):
+    path = experiment(
+        tmp_path, "parameters:\n  behaviour.post_rate: [0.1, .inf]\nmetrics: [reach]\n"
+    )
+    with pytest.raises(ScenarioError, match="finite") as caught:
+        load_experiment(path)
+    assert (caught.value.line, caught.value.field) == (3, "parameters.behaviour.post_rate.1")
+
+
+def test_a_failing_run_is_recorded_and_the_others_go_on(tmp_path):
+    env = with_module(
+        tmp_path,
+        "fragile_metrics",
+        '''\
+        from sim.sweep import register_metric
+
+        @register_metric("fragile", unit="days")
+        def fragile(run):
+            """Fails on five-day runs."""
+            if run.horizon == 5:
+                raise ValueError("five days are too many")
+            return float(run.horizon)
+        ''',
+    )
+    path = experiment(
+        tmp_path,
+        "imports: [fragile_metrics]\n"
+        + SWEEP.replace("[reach]", "[reach, fragile]")
+        + "plots:\n  - {kind: line, x: days, metric: fragile}\n",
+    )
+    done = subprocess.run(
+        [*GROUPSIM, "sweep", str(path), "--out", str(tmp_path / "out")],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    message = " ".join(done.stderr.split())
+    assert "2 of 4 run(s) failed" in message, message
+    assert "(days=5): ValueError: five days are too many" in message
+    import pandas as pd
+
+    runs = pd.read_csv(tmp_path / "out" / "exp" / "runs.csv", keep_default_na=False)
+    assert (
+        runs.loc[runs["days"] == 5, "error"].tolist() == ["ValueError: five days are too many"] * 2
+    )
+    assert runs.loc[runs["days"] == 4, "fragile"].tolist() == ["4.0", "4.0"]
+    assert runs.loc[runs["days"] == 5, "fragile"].tolist() == ["", ""]
+    again = subprocess.run(
+        [*GROUPSIM, "sweep", str(path), "--resume", "--out", str(tmp_path / "out")],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert "2 stored run(s) had failed: run again" in " ".join(again.stderr.split())
+    assert "ran 2 run(s), 2 resumed" in again.stdout
+
+
+def numeric_fields(model, prefix=()):
+    """Dotted paths of every number field of a configuration class, cohorts included."""
+    import typing
+
+    from pydantic import BaseModel
+
+    from sim.config import Cohort
+
+    for name, info in model.model_fields.items():
+        annotation = info.annotation
+        if name == "groups":
+            yield from numeric_fields(Cohort, (*prefix, "groups", "chat"))
+            continue
+        inner = [
+            a
+            for a in (annotation, *typing.get_args(annotation))
+            if isinstance(a, type) and issubclass(a, BaseModel)
+        ]
+        if inner:
+            yield from numeric_fields(inner[0], (*prefix, name))
+        elif {int, float} & {annotation, *typing.get_args(annotation)}:
+            yield ".".join((*prefix, name))
+
+
+def test_every_number_field_refuses_infinity(tmp_path):
+    from sim.config import Scenario
+
+    path = write(tmp_path, TINY + "interventions: {icebreaker: {cohorts: [chat]}}\n")
+    fields = list(numeric_fields(Scenario))
+    assert len(fields) > 60
+    accepted = []
+    for field in fields:
+        for value in (".inf", "1e300"):
+            try:
+                load_scenario(path, [f"{field}={value}"])
+                accepted.append(f"{field}={value}")
+            except ScenarioError:
+                pass
+    assert accepted == []

@@ -116,24 +116,41 @@ def longest_first(tasks: list[Task]) -> list[Task]:
 
 
 def run_task(task: Task) -> dict[str, Any]:
-    """Run one task and return its record: metrics and group lifetimes (no files)."""
+    """Run one task and return its record: metrics and group lifetimes (no files).
+
+    A run that fails (a metric that raises, memory running out) does not stop the
+    sweep: its record says why under ``error``, with no metric values and no groups.
+    """
     from sim.runner import simulate
     from sim.sweep.registry import RunData, compute
 
     for module in task.imports:
         importlib.import_module(module)
     started = time.perf_counter()
-    scenario = Scenario.model_validate(task.scenario)
-    model, tables = simulate(scenario, agents=False)
-    values = compute(list(task.metrics), RunData(tables, model.day))
-    groups = tables["groups"]
-    return {
+    record: dict[str, Any] = {
         "run": task.run,
         "point": task.point,
         "replicate": task.replicate,
         "seed": task.seed,
         "run_id": task.run_id,
         "parameters": task.parameters,
+    }
+    try:
+        scenario = Scenario.model_validate(task.scenario)
+        model, tables = simulate(scenario, agents=False)
+        values = compute(list(task.metrics), RunData(tables, model.day))
+    except Exception as exc:  # one failed run is recorded; the others go on
+        return {
+            **record,
+            "error": f"{type(exc).__name__}: {exc}",
+            "metrics": dict.fromkeys(task.metrics),
+            "days_run": 0,
+            "lifetimes": {"cohort": [], "lifetime": [], "censored": []},
+            "seconds": round(time.perf_counter() - started, 3),
+        }
+    groups = tables["groups"]
+    return {
+        **record,
         "metrics": values,
         "days_run": int(model.day),
         "lifetimes": {

@@ -19,7 +19,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Discriminator, Field, Tag, ValidationError, field_validator, model_validator
 
-from sim.config import Section, _check_name, name_from_stem
+from sim.config import Section, Seed, _check_name, name_from_stem
 from sim.scenario import (
     Located,
     ScenarioError,
@@ -174,7 +174,7 @@ class Experiment(Section):
     replicates: Annotated[int, Field(ge=1, le=10_000)] = Field(
         3, description="Runs per point, each with its own seed."
     )
-    seed: Annotated[int, Field(ge=0)] = Field(0, description="Root seed of the whole sweep.")
+    seed: Seed = Field(0, description="Root seed of the whole sweep.")
     common_random_numbers: bool = Field(
         False,
         description=(
@@ -229,6 +229,8 @@ def _validate(located: Located, file: str) -> Experiment:
         loc = tuple(error["loc"])
         if loc[:1] == ("parameters",) and len(loc) > 2 and loc[2] in ("list", "range"):
             loc = loc[:2] + loc[3:]  # the branch tag is not a key of the file
+            if len(loc) == 4 and loc[3] in ("int", "float", "bool", "str"):
+                loc = loc[:3]  # nor is the type a listed value was tried as
         where = loc if loc[:1] == ("parameters",) else _walk(Experiment, loc)[0]
         problem = _describe({**error, "loc": where}, Experiment)
         if where[:1] == ("parameters",) and len(where) == 2 and error["type"] == "list_type":

@@ -19,6 +19,7 @@ the records only, not on the order in which runs finished or where they ran.
 from __future__ import annotations
 
 import json
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -56,6 +57,8 @@ class SweepResult:
         manifest: What was run, with which versions, where and how long.
         ran: Runs executed by this call (the rest were resumed from disk).
         notes: What resuming found wrong with the stored records, and did about it.
+        failed: One line per run that failed (its metrics are empty in ``runs``, and
+            the reason is in its ``error`` column); the other runs are complete.
     """
 
     folder: Path
@@ -68,6 +71,7 @@ class SweepResult:
     manifest: dict[str, Any] = field(default_factory=dict)
     ran: int = 0
     notes: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
 
 
 def plan_tasks(loaded: LoadedExperiment) -> list[Task]:
@@ -185,6 +189,7 @@ def assemble(
     parameters = list(experiment.parameters)
     metrics = list(experiment.metrics)
     rows, lifetimes = [], []
+    failed: list[str] = []
     seconds = 0.0
     horizon = 0
     for task in tasks:
@@ -199,10 +204,13 @@ def assemble(
                 "seed": task.seed,
                 "run_id": task.run_id,
                 **{p: task.parameters[p] for p in parameters},
-                **{m: record["metrics"][m] for m in metrics},
+                **{m: _number(record["metrics"][m]) for m in metrics},
                 "days_run": record["days_run"],
+                "error": record.get("error", ""),
             }
         )
+        if record.get("error"):
+            failed.append(f"run {task.run} ({_shown(task.parameters)}): {record['error']}")
         life = pd.DataFrame(record["lifetimes"])
         life.insert(0, "run", task.run)
         lifetimes.append(life)
@@ -217,7 +225,7 @@ def assemble(
     _write_table(summary, folder / "summary", csv=True)
     _write_table(lifetimes_table, folder / "lifetimes", csv=False)
 
-    result = SweepResult(folder, runs, summary, lifetimes_table)
+    result = SweepResult(folder, runs, summary, lifetimes_table, failed=failed)
     notes: dict[str, str] = {}
     if experiment.design.kind in ("sobol", "morris"):
         parts = []
@@ -249,11 +257,21 @@ def assemble(
         "horizon_days": horizon,
         "run_seconds_total": round(seconds, 3),
         "sensitivity_notes": notes,
+        "failed_runs": failed,
         "versions": versions(),
         "git_commit": git_commit(),
         "files": [*_outputs(folder), "manifest.json", "runs/"],
     }
     return result
+
+
+def _number(value: float | None) -> float:
+    """A stored metric value; a failed run's missing one is nan."""
+    return math.nan if value is None else value
+
+
+def _shown(point: dict[str, Any]) -> str:
+    return ", ".join(f"{key}={value}" for key, value in point.items())
 
 
 def _outputs(folder: Path) -> list[str]:
