@@ -64,11 +64,11 @@ def name_problem(name: str) -> str | None:
     if bad:
         shown = ", ".join(repr(c) for c in bad)
         return (
-            f"{name!r} cannot be a folder name: {shown} not allowed; use letters, digits "
-            f"and {' '.join(NAME_PUNCTUATION.strip())} or spaces"
+            f"a name becomes a folder, and cannot hold {shown}; use letters, digits and "
+            f"{' '.join(NAME_PUNCTUATION.strip())} or spaces"
         )
     if name[0] in ". " or name[-1] == " ":
-        return f"{name!r} cannot be a folder name: it must not start with a dot or a space"
+        return "a name becomes a folder, and cannot start with a dot or a space"
     return None
 
 

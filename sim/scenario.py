@@ -47,22 +47,69 @@ class Located:
 
     data: Any
     lines: dict[tuple, int]
+    empty: bool = False
 
 
-_MERGE = "tag:yaml.org,2002:merge"
+_YAML_TAG = "tag:yaml.org,2002:"
+_MERGE = _YAML_TAG + "merge"
+# Plain data only: any other tag (!foo, !!python/name:..., !!set) is refused.
+_TAGS = {
+    yaml.MappingNode: {_YAML_TAG + "map"},
+    yaml.SequenceNode: {_YAML_TAG + "seq"},
+    yaml.ScalarNode: {_YAML_TAG + t for t in ("str", "int", "float", "bool", "null", "merge")},
+}
+
+MAX_DEPTH = 64
+"""Deepest nesting of lists and mappings a file may have (a scenario needs 5)."""
+
+MAX_VALUES = 100_000
+"""Most values a file may expand to, counting each use of an alias anew."""
 
 
-def _construct(node: yaml.Node, path: tuple, lines: dict[tuple, int], file: str) -> Any:
+class _Budget:
+    """What is left of :data:`MAX_VALUES` while a document is turned into data."""
+
+    def __init__(self, file: str):
+        self.file, self.left = file, MAX_VALUES
+
+    def take(self, node: yaml.Node) -> None:
+        self.left -= 1
+        if self.left < 0:
+            raise ScenarioError(
+                self.file,
+                f"expands to more than {MAX_VALUES:,} values (aliases of aliases?); "
+                "a scenario or experiment needs a few hundred",
+                node.start_mark.line + 1,
+            )
+
+
+def _construct(
+    node: yaml.Node, path: tuple, lines: dict[tuple, int], file: str, budget: _Budget
+) -> Any:
     """Turn a composed YAML node into plain data, recording the line of each path."""
+    budget.take(node)
     lines[path] = node.start_mark.line + 1
+    if node.tag not in _TAGS[type(node)]:
+        shown = node.tag.replace(_YAML_TAG, "!!")
+        raise ScenarioError(
+            file,
+            f"the tag '{shown}' is not allowed; use plain values (numbers, text, true/false, "
+            "lists and mappings)",
+            node.start_mark.line + 1,
+            ".".join(map(str, path)),
+        )
     if isinstance(node, yaml.MappingNode):
-        return _mapping(node, path, lines, file)
+        return _mapping(node, path, lines, file, budget)
     if isinstance(node, yaml.SequenceNode):
-        return [_construct(item, (*path, i), lines, file) for i, item in enumerate(node.value)]
+        return [
+            _construct(item, (*path, i), lines, file, budget) for i, item in enumerate(node.value)
+        ]
     return _scalar(node)
 
 
-def _mapping(node: yaml.MappingNode, path: tuple, lines: dict[tuple, int], file: str) -> dict:
+def _mapping(
+    node: yaml.MappingNode, path: tuple, lines: dict[tuple, int], file: str, budget: _Budget
+) -> dict:
     """A mapping's own keys, then those its merge key (``<<``) brings in, YAML 1.1 style.
 
     Keys written in the mapping win over merged ones, and of a list of merged mappings the
@@ -96,7 +143,7 @@ def _mapping(node: yaml.MappingNode, path: tuple, lines: dict[tuple, int], file:
                 line,
                 ".".join(map(str, (*path, key))),
             )
-        out[key] = _construct(value_node, (*path, key), lines, file)
+        out[key] = _construct(value_node, (*path, key), lines, file, budget)
         # A key's own line is more useful than the line its value starts on.
         lines[(*path, key)] = line
     depth = len(path)
@@ -104,7 +151,7 @@ def _mapping(node: yaml.MappingNode, path: tuple, lines: dict[tuple, int], file:
         merged_lines: dict[tuple, int] = {}
         added = {
             key: value
-            for key, value in _mapping(source, path, merged_lines, file).items()
+            for key, value in _mapping(source, path, merged_lines, file, budget).items()
             if key not in out
         }
         out.update(added)
@@ -142,6 +189,73 @@ def _scalar(node: yaml.Node) -> Any:
         loader.dispose()
 
 
+class _Loader(yaml.SafeLoader):
+    """PyYAML's safe loader, refusing nesting deeper than :data:`MAX_DEPTH`.
+
+    The composer is recursive: without a limit, a file of 10,000 nested lists exhausts
+    Python's stack.
+    """
+
+    def __init__(self, text: str, file: str):
+        super().__init__(text)
+        self.file, self.depth = file, 0
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node:
+        self.depth += 1
+        try:
+            if self.depth > MAX_DEPTH:
+                mark = self.peek_event().start_mark
+                raise ScenarioError(
+                    self.file,
+                    f"lists and mappings nested more than {MAX_DEPTH} deep",
+                    mark.line + 1,
+                )
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
+
+
+def parse_yaml(text: str, file: str) -> Located:
+    """Parse YAML text into plain data with the line of every key, within limits.
+
+    Only plain data is accepted (no tags but YAML's own scalar ones), nesting is at most
+    :data:`MAX_DEPTH` deep, and the document may expand to at most :data:`MAX_VALUES`
+    values, so that a small file cannot make the reader use unbounded time or memory.
+
+    Raises:
+        ScenarioError: The text is not such YAML, with the line.
+    """
+    loader = None
+    try:
+        loader = _Loader(text, file)
+        node = loader.get_single_node()
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else None
+        raise ScenarioError(file, f"YAML syntax error: {exc.problem or exc}", line) from None
+    except yaml.reader.ReaderError as exc:
+        line = text.count("\n", 0, exc.position) + 1
+        code = exc.character if isinstance(exc.character, int) else ord(exc.character)
+        raise ScenarioError(
+            file, f"the character U+{code:04X} is not allowed in a YAML file", line
+        ) from None
+    finally:
+        if loader is not None:
+            loader.dispose()
+    lines: dict[tuple, int] = {}
+    if node is None:
+        return Located(None, lines)
+    try:
+        data = _construct(node, (), lines, file, _Budget(file))
+    except RecursionError:
+        raise ScenarioError(file, "an alias refers to a mapping or list that contains it") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark else None
+        raise ScenarioError(file, f"not a plain YAML value: {exc}", line) from None
+    return Located(data, lines)
+
+
 def read_yaml(path: str | Path) -> Located:
     """Read a YAML mapping, keeping the line of every key.
 
@@ -152,11 +266,13 @@ def read_yaml(path: str | Path) -> Located:
         path: The file to read.
 
     Returns:
-        The data and a map from key paths to 1-based lines.
+        The data and a map from key paths to 1-based lines; an empty file (or one of
+        comments only) reads as an empty mapping, with ``empty`` set.
 
     Raises:
-        ScenarioError: The file is missing, unreadable, not YAML or not a mapping, or a
-            merge key does not name mappings.
+        ScenarioError: The file is missing, unreadable, not UTF-8, not plain YAML
+            within :func:`parse_yaml`'s limits or not a mapping, or a merge key does not
+            name mappings.
     """
     file = str(path)
     try:
@@ -165,24 +281,19 @@ def read_yaml(path: str | Path) -> Located:
         raise ScenarioError(file, "no such file") from None
     except IsADirectoryError:
         raise ScenarioError(file, "is a folder, not a YAML file") from None
-    except (OSError, UnicodeDecodeError) as exc:
+    except UnicodeDecodeError as exc:
+        line = exc.object.count(b"\n", 0, exc.start) + 1
+        raise ScenarioError(
+            file, f"is not UTF-8 text (byte 0x{exc.object[exc.start]:02x})", line
+        ) from None
+    except (OSError, ValueError) as exc:
         raise ScenarioError(file, f"cannot be read ({exc})") from None
-    try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else None
-        raise ScenarioError(file, f"YAML syntax error: {exc.problem or exc}", line) from None
-    lines: dict[tuple, int] = {}
-    if node is None:
-        return Located({}, lines)
-    try:
-        data = _construct(node, (), lines, file)
-    except RecursionError:
-        raise ScenarioError(file, "an alias refers to a mapping or list that contains it") from None
-    if not isinstance(data, dict):
+    located = parse_yaml(text, file)
+    if located.data is None:
+        return Located({}, located.lines, empty=True)
+    if not isinstance(located.data, dict):
         raise ScenarioError(file, "the top level must be a mapping of sections", 1)
-    return Located(data, lines)
+    return located
 
 
 # --------------------------------------------------------------------------- overrides
@@ -210,9 +321,12 @@ def apply_override(data: dict, assignment: str) -> tuple[str, ...]:
     if not all(keys):
         raise ScenarioError("--set", f"'{dotted}' is not a dotted path like network.dunbar.cap")
     try:
-        value = yaml.safe_load(raw) if raw.strip() else None
-    except yaml.YAMLError:
-        raise ScenarioError("--set", f"the value '{raw}' is not valid YAML", field=dotted) from None
+        value = parse_yaml(raw, "--set").data if raw.strip() else None
+    except ScenarioError as error:
+        shown = raw if len(raw) <= 60 else raw[:57] + "..."
+        raise ScenarioError(
+            "--set", f"the value {shown!r} is not valid YAML ({error.problem})", field=dotted
+        ) from None
     node = data
     for depth, key in enumerate(keys[:-1]):
         child = node.get(key)
@@ -512,14 +626,22 @@ def load_scenario(path: str | Path, overrides: list[str] | tuple[str, ...] = ())
         overrides: ``dotted.path=value`` strings, applied in order.
 
     Returns:
-        The validated scenario. Its ``name`` defaults to the file's stem, and an edge
-        list path is made relative to the scenario file.
+        The validated scenario. Its ``name`` defaults to the file's stem (made a safe
+        file name), and an edge list path is made relative to the scenario file.
 
     Raises:
-        ScenarioError: Anything wrong with the file or the overrides.
+        ScenarioError: Anything wrong with the file, the overrides or the edge list it
+            names (read here, to report its problems before a run starts).
     """
     file = str(path)
     located = read_yaml(path)
+    if located.empty:
+        raise ScenarioError(
+            file,
+            "the file is empty (or only comments): it sets nothing; write {} for a scenario "
+            "of defaults only",
+            1,
+        )
     set_paths = {apply_override(located.data, text): text for text in overrides}
     network = located.data.get("network")
     if isinstance(network, dict) and isinstance(network.get("edgelist"), dict):
@@ -530,6 +652,17 @@ def load_scenario(path: str | Path, overrides: list[str] | tuple[str, ...] = ())
         located.data["name"] = name_from_stem(Path(path).stem, "scenario")
     scenario = validate(located, file, Scenario, set_paths)
     cross_check(scenario, located, file, set_paths)
+    if scenario.network.generator == "edgelist":
+        from sim.world.generators import edgelist
+
+        # Read now, so that a bad edge list is reported before anything is built.
+        try:
+            edgelist(scenario.population.size, scenario.network)
+        except ScenarioError as error:
+            named = _error_at(file, located, ("network", "edgelist", "path"), "", set_paths)
+            where = named.file if named.line is None else f"{named.file}:{named.line}"
+            error.problem += f" (the edge list of {where} network.edgelist.path)"
+            raise ScenarioError(error.file, error.problem, error.line, error.field) from None
     return scenario
 
 

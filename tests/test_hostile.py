@@ -81,7 +81,7 @@ def test_fresh_sweep_with_a_climbing_name_deletes_nothing_outside_out(tmp_path):
         "name: ../../other/place\nparameters:\n  days: [5]\nreplicates: 1\nmetrics: [reach]\n",
     )
     done = groupsim("sweep", path, "--fresh", "--out", work / "out", cwd=work)
-    refused(done, f"{path}:2: name:", "cannot be a folder name")
+    refused(done, f"{path}:2: name:", "a name becomes a folder")
     assert sorted(p.name for p in victim.iterdir()) == ["notes.txt", "precious.json"]
     assert not (work / "out").exists()
 
@@ -91,7 +91,7 @@ def test_fresh_sweep_with_a_climbing_name_deletes_nothing_outside_out(tmp_path):
 )
 def test_a_name_that_is_not_a_plain_file_name_is_refused(tmp_path, name):
     path = write(tmp_path, f'name: "{name}"\n' + TINY)
-    with pytest.raises(ScenarioError, match="cannot be a folder name") as caught:
+    with pytest.raises(ScenarioError, match="a name becomes a folder") as caught:
         load_scenario(path)
     assert (caught.value.line, caught.value.field) == (1, "name")
 
@@ -102,14 +102,14 @@ def test_run_and_world_with_a_climbing_name_write_nothing(tmp_path):
     path = write(work, "name: ../../x\n" + TINY)
     for command in ("run", "world"):
         done = groupsim(command, path, "--out", work / "out", cwd=work)
-        refused(done, f"{path}:1: name:", "'/' not allowed")
+        refused(done, f"{path}:1: name:", "cannot hold '/'")
     assert files_under(tmp_path) == {path}
 
 
 def test_validate_blames_a_climbing_name_set_on_the_command_line(tmp_path):
     path = write(tmp_path, TINY)
     done = groupsim("validate", path, "--set", "name=../../..", cwd=tmp_path)
-    refused(done, "--set: name:", "cannot be a folder name")
+    refused(done, "--set: name:", "a name becomes a folder")
 
 
 def test_a_file_whose_stem_is_dot_dot_runs_inside_out(tmp_path):
@@ -412,3 +412,77 @@ def test_every_number_field_refuses_infinity(tmp_path):
             except ScenarioError:
                 pass
     assert accepted == []
+
+
+# --------------------------------------------------------------------------- 7: the corpus
+
+HOSTILE = Path(__file__).parent / "hostile"
+
+# File of the corpus -> what the one message must contain: file, line, field, problem.
+CORPUS = {
+    "absolute_name.yaml": "absolute_name.yaml:2: name: a name becomes a folder, and cannot",
+    "alias_bomb.yaml": "alias_bomb.yaml:2: expands to more than 100,000 values",
+    "climbing_name.yaml": "climbing_name.yaml:2: name: a name becomes a folder",
+    "comments_only.yaml": "comments_only.yaml:1: the file is empty",
+    "deep_nesting.yaml": "deep_nesting.yaml:2: lists and mappings nested more than 64 deep",
+    "edgelist_blank.yaml": "blank.csv: is empty; an edge list has one line source,target",
+    "edgelist_empty.yaml": "empty.csv: is empty; an edge list has one line source,target",
+    "edgelist_huge_id.yaml": "huge_id.csv:3: source: person id '1e30' is outside 0..59",
+    "edgelist_missing.yaml": "edgelist_missing.yaml:5: network.edgelist.path: edge list",
+    "edgelist_not_utf8.yaml": "latin1.csv:3: is not UTF-8 text (byte 0xe9)",
+    "empty.yaml": "empty.yaml:1: the file is empty",
+    "huge_cap.yaml": "huge_cap.yaml:5: groups.chat.cap: Input should be less than or equal to",
+    "huge_icebreaker_day.yaml": "huge_icebreaker_day.yaml:8: interventions.icebreaker.day: ",
+    "infinite_rate.yaml": "infinite_rate.yaml:8: behaviour.post_rate: Input should be a finite",
+    "not_utf8.yaml": "not_utf8.yaml:8: is not UTF-8 text (byte 0xe9)",
+    "nul_byte.yaml": "nul_byte.yaml:2: the character U+0000 is not allowed",
+    "nul_in_name.yaml": "nul_in_name.yaml:2: name: a name becomes a folder, and cannot hold",
+    "python_tag.yaml": "python_tag.yaml:8: description: the tag '!!python/name:os.system' is",
+    "unknown_tag.yaml": "unknown_tag.yaml:9: behaviour.post_rate: the tag '!foo' is not allowed",
+}
+
+
+def test_the_corpus_is_complete():
+    assert sorted(p.name for p in HOSTILE.glob("*.yaml")) == sorted(CORPUS)
+
+
+def main(capsys, monkeypatch, *args: str | Path) -> tuple[int, str]:
+    """Run the command line in this process: its exit status and everything it printed."""
+    import sim.cli
+
+    monkeypatch.setattr(sys, "argv", ["groupsim", *map(str, args)])
+    try:
+        sim.cli.main()
+        status = 0
+    except SystemExit as exc:
+        status = exc.code if isinstance(exc.code, int) else 1
+    printed = capsys.readouterr()
+    return status, " ".join((printed.out + printed.err).split())
+
+
+@pytest.mark.parametrize("name", sorted(CORPUS))
+def test_every_command_refuses_the_hostile_file_with_one_message(
+    tmp_path, capsys, monkeypatch, name
+):
+    import shutil
+
+    for path in HOSTILE.iterdir():
+        shutil.copy(path, tmp_path / path.name)
+    monkeypatch.chdir(tmp_path)
+    wrapper = write(
+        tmp_path, f"scenario: {name}\nparameters:\n  days: [5]\nmetrics: [reach]\n", "x.yaml"
+    )
+    before = files_under(tmp_path)
+    out = tmp_path / "out"
+    for command in (
+        ("validate", name),
+        ("run", name, "--out", out),
+        ("world", name, "--out", out),
+        ("sweep", wrapper, "--out", out),
+    ):
+        status, printed = main(capsys, monkeypatch, *command)
+        assert status == 2, (command, printed)
+        assert CORPUS[name] in printed, (command, printed)
+        assert printed.count("error:") == 1 and "Traceback" not in printed, printed
+    assert files_under(tmp_path) == before
+    assert not Path("/tmp/groupsim-escaped").exists()

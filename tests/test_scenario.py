@@ -375,8 +375,10 @@ def test_explicit_name_is_kept(tmp_path):
     assert scenario.name == "river"
 
 
-def test_empty_file_gives_defaults(tmp_path):
-    scenario = load_scenario(write(tmp_path, "# nothing yet\n", "blank.yaml"))
+def test_empty_file_is_an_error_and_an_empty_mapping_gives_defaults(tmp_path):
+    with pytest.raises(ScenarioError, match="the file is empty"):
+        load_scenario(write(tmp_path, "# nothing yet\n", "blank.yaml"))
+    scenario = load_scenario(write(tmp_path, "# nothing yet\n{}\n", "blank.yaml"))
     assert scenario.name == "blank"
     assert scenario.population.size == Scenario().population.size
     assert scenario.groups == {}

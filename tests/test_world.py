@@ -426,9 +426,8 @@ BAD_CSV = [
     ids=[case[0] for case in BAD_CSV],
 )
 def test_edgelist_bad_rows(tmp_path, csv, marker, column, phrase):
-    sc = edgelist_scenario(tmp_path, csv)
-    with pytest.raises(ScenarioError) as info:
-        build_world(sc, np.random.default_rng(0))
+    with pytest.raises(ScenarioError) as info:  # loading the scenario reads the edge list
+        build_world(edgelist_scenario(tmp_path, csv), np.random.default_rng(0))
     error = info.value
     lines = csv.splitlines()
     assert Path(error.file) == tmp_path / "ties.csv"
@@ -438,9 +437,11 @@ def test_edgelist_bad_rows(tmp_path, csv, marker, column, phrase):
 
 
 def test_edgelist_unknown_header_column(tmp_path):
-    sc = edgelist_scenario(tmp_path, "source,target,strength\n0,1,0.5\n")
     with pytest.raises(ScenarioError) as info:
-        build_world(sc, np.random.default_rng(0))
+        build_world(
+            edgelist_scenario(tmp_path, "source,target,strength\n0,1,0.5\n"),
+            np.random.default_rng(0),
+        )
     error = info.value
     assert Path(error.file) == tmp_path / "ties.csv"
     assert error.line == 1

@@ -199,9 +199,18 @@ def edgelist(n: int, net: Network) -> EdgeBatch:
     path = Path(cfg.path)
     file = str(path)
     try:
-        first = path.open(encoding="utf-8").readline()
+        raw = path.read_bytes()
+        raw.decode("utf-8")
     except OSError as exc:
         raise ScenarioError(file, f"cannot be read ({exc})") from None
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise ScenarioError(
+            file, f"is not UTF-8 text (byte 0x{raw[exc.start]:02x})", line
+        ) from None
+    if not raw.strip():
+        raise ScenarioError(file, "is empty; an edge list has one line source,target per tie")
+    first = raw.split(b"\n", 1)[0].decode("utf-8")
     header = first.strip().lower().startswith("source")
     names = ["source", "target", "weight", "kind"]
     try:
@@ -213,7 +222,7 @@ def edgelist(n: int, net: Network) -> EdgeBatch:
             keep_default_na=False,
             index_col=False,
         )
-    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
         raise ScenarioError(file, f"not a readable CSV ({exc})") from None
     if header:
         table.columns = [str(c).strip().lower() for c in table.columns]
@@ -232,6 +241,8 @@ def edgelist(n: int, net: Network) -> EdgeBatch:
     blank = (table.apply(lambda col: col.str.strip()) == "").all(axis=1).to_numpy()
     lines = np.flatnonzero(~blank) + (2 if header else 1)
     table = table[~blank].reset_index(drop=True)
+    if not len(table):
+        raise ScenarioError(file, "has no ties; an edge list has one line source,target per tie")
 
     def fail(row: int, column: str, problem: str) -> None:
         raise ScenarioError(file, problem, int(lines[row]), column)
@@ -244,12 +255,16 @@ def edgelist(n: int, net: Network) -> EdgeBatch:
         if bad.any():
             i = int(np.flatnonzero(bad.to_numpy())[0])
             fail(i, column, f"'{raw.iloc[i]}' is not a whole-number person id")
-        values = values.to_numpy(np.int64)
-        out = (values < 0) | (values >= n)
+        # Checked before the cast: an id such as 1e30 does not fit in 64 bits.
+        out = ((values < 0) | (values >= n)).to_numpy()
         if out.any():
             i = int(np.flatnonzero(out)[0])
-            fail(i, column, f"person id {values[i]} is outside 0..{n - 1} (population.size is {n})")
-        ids[column] = values
+            fail(
+                i,
+                column,
+                f"person id '{raw.iloc[i]}' is outside 0..{n - 1} (population.size is {n})",
+            )
+        ids[column] = values.to_numpy(np.int64)
     a, b = ids["source"], ids["target"]
     loops = a == b
     if loops.any():
