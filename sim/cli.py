@@ -58,7 +58,8 @@ Overrides = Annotated[
 
 def fail(error: ScenarioError) -> None:
     """Print a bad-input error as one message and exit with status 2."""
-    err_console.print(f"[bold red]error:[/] {error}", highlight=False, soft_wrap=True)
+    # Messages quote the input, which may hold brackets: they are not rich markup.
+    err_console.print(f"[bold red]error:[/] {escape(str(error))}", highlight=False, soft_wrap=True)
     raise typer.Exit(2)
 
 
@@ -116,7 +117,7 @@ def validate(file: Path, set_: Overrides = None) -> None:
                     highlight=False,
                 )
             return
-        loaded = load_scenario(file, set_ or [])
+        loaded = load_scenario(file, set_ or [], memory="run")
     except ScenarioError as error:
         fail(error)
     out_console.print(f"{file}: valid scenario '{loaded.name}'", highlight=False)
@@ -141,7 +142,7 @@ def world(
     from sim.world.stats import world_statistics
 
     try:
-        loaded = load_scenario(scenario, set_ or [])
+        loaded = load_scenario(scenario, set_ or [], memory="world")
         folder = check_folder(out, str(loaded.name))
     except ScenarioError as error:
         fail(error)
@@ -179,7 +180,7 @@ def run(
     from sim.runner import run as run_scenario
 
     try:
-        loaded = load_scenario(scenario, set_ or [])
+        loaded = load_scenario(scenario, set_ or [], memory="run")
         check_folder(out, str(loaded.name))
     except ScenarioError as error:
         fail(error)
@@ -268,7 +269,9 @@ def sweep(
             )
         except SweepError as error:
             progress.stop()
-            err_console.print(f"[bold red]error:[/] {error}", highlight=False, soft_wrap=True)
+            err_console.print(
+                f"[bold red]error:[/] {escape(str(error))}", highlight=False, soft_wrap=True
+            )
             raise typer.Exit(2) from None
         except KeyboardInterrupt:
             progress.stop()
@@ -341,7 +344,9 @@ def main() -> None:
     try:
         app()
     except ScenarioError as error:  # raised deeper than a command's own check
-        err_console.print(f"[bold red]error:[/] {error}", highlight=False, soft_wrap=True)
+        err_console.print(
+            f"[bold red]error:[/] {escape(str(error))}", highlight=False, soft_wrap=True
+        )
         sys.exit(2)
 
 

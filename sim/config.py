@@ -245,12 +245,10 @@ DEFAULT_HALF_LIVES = {
 class TieDynamics(Section):
     """How ties are contacted, strengthened, decay, form and are dropped (F3–F7)."""
 
-    half_life_days: dict[Literal["kin", "work", "friend", "acquaintance", "group"], Scale] = (
-        Field(
-            dict(DEFAULT_HALF_LIVES),
-            description="Half-life of strength without contact, by kind (F5, F6); kinds "
-            "left out keep their defaults.",
-        )
+    half_life_days: dict[Literal["kin", "work", "friend", "acquaintance", "group"], Scale] = Field(
+        dict(DEFAULT_HALF_LIVES),
+        description="Half-life of strength without contact, by kind (F5, F6); kinds "
+        "left out keep their defaults.",
     )
     floor: Annotated[float, Field(gt=0.0, lt=1.0)] = Field(
         0.02, description="Ties weaker than this are dropped."

@@ -105,9 +105,7 @@ def writing(
                 shutil.rmtree(cleanup, ignore_errors=True)
             else:
                 cleanup.unlink(missing_ok=True)
-        raise ScenarioError(
-            "--out", f"cannot write '{target}': {_problem(exc)}; {kept}"
-        ) from None
+        raise ScenarioError("--out", f"cannot write '{target}': {_problem(exc)}; {kept}") from None
 
 
 def _alive(pid: int) -> bool:

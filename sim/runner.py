@@ -28,7 +28,8 @@ from sim.groups import CAUSES, DRIVERS, NO_ONE
 from sim.metrics import cohort_summary
 from sim.model import GroupModel
 from sim.output import check_folder, clear_stale, writing
-from sim.scenario import load_scenario
+from sim.resources import memory_problem
+from sim.scenario import ScenarioError, load_scenario
 
 
 @dataclass
@@ -210,7 +211,10 @@ def run(
     if not isinstance(scenario, Scenario):
         path = Path(scenario)
         written = path.read_text(encoding="utf-8") if path.exists() else written
-        scenario = load_scenario(path, overrides)
+        scenario = load_scenario(path, overrides, memory="run")
+    elif (problem := memory_problem(scenario)) is not None:
+        loc, text = problem
+        raise ScenarioError(f"<{scenario.name}>", text, field=".".join(map(str, loc)))
     if out is not None:
         # A bad output folder is reported now, not after the simulation.
         check_folder(out, str(scenario.name))

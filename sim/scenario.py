@@ -618,12 +618,18 @@ def cross_check(
         fail(("network", "edgelist", "path"), f"edge list '{edgelist.path}' not found")
 
 
-def load_scenario(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -> Scenario:
+def load_scenario(
+    path: str | Path,
+    overrides: list[str] | tuple[str, ...] = (),
+    memory: typing.Literal["run", "world"] | None = None,
+) -> Scenario:
     """Load, override and validate a scenario file.
 
     Args:
         path: The scenario YAML.
         overrides: ``dotted.path=value`` strings, applied in order.
+        memory: Also check that a ``"run"`` of it (or the ``"world"`` alone) fits in the
+            memory this process may use, before anything is allocated.
 
     Returns:
         The validated scenario. Its ``name`` defaults to the file's stem (made a safe
@@ -663,6 +669,12 @@ def load_scenario(path: str | Path, overrides: list[str] | tuple[str, ...] = ())
             where = named.file if named.line is None else f"{named.file}:{named.line}"
             error.problem += f" (the edge list of {where} network.edgelist.path)"
             raise ScenarioError(error.file, error.problem, error.line, error.field) from None
+    if memory is not None:
+        from sim.resources import memory_problem
+
+        problem = memory_problem(scenario, with_groups=memory == "run")
+        if problem is not None:
+            raise _error_at(file, located, *problem, set_paths)
     return scenario
 
 

@@ -486,3 +486,86 @@ def test_every_command_refuses_the_hostile_file_with_one_message(
         assert printed.count("error:") == 1 and "Traceback" not in printed, printed
     assert files_under(tmp_path) == before
     assert not Path("/tmp/groupsim-escaped").exists()
+
+
+# --------------------------------------------------------------------------- 8: sizes
+
+
+@pytest.mark.parametrize(
+    ("parameters", "runs"),
+    [
+        (
+            "  days: {low: 5, high: 6, num: 1000}\n  behaviour.post_rate: {low: 0.1, high: 0.2, "
+            "num: 1000}\n  behaviour.invite_rate: {low: 0.1, high: 0.2, num: 1000}\n",
+            "3,000,000,000",
+        ),
+        (
+            "  days: {low: 5, high: 6, num: 10000}\n  behaviour.post_rate: {low: 0.1, high: 0.2, "
+            "num: 10000}\n",
+            "300,000,000",
+        ),
+    ],
+    ids=["10^9 points", "10^8 points"],
+)
+def test_a_sweep_too_large_to_plan_is_refused_before_planning(
+    tmp_path, monkeypatch, parameters, runs
+):
+    import sim.sweep.design
+
+    def no_planning(experiment):
+        raise AssertionError("planned a sweep too large to plan")
+
+    monkeypatch.setattr(sim.sweep.design, "plan", no_planning)
+    path = experiment(tmp_path, f"parameters:\n{parameters}metrics: [reach]\n")
+    with pytest.raises(ScenarioError, match=f"= {runs} runs; at most 100,000 runs fit") as caught:
+        load_experiment(path)
+    assert (caught.value.line, caught.value.field) == (2, "parameters")
+
+
+def limited(gib: float):
+    """Start a child with an address-space limit (``ulimit -v``) of ``gib`` GiB."""
+    import resource
+
+    def start() -> None:
+        limit = int(gib * 2**30)
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+    return start
+
+
+def test_a_run_too_large_for_the_memory_limit_is_refused_before_building(tmp_path):
+    path = write(tmp_path, TINY)
+    command = [*GROUPSIM, "run", str(path), "--out", str(tmp_path / "out")]
+    for setting, field in (
+        ("population.size=3000000", "population.size"),
+        ("groups.chat.count=10000000", "groups.chat.count"),
+    ):
+        done = subprocess.run(
+            [*command, "--set", setting],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            preexec_fn=limited(3),
+        )
+        refused(done, f"--set: {field}: this run needs about", "(ulimit -v)", "would fit")
+    assert not (tmp_path / "out").exists()
+    fits = subprocess.run(
+        command, capture_output=True, text=True, timeout=120, preexec_fn=limited(3)
+    )
+    assert fits.returncode == 0, fits.stderr
+
+
+def test_a_sweep_point_or_workers_too_large_for_memory_are_refused(tmp_path, monkeypatch):
+    import sim.resources
+    from sim.sweep import Executor, SweepError
+
+    monkeypatch.setattr(sim.resources, "available", lambda: (2 * 2**30, "a test's limit"))
+    path = experiment(tmp_path, "parameters:\n  population.size: [60, 3000000]\nmetrics: [reach]\n")
+    with pytest.raises(
+        ScenarioError, match=r"population.size=3000000: population.size: this"
+    ) as caught:
+        load_experiment(path)
+    assert (caught.value.line, caught.value.field) == (3, "parameters.population.size")
+    small = experiment(tmp_path, "parameters:\n  population.size: [200000]\nmetrics: [reach]\n")
+    with pytest.raises(SweepError, match=r"--workers 2: .* 2 side by side.*use fewer workers"):
+        run_sweep(small, out=tmp_path / "out", executor=Executor(workers=2))

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import math
 
 import numpy as np
 from scipy.stats import qmc
@@ -77,6 +78,21 @@ def value_at(values: Range | list[Scalar], u: float) -> Scalar:
         return values.at(float(u))
     index = min(int(u * len(values)), len(values) - 1)
     return values[index]
+
+
+def count_points(experiment: Experiment) -> int:
+    """How many points :func:`plan` makes, computed without making them."""
+    parameters = experiment.parameters.values()
+    design = experiment.design
+    d = len(experiment.parameters)
+    n = int(design.samples or 0)
+    if design.kind == "grid":
+        return math.prod(v.num or 0 if isinstance(v, Range) else len(v) for v in parameters)
+    if design.kind == "sobol":
+        return n * (2 * d + 2 if design.second_order else d + 2)
+    if design.kind == "morris":
+        return n * (d + 1)
+    return n
 
 
 def plan(experiment: Experiment) -> list[dict[str, Scalar]]:

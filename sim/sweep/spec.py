@@ -352,8 +352,10 @@ def load_experiment(path: str | Path, *, run_imports: bool = True) -> LoadedExpe
     _check_paths(base, experiment, located, file)
     _check_design(experiment, located, file)
     _check_plots(experiment, located, file, cohorts)
+    _check_size(experiment, located, file)
     points = plan(experiment)
-    _check_points(base, experiment, points, located, file)
+    biggest = _check_points(base, experiment, points, located, file)
+    _check_memory(biggest, located, file)
     return LoadedExperiment(
         experiment=experiment,
         file=Path(path),
@@ -541,24 +543,79 @@ def _check_plots(experiment: Experiment, located: Located, file: str, cohorts: l
             )
 
 
+MAX_RUNS = 100_000
+"""Most runs one sweep may have: planning takes about a millisecond and 5 kB a run."""
+
+
+def _check_size(experiment: Experiment, located: Located, file: str) -> None:
+    """Refuse a sweep too large to plan, before its points are made."""
+    from sim.sweep.design import count_points
+
+    points = count_points(experiment)
+    runs = points * experiment.replicates
+    if runs <= MAX_RUNS:
+        return
+    kind = experiment.design.kind
+    fit = MAX_RUNS // experiment.replicates
+    how = (
+        f"fewer values, or a random or latin_hypercube design with samples up to {fit:,}"
+        if kind == "grid"
+        else f"fewer samples (at most {fit:,} points)"
+    )
+    loc = ("parameters",) if kind == "grid" else ("design", "samples")
+    raise _fail(
+        file,
+        located,
+        loc,
+        f"this sweep would make {points:,} points × {experiment.replicates} replicates = "
+        f"{runs:,} runs; at most {MAX_RUNS:,} runs fit in one sweep: use {how}, or fewer "
+        "replicates",
+    )
+
+
+def _check_memory(biggest: tuple[Any, dict[str, Scalar]] | None, located: Located, file: str):
+    """Refuse a sweep whose largest run would not fit in this machine's memory."""
+    from sim.resources import memory_problem
+
+    if biggest is None:
+        return
+    scenario, point = biggest
+    problem = memory_problem(scenario)
+    if problem is None:
+        return
+    loc, text = problem
+    dotted = ".".join(map(str, loc))
+    culprit = next((p for p in point if dotted.startswith(p) or p.startswith(dotted)), None)
+    shown = ", ".join(f"{k}={v}" for k, v in point.items())
+    where = ("scenario",) if culprit is None else ("parameters", culprit)
+    raise _fail(file, located, where, f"at the point {shown}: {dotted}: {text}")
+
+
 def _check_points(
     base: dict,
     experiment: Experiment,
     points: list[dict[str, Scalar]],
     located: Located,
     file: str,
-) -> None:
-    """Every point must make a valid scenario; blame the parameter that breaks it."""
+) -> tuple[Any, dict[str, Scalar]] | None:
+    """Every point must make a valid scenario; blame the parameter that breaks it.
+
+    Returns:
+        The scenario of the point whose run needs the most memory, and that point.
+    """
+    from sim.resources import run_bytes
     from sim.sweep.execute import point_scenario
 
     seen: set[tuple] = set()
+    biggest: tuple[Any, dict[str, Scalar]] | None = None
+    most = -1
     for point in points:
         key = tuple(point.items())
         if key in seen:  # a grid repeats no point, but random designs over lists may
             continue
         seen.add(key)
         try:
-            point_scenario(base, point, 0, experiment.name or "experiment")
+            scenario = point_scenario(base, point, 0, experiment.name or "experiment")
         except ScenarioError as error:
             field = error.field
             culprit = next(
@@ -572,3 +629,7 @@ def _check_points(
                 ("parameters", culprit),
                 f"at the point {shown}: {error.field + ': ' if error.field else ''}{error.problem}",
             ) from None
+        need = run_bytes(scenario).total
+        if need > most:
+            biggest, most = (scenario, point), need
+    return biggest

@@ -149,6 +149,7 @@ def run_sweep(
     todo = pending(tasks, stored)
     # Identical runs (the same point drawn twice) are run once.
     unique = list({task.run_id: task for task in todo}.values())
+    _check_workers_fit(executor, unique)
     finished = len(wanted) - len({task.run_id for task in todo})
     if progress:
         progress(finished, len(wanted))
@@ -179,6 +180,25 @@ def run_sweep(
     with writing(folder / "manifest.json"):
         atomic_write(folder / "manifest.json", json.dumps(result.manifest, indent=2, default=str))
     return result
+
+
+def _check_workers_fit(executor: Executor, tasks: list[Task]) -> None:
+    """Refuse local workers whose runs side by side would not fit in memory.
+
+    The experiment's check covers one run at a time; on a cluster each worker has a
+    machine of its own, so only local processes are counted here.
+    """
+    from sim.config import Scenario
+    from sim.resources import memory_problem
+    from sim.sweep.execute import rough_cost
+
+    at_once = min(executor.workers, len(tasks))
+    if executor.scheduler or executor.dask_local or at_once <= 1:
+        return
+    largest = Scenario.model_validate(max(tasks, key=rough_cost).scenario)
+    problem = memory_problem(largest, runs_at_once=at_once)
+    if problem is not None:
+        raise SweepError(f"--workers {executor.workers}: {problem[1]}; use fewer workers")
 
 
 def assemble(
