@@ -10,9 +10,11 @@ from __future__ import annotations
 import errno
 import json
 import os
+import signal
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -569,3 +571,97 @@ def test_a_sweep_point_or_workers_too_large_for_memory_are_refused(tmp_path, mon
     small = experiment(tmp_path, "parameters:\n  population.size: [200000]\nmetrics: [reach]\n")
     with pytest.raises(SweepError, match=r"--workers 2: .* 2 side by side.*use fewer workers"):
         run_sweep(small, out=tmp_path / "out", executor=Executor(workers=2))
+
+
+# --------------------------------------------------------------------------- 9: leftovers
+
+
+def descendants(pid: int) -> list[int]:
+    """Every process below ``pid`` (Linux ``/proc``)."""
+    below = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            if parent == pid:
+                below += [int(entry.name), *descendants(int(entry.name))]
+    return below
+
+
+def running(pid: int) -> bool:
+    try:
+        return (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def wait_for(condition, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.02)
+    return False
+
+
+def test_a_run_killed_while_writing_leaves_a_partial_that_the_next_run_removes(tmp_path):
+    path = write(tmp_path, TINY.replace("figures: false", "figures: true"))
+    out = tmp_path / "out"
+    folder = out / "tiny"
+    partials = lambda: list(folder.glob(".*.partial-*"))  # noqa: E731
+    proc = subprocess.Popen(
+        [*GROUPSIM, "run", str(path), "--out", str(out)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        assert wait_for(partials, 60), "the run never started writing"
+        proc.kill()
+    finally:
+        proc.wait()
+    assert partials(), "killed too late to leave a partial folder"
+    live = subprocess.Popen(["sleep", "30"])
+    try:  # a partial of a run still under way (here: a live process) must be kept
+        (folder / f".seed1-0000000000.partial-{live.pid}").mkdir()
+        result = run(load_scenario(path), out=out)
+        assert [p.name for p in partials()] == [f".seed1-0000000000.partial-{live.pid}"]
+        assert result.out_dir is not None and (result.out_dir / "manifest.json").exists()
+    finally:
+        live.kill()
+        live.wait()
+
+
+def test_workers_of_a_sweep_killed_with_9_exit_with_it(tmp_path):
+    base = (
+        "days: 365\npopulation: {size: 30000}\ngroups:\n  a: {driver: event, count: 200, size: 20}"
+    )
+    (tmp_path / "base.yaml").write_text(base + "\n")
+    path = write(
+        tmp_path,
+        "scenario: base.yaml\nparameters:\n  days: [360, 365]\nreplicates: 1\nmetrics: [reach]\n",
+        "slow.yaml",
+    )
+    proc = subprocess.Popen(
+        [*GROUPSIM, "sweep", str(path), "--workers", "2", "--out", str(tmp_path / "out")],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    below: list[int] = []
+    try:
+        # The forkserver, the resource tracker and two workers under the forkserver.
+        assert wait_for(lambda: len(descendants(proc.pid)) >= 4, 60), descendants(proc.pid)
+        below = descendants(proc.pid)
+        time.sleep(1.0)  # the workers are inside their runs
+        proc.kill()
+        proc.wait()
+        assert wait_for(lambda: not any(running(pid) for pid in below), 10), [
+            pid for pid in below if running(pid)
+        ]
+    finally:
+        proc.kill()
+        proc.wait()
+        for pid in below:  # only this test's own processes, if any survived
+            if running(pid):
+                os.kill(pid, signal.SIGKILL)

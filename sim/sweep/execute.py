@@ -12,6 +12,9 @@ from __future__ import annotations
 import copy
 import importlib
 import multiprocessing
+import multiprocessing.connection
+import os
+import threading
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -93,6 +96,29 @@ def _one_thread_each() -> None:
     import numba
 
     numba.set_num_threads(1)
+
+
+def _exit_with_parent() -> None:
+    """Worker set-up: exit as soon as the sweep process that started the worker is gone.
+
+    A sweep killed with -9 cannot stop its workers; without this they would finish their
+    runs (and keep the forkserver and the resource tracker alive, as they hold their
+    pipes) with no one to take the records.
+    """
+    parent = multiprocessing.parent_process()
+    if parent is None:
+        return
+
+    def watch() -> None:
+        multiprocessing.connection.wait([parent.sentinel])
+        os._exit(1)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
+
+
+def _start_worker() -> None:
+    _one_thread_each()
+    _exit_with_parent()
 
 
 def rough_cost(task: Task) -> float:
@@ -202,7 +228,7 @@ class Executor:
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload(["sim.sweep.execute", "sim.runner"])
         with ProcessPoolExecutor(
-            max_workers=self.workers, mp_context=context, initializer=_one_thread_each
+            max_workers=self.workers, mp_context=context, initializer=_start_worker
         ) as pool:
             # Longest first: the short runs left at the end keep both workers busy.
             futures = [pool.submit(run_task, task) for task in longest_first(tasks)]
