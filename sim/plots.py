@@ -116,15 +116,36 @@ def cascade_figure(groups: pd.DataFrame, memberships: pd.DataFrame, path: Path) 
     return _save(fig, path)
 
 
+FIGURE_COHORTS = 10
+"""Most cohorts a figure of a run shows one by one; the others are drawn as one."""
+
+
+def pool_cohorts(groups: pd.DataFrame, most: int = FIGURE_COHORTS) -> pd.DataFrame:
+    """The groups with all but the ``most`` largest cohorts pooled into one.
+
+    A figure with a curve and a legend entry per cohort takes time and space that grow
+    with the number of cohorts (10,000 cohorts took more than ten minutes), and beyond a
+    few the curves cannot be told apart anyway.
+    """
+    sizes = groups["cohort"].value_counts(sort=False)
+    if len(sizes) <= most:
+        return groups
+    # Largest first; of equal sizes, the one declared first.
+    keep = sizes.iloc[np.argsort(-sizes.to_numpy(), kind="stable")[:most]].index
+    label = f"other {len(sizes) - most} cohorts"
+    return groups.assign(cohort=groups["cohort"].where(groups["cohort"].isin(keep), label))
+
+
 def run_figures(result, folder: Path) -> list[Path]:
     """All figures of a run, in ``folder``."""
     t = result.tables
     days = int(result.manifest["days_run"])
+    groups = pool_cohorts(t["groups"])
     return [
-        survival(t["groups"], folder / "survival.png"),
-        members_over_time(t["groups"], t["memberships"], days, folder / "members.png"),
+        survival(groups, folder / "survival.png"),
+        members_over_time(groups, t["memberships"], days, folder / "members.png"),
         posts_per_day(t["timeseries"], folder / "posts.png"),
-        cascade_figure(t["groups"], t["memberships"], folder / "cascades.png"),
+        cascade_figure(groups, t["memberships"], folder / "cascades.png"),
     ]
 
 

@@ -618,6 +618,26 @@ def cross_check(
         fail(("network", "edgelist", "path"), f"edge list '{edgelist.path}' not found")
 
 
+def _check_cohort_of_override(keys: tuple[str, ...], cohorts: set[str]) -> None:
+    """A ``--set`` into a cohort the scenario does not have is a typo, not a new cohort.
+
+    Without this, ``--set groups.lectur.size=10`` would make a cohort ``lectur`` with
+    only a size, and the error would be its missing driver, blamed on the file.
+    """
+    if keys[0] != "groups" or len(keys) < 3 or keys[1] in cohorts:
+        return
+    known = sorted(cohorts)
+    guess = difflib.get_close_matches(keys[1], known, n=1)
+    hint = f"; did you mean '{guess[0]}'?" if guess else ""
+    raise ScenarioError(
+        "--set",
+        f"'{keys[1]}' is not a cohort of this scenario{hint} Cohorts: "
+        f"{', '.join(known) or 'none'} (a new cohort is set whole: --set "
+        f"'groups.{keys[1]}={{driver: event, count: 1, size: 10}}')",
+        field=".".join(keys),
+    )
+
+
 def load_scenario(
     path: str | Path,
     overrides: list[str] | tuple[str, ...] = (),
@@ -648,7 +668,15 @@ def load_scenario(
             "of defaults only",
             1,
         )
-    set_paths = {apply_override(located.data, text): text for text in overrides}
+    declared = located.data.get("groups")
+    cohorts = set(declared) if isinstance(declared, dict) else set()
+    set_paths = {}
+    for text in overrides:
+        keys = apply_override(located.data, text)
+        set_paths[keys] = text
+        _check_cohort_of_override(keys, cohorts)
+        if keys[0] == "groups" and len(keys) == 2:
+            cohorts.add(keys[1])  # set whole: a new cohort on purpose
     network = located.data.get("network")
     if isinstance(network, dict) and isinstance(network.get("edgelist"), dict):
         given = network["edgelist"].get("path")

@@ -665,3 +665,57 @@ def test_workers_of_a_sweep_killed_with_9_exit_with_it(tmp_path):
         for pid in below:  # only this test's own processes, if any survived
             if running(pid):
                 os.kill(pid, signal.SIGKILL)
+
+
+# --------------------------------------------------------------------------- 10: smaller
+
+
+def test_a_set_into_a_misspelt_cohort_is_blamed_on_set_with_a_suggestion(tmp_path):
+    path = write(tmp_path, TINY)
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(path, ["groups.chatt.size=10"])
+    error = caught.value
+    assert (error.file, error.field) == ("--set", "groups.chatt.size"), str(error)
+    assert "'chatt' is not a cohort of this scenario; did you mean 'chat'?" in error.problem
+    whole = "groups.extra={driver: relationship, count: 1, size: 3}"
+    assert set(load_scenario(path, [whole, "groups.extra.size=4"]).groups) == {"chat", "extra"}
+
+
+def test_figures_of_many_cohorts_pool_all_but_the_largest(tmp_path, monkeypatch):
+    import sim.plots
+
+    cohorts = "".join(
+        f"  c{i}: {{driver: event, count: {1 + (i == 7)}, size: 3}}\n" for i in range(40)
+    )
+    path = write(tmp_path, TINY.split("groups:")[0] + "groups:\n" + cohorts)
+    drawn = {}
+
+    def survival(groups, figure, by="cohort"):
+        drawn["cohorts"] = groups["cohort"].unique().tolist()
+        return figure
+
+    monkeypatch.setattr(sim.plots, "survival", survival)
+    run(load_scenario(path, ["output.figures=true"]), out=tmp_path / "out")
+    assert len(drawn["cohorts"]) == 11
+    assert "other 30 cohorts" in drawn["cohorts"] and "c7" in drawn["cohorts"]
+
+
+def test_the_manifest_records_the_overrides_of_the_command_line(tmp_path):
+    path = write(tmp_path, TINY)
+    done = groupsim("run", path, "--set", "days=5", "--out", tmp_path / "out", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    (manifest,) = (tmp_path / "out" / "tiny").glob("*/manifest.json")
+    assert json.loads(manifest.read_text())["overrides"] == ["days=5"]
+
+
+@pytest.mark.parametrize("section", ["parameters", "set"])
+def test_seed_cannot_be_a_sweep_parameter_or_set(tmp_path, section):
+    body = (
+        "parameters:\n  seed: [1, 2]\n"
+        if section == "parameters"
+        else "set:\n  seed: 3\nparameters:\n  days: [5]\n"
+    )
+    path = experiment(tmp_path, body + "metrics: [reach]\n")
+    with pytest.raises(ScenarioError, match="every run's seed derives from") as caught:
+        load_experiment(path)
+    assert (caught.value.line, caught.value.field) == (3, f"{section}.seed")

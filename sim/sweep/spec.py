@@ -432,9 +432,27 @@ def _set_path(data: dict, dotted: str, value: Any) -> None:
     node[keys[-1]] = value
 
 
+# Set by the sweep for every run: a value given for them would be silently replaced.
+_SET_PER_RUN = {
+    "seed": "every run's seed derives from the experiment's seed, its values and its "
+    "replicate; vary replicates, or set the experiment's own seed",
+    "name": "every run takes the experiment's name",
+}
+
+
 def _check_paths(base: dict, experiment: Experiment, located: Located, file: str) -> None:
     """Check that every parameter names a field the base scenario has (no new cohorts)."""
     from sim.scenario import scenario_from_dict
+
+    for section in ("set", "parameters"):
+        for dotted in getattr(experiment, section):
+            if dotted in _SET_PER_RUN:
+                raise _fail(
+                    file,
+                    located,
+                    (section, dotted),
+                    f"'{dotted}' cannot be given here: {_SET_PER_RUN[dotted]}",
+                )
 
     try:
         resolved = scenario_from_dict(base, "base").model_dump(mode="json")
