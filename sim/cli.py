@@ -137,15 +137,16 @@ def world(
     sample: Annotated[int, typer.Option(help="People sampled for clustering and layers.")] = 2000,
 ) -> None:
     """Build the scenario's world and print its statistics; write a figure."""
-    from sim import plots
-    from sim.model import GroupModel
-    from sim.world.stats import world_statistics
-
     try:
         loaded = load_scenario(scenario, set_ or [], memory="world")
         folder = check_folder(out, str(loaded.name))
     except ScenarioError as error:
         fail(error)
+    # Imported once the input is known to be good: bad input is refused at once.
+    from sim import plots
+    from sim.model import GroupModel
+    from sim.world.stats import world_statistics
+
     with err_console.status(f"building a world of {loaded.population.size:,} people"):
         model = GroupModel(scenario=loaded.model_copy(update={"groups": {}}), agents=False)
         exponent = loaded.network.ties.allocation_exponent
@@ -177,13 +178,13 @@ def run(
     ),
 ) -> None:
     """Run a scenario: progress, a summary by cohort, and results/<scenario>/<run-id>/."""
-    from sim.runner import run as run_scenario
-
     try:
         loaded = load_scenario(scenario, set_ or [], memory="run")
         check_folder(out, str(loaded.name))
     except ScenarioError as error:
         fail(error)
+    from sim.runner import run as run_scenario  # after the checks, as in world
+
     columns = (
         *Progress.get_default_columns()[:1],
         BarColumn(),

@@ -180,13 +180,17 @@ def _merge_sources(node: yaml.Node, path: tuple, line: int, file: str) -> list[y
     )
 
 
+_SCALARS = yaml.constructor.SafeConstructor()
+
+
 def _scalar(node: yaml.Node) -> Any:
     """A YAML scalar as Python data, with PyYAML's safe resolution (empty means None)."""
-    loader = yaml.SafeLoader("")
     try:
-        return loader.construct_object(node, deep=True)
+        return _SCALARS.construct_object(node, deep=True)
     finally:
-        loader.dispose()
+        # Scalars are not shared, and a cache of every node would only grow.
+        _SCALARS.constructed_objects.clear()
+        _SCALARS.recursive_objects.clear()
 
 
 class _Loader(yaml.SafeLoader):

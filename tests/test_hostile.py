@@ -48,10 +48,50 @@ def experiment(folder: Path, body: str, name: str = "exp.yaml") -> Path:
     return write(folder, "scenario: base.yaml\n" + textwrap.dedent(body), name)
 
 
-def groupsim(*args: str | Path, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [*GROUPSIM, *map(str, args)], cwd=cwd, capture_output=True, text=True, timeout=120
-    )
+@pytest.fixture
+def groupsim(capsys, monkeypatch):
+    """The command line, run in this process (a new one costs seconds of imports).
+
+    Returns a function of the arguments that returns the exit status and the output as
+    a ``CompletedProcess``; an exception the command line lets through fails the test.
+    """
+    import sim.cli
+
+    def call(*args: str | Path) -> subprocess.CompletedProcess:
+        monkeypatch.setattr(sys, "argv", ["groupsim", *map(str, args)])
+        capsys.readouterr()
+        try:
+            sim.cli.main()
+            status = 0
+        except SystemExit as exc:
+            status = exc.code if isinstance(exc.code, int) else 1
+        printed = capsys.readouterr()
+        return subprocess.CompletedProcess(args, status, printed.out, printed.err)
+
+    return call
+
+
+@pytest.fixture
+def importable(tmp_path, monkeypatch):
+    """A function that writes a module into ``tmp_path`` where ``import`` finds it.
+
+    The modules and the metrics they register are forgotten after the test.
+    """
+    from sim.sweep import METRICS
+
+    monkeypatch.syspath_prepend(str(tmp_path))
+    names: list[str] = []
+    metrics = set(METRICS)
+
+    def make(name: str, code: str) -> None:
+        (tmp_path / f"{name}.py").write_text(textwrap.dedent(code), encoding="utf-8")
+        names.append(name)
+
+    yield make
+    for name in names:
+        sys.modules.pop(name, None)
+    for name in set(METRICS) - metrics:
+        METRICS.pop(name)
 
 
 def files_under(folder: Path) -> set[Path]:
@@ -71,7 +111,7 @@ def refused(done: subprocess.CompletedProcess, *phrases: str) -> str:
 # --------------------------------------------------------------------------- 1, 2: names
 
 
-def test_fresh_sweep_with_a_climbing_name_deletes_nothing_outside_out(tmp_path):
+def test_fresh_sweep_with_a_climbing_name_deletes_nothing_outside_out(tmp_path, groupsim):
     victim = tmp_path / "other" / "place" / "runs"
     victim.mkdir(parents=True)
     (victim / "precious.json").write_text("{}")
@@ -82,7 +122,7 @@ def test_fresh_sweep_with_a_climbing_name_deletes_nothing_outside_out(tmp_path):
         work,
         "name: ../../other/place\nparameters:\n  days: [5]\nreplicates: 1\nmetrics: [reach]\n",
     )
-    done = groupsim("sweep", path, "--fresh", "--out", work / "out", cwd=work)
+    done = groupsim("sweep", path, "--fresh", "--out", work / "out")
     refused(done, f"{path}:2: name:", "a name becomes a folder")
     assert sorted(p.name for p in victim.iterdir()) == ["notes.txt", "precious.json"]
     assert not (work / "out").exists()
@@ -98,19 +138,19 @@ def test_a_name_that_is_not_a_plain_file_name_is_refused(tmp_path, name):
     assert (caught.value.line, caught.value.field) == (1, "name")
 
 
-def test_run_and_world_with_a_climbing_name_write_nothing(tmp_path):
+def test_run_and_world_with_a_climbing_name_write_nothing(tmp_path, groupsim):
     work = tmp_path / "deep" / "er"
     work.mkdir(parents=True)
     path = write(work, "name: ../../x\n" + TINY)
     for command in ("run", "world"):
-        done = groupsim(command, path, "--out", work / "out", cwd=work)
+        done = groupsim(command, path, "--out", work / "out")
         refused(done, f"{path}:1: name:", "cannot hold '/'")
     assert files_under(tmp_path) == {path}
 
 
-def test_validate_blames_a_climbing_name_set_on_the_command_line(tmp_path):
+def test_validate_blames_a_climbing_name_set_on_the_command_line(tmp_path, groupsim):
     path = write(tmp_path, TINY)
-    done = groupsim("validate", path, "--set", "name=../../..", cwd=tmp_path)
+    done = groupsim("validate", path, "--set", "name=../../..")
     refused(done, "--set: name:", "a name becomes a folder")
 
 
@@ -171,21 +211,15 @@ def test_validate_runs_no_code_of_imported_modules(tmp_path):
     assert "'leaver' from" in done.stdout
 
 
-def test_validate_reports_a_module_it_cannot_find(tmp_path):
+def test_validate_reports_a_module_it_cannot_find(tmp_path, groupsim):
     path = experiment(tmp_path, "imports: [no_such_mod]\nparameters:\n  days: [5]\nmetrics: [x]\n")
-    refused(groupsim("validate", path, cwd=tmp_path), f"{path}:2: imports.0:", "no_such_mod")
+    refused(groupsim("validate", path), f"{path}:2: imports.0:", "no_such_mod")
 
 
-def test_sweep_reports_a_module_that_exits(tmp_path):
-    env = with_module(tmp_path, "leaver", "import sys\nsys.exit(0)\n")
+def test_sweep_reports_a_module_that_exits(tmp_path, groupsim, importable):
+    importable("leaver", "import sys\nsys.exit(0)\n")
     path = experiment(tmp_path, "imports: [leaver]\nparameters:\n  days: [5]\nmetrics: [reach]\n")
-    done = subprocess.run(
-        [*GROUPSIM, "sweep", str(path), "--out", str(tmp_path / "out")],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-    )
+    done = groupsim("sweep", path, "--out", tmp_path / "out")
     refused(done, f"{path}:2: imports.0: cannot import 'leaver': it called sys.exit()")
     assert not (tmp_path / "out").exists()
 
@@ -205,7 +239,7 @@ def test_resume_after_a_metric_was_added_reruns_and_writes_tables(tmp_path):
     assert any("lack the metric(s) rmst" in note for note in again.notes), again.notes
 
 
-def test_resume_sets_aside_a_truncated_or_incomplete_record_and_names_it(tmp_path):
+def test_resume_sets_aside_a_truncated_or_incomplete_record_and_names_it(tmp_path, groupsim):
     path = experiment(tmp_path, SWEEP)
     first = run_sweep(path, out=tmp_path / "out")
     truncated, stripped = sorted((first.folder / "runs").glob("*.json"))[:2]
@@ -213,7 +247,7 @@ def test_resume_sets_aside_a_truncated_or_incomplete_record_and_names_it(tmp_pat
     record = json.loads(stripped.read_text())
     del record["days_run"]
     stripped.write_text(json.dumps(record))
-    done = groupsim("sweep", path, "--resume", "--out", tmp_path / "out", cwd=tmp_path)
+    done = groupsim("sweep", path, "--resume", "--out", tmp_path / "out")
     assert done.returncode == 0, done.stderr
     message = " ".join(done.stderr.split())
     assert f"{truncated}: not a complete run record (JSONDecodeError" in message
@@ -236,13 +270,13 @@ def test_resume_says_which_stored_runs_the_edited_experiment_no_longer_has(tmp_p
 # --------------------------------------------------------------------------- 5: output
 
 
-def test_an_out_that_is_a_file_is_refused_before_simulating(tmp_path):
+def test_an_out_that_is_a_file_is_refused_before_simulating(tmp_path, groupsim):
     path = write(tmp_path, TINY)
     (tmp_path / "taken").write_text("a file")
-    done = groupsim("run", path, "--out", tmp_path / "taken", cwd=tmp_path)
+    done = groupsim("run", path, "--out", tmp_path / "taken")
     refused(done, f"--out: '{tmp_path / 'taken'}' is a file, not a folder")
     sweep = experiment(tmp_path, SWEEP)
-    done = groupsim("sweep", sweep, "--out", tmp_path / "taken" / "deeper", cwd=tmp_path)
+    done = groupsim("sweep", sweep, "--out", tmp_path / "taken" / "deeper")
     refused(done, "is a file, not a folder")
 
 
@@ -324,9 +358,8 @@ def test_an_infinite_value_in_a_sweep_is_refused_at_its_line(tmp_path):
     assert (caught.value.line, caught.value.field) == (3, "parameters.behaviour.post_rate.1")
 
 
-def test_a_failing_run_is_recorded_and_the_others_go_on(tmp_path):
-    env = with_module(
-        tmp_path,
+def test_a_failing_run_is_recorded_and_the_others_go_on(tmp_path, groupsim, importable):
+    importable(
         "fragile_metrics",
         '''\
         from sim.sweep import register_metric
@@ -345,13 +378,7 @@ def test_a_failing_run_is_recorded_and_the_others_go_on(tmp_path):
         + SWEEP.replace("[reach]", "[reach, fragile]")
         + "plots:\n  - {kind: line, x: days, metric: fragile}\n",
     )
-    done = subprocess.run(
-        [*GROUPSIM, "sweep", str(path), "--out", str(tmp_path / "out")],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-    )
+    done = groupsim("sweep", path, "--out", tmp_path / "out")
     assert done.returncode == 0, done.stderr
     message = " ".join(done.stderr.split())
     assert "2 of 4 run(s) failed" in message, message
@@ -364,13 +391,7 @@ def test_a_failing_run_is_recorded_and_the_others_go_on(tmp_path):
     )
     assert runs.loc[runs["days"] == 4, "fragile"].tolist() == ["4.0", "4.0"]
     assert runs.loc[runs["days"] == 5, "fragile"].tolist() == ["", ""]
-    again = subprocess.run(
-        [*GROUPSIM, "sweep", str(path), "--resume", "--out", str(tmp_path / "out")],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-    )
+    again = groupsim("sweep", path, "--resume", "--out", tmp_path / "out")
     assert "2 stored run(s) had failed: run again" in " ".join(again.stderr.split())
     assert "ran 2 run(s), 2 resumed" in again.stdout
 
@@ -448,23 +469,9 @@ def test_the_corpus_is_complete():
     assert sorted(p.name for p in HOSTILE.glob("*.yaml")) == sorted(CORPUS)
 
 
-def main(capsys, monkeypatch, *args: str | Path) -> tuple[int, str]:
-    """Run the command line in this process: its exit status and everything it printed."""
-    import sim.cli
-
-    monkeypatch.setattr(sys, "argv", ["groupsim", *map(str, args)])
-    try:
-        sim.cli.main()
-        status = 0
-    except SystemExit as exc:
-        status = exc.code if isinstance(exc.code, int) else 1
-    printed = capsys.readouterr()
-    return status, " ".join((printed.out + printed.err).split())
-
-
 @pytest.mark.parametrize("name", sorted(CORPUS))
 def test_every_command_refuses_the_hostile_file_with_one_message(
-    tmp_path, capsys, monkeypatch, name
+    tmp_path, monkeypatch, groupsim, name
 ):
     import shutil
 
@@ -482,10 +489,8 @@ def test_every_command_refuses_the_hostile_file_with_one_message(
         ("world", name, "--out", out),
         ("sweep", wrapper, "--out", out),
     ):
-        status, printed = main(capsys, monkeypatch, *command)
-        assert status == 2, (command, printed)
-        assert CORPUS[name] in printed, (command, printed)
-        assert printed.count("error:") == 1 and "Traceback" not in printed, printed
+        printed = refused(groupsim(*command), CORPUS[name])
+        assert printed.count("error:") == 1, printed
     assert files_under(tmp_path) == before
     assert not Path("/tmp/groupsim-escaped").exists()
 
@@ -700,9 +705,9 @@ def test_figures_of_many_cohorts_pool_all_but_the_largest(tmp_path, monkeypatch)
     assert "other 30 cohorts" in drawn["cohorts"] and "c7" in drawn["cohorts"]
 
 
-def test_the_manifest_records_the_overrides_of_the_command_line(tmp_path):
+def test_the_manifest_records_the_overrides_of_the_command_line(tmp_path, groupsim):
     path = write(tmp_path, TINY)
-    done = groupsim("run", path, "--set", "days=5", "--out", tmp_path / "out", cwd=tmp_path)
+    done = groupsim("run", path, "--set", "days=5", "--out", tmp_path / "out")
     assert done.returncode == 0, done.stderr
     (manifest,) = (tmp_path / "out" / "tiny").glob("*/manifest.json")
     assert json.loads(manifest.read_text())["overrides"] == ["days=5"]
