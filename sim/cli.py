@@ -240,7 +240,8 @@ def sweep(
     if resume and fresh:
         fail(ScenarioError("command line", "choose --resume or --fresh, not both"))
     try:
-        loaded = load_experiment(experiment)
+        # A cluster's workers have memory of their own: only local runs are checked.
+        loaded = load_experiment(experiment, check_memory=scheduler is None)
     except ScenarioError as error:
         fail(error)
     executor = Executor(workers=workers, scheduler=scheduler, dask_local=dask_local)

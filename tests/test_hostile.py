@@ -229,11 +229,16 @@ def test_sweep_reports_a_module_that_exits(tmp_path, groupsim, importable):
 SWEEP = "parameters:\n  days: [4, 5]\nreplicates: 2\nmetrics: [reach]\n"
 
 
+def resumed_after_edit(folder: Path, old: str, new: str):
+    """The tiny sweep run, its file edited (``old`` becomes ``new``), then resumed."""
+    path = experiment(folder, SWEEP)
+    run_sweep(path, out=folder / "out")
+    path.write_text(path.read_text().replace(old, new))
+    return run_sweep(path, out=folder / "out", resume=True)
+
+
 def test_resume_after_a_metric_was_added_reruns_and_writes_tables(tmp_path):
-    path = experiment(tmp_path, SWEEP)
-    run_sweep(path, out=tmp_path / "out")
-    path.write_text(path.read_text().replace("[reach]", "[reach, rmst]"))
-    again = run_sweep(path, out=tmp_path / "out", resume=True)
+    again = resumed_after_edit(tmp_path, "[reach]", "[reach, rmst]")
     assert again.ran == 4
     assert again.runs["rmst"].notna().all()
     assert any("lack the metric(s) rmst" in note for note in again.notes), again.notes
@@ -258,10 +263,7 @@ def test_resume_sets_aside_a_truncated_or_incomplete_record_and_names_it(tmp_pat
 
 
 def test_resume_says_which_stored_runs_the_edited_experiment_no_longer_has(tmp_path):
-    path = experiment(tmp_path, SWEEP)
-    run_sweep(path, out=tmp_path / "out")
-    path.write_text(path.read_text().replace("[4, 5]", "[4, 6]"))
-    again = run_sweep(path, out=tmp_path / "out", resume=True)
+    again = resumed_after_edit(tmp_path, "[4, 5]", "[4, 6]")
     assert again.ran == 2
     assert any("2 stored run(s)" in n and "edited since" in n for n in again.notes), again.notes
     assert sorted(again.runs["days"].unique()) == [4, 6]
@@ -573,6 +575,7 @@ def test_a_sweep_point_or_workers_too_large_for_memory_are_refused(tmp_path, mon
     ) as caught:
         load_experiment(path)
     assert (caught.value.line, caught.value.field) == (3, "parameters.population.size")
+    assert len(load_experiment(path, check_memory=False).points) == 2  # for a cluster
     small = experiment(tmp_path, "parameters:\n  population.size: [200000]\nmetrics: [reach]\n")
     with pytest.raises(SweepError, match=r"--workers 2: .* 2 side by side.*use fewer workers"):
         run_sweep(small, out=tmp_path / "out", executor=Executor(workers=2))

@@ -279,7 +279,9 @@ def locate_module(module: str) -> str:
     return str(spec.origin or "a namespace package")
 
 
-def load_experiment(path: str | Path, *, run_imports: bool = True) -> LoadedExperiment:
+def load_experiment(
+    path: str | Path, *, run_imports: bool = True, check_memory: bool = True
+) -> LoadedExperiment:
     """Read and check an experiment file, down to every point's scenario.
 
     Args:
@@ -288,6 +290,8 @@ def load_experiment(path: str | Path, *, run_imports: bool = True) -> LoadedExpe
             that the metrics they register can be checked. With False, as in
             ``groupsim validate``, the modules are only located, and a metric that is
             not registered yet is taken to come from them.
+        check_memory: Refuse an experiment whose largest run would not fit in this
+            machine's memory (False for a cluster, whose workers have their own).
 
     Returns:
         The validated experiment with its base scenario data and its points.
@@ -355,7 +359,8 @@ def load_experiment(path: str | Path, *, run_imports: bool = True) -> LoadedExpe
     _check_size(experiment, located, file)
     points = plan(experiment)
     biggest = _check_points(base, experiment, points, located, file)
-    _check_memory(biggest, located, file)
+    if check_memory:
+        _check_memory(biggest, located, file)
     return LoadedExperiment(
         experiment=experiment,
         file=Path(path),

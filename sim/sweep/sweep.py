@@ -124,8 +124,12 @@ def run_sweep(
         ScenarioError: The experiment file is invalid.
         SweepError: Runs are stored already and neither ``resume`` nor ``fresh`` was given.
     """
-    loaded = experiment if isinstance(experiment, LoadedExperiment) else load_experiment(experiment)
     executor = executor or Executor()
+    loaded = (
+        experiment
+        if isinstance(experiment, LoadedExperiment)
+        else load_experiment(experiment, check_memory=executor.scheduler is None)
+    )
     # Checked before anything is deleted or run: the folder must be inside ``out``.
     folder = check_folder(out, loaded.name)
     store = RunStore(folder)
