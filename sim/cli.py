@@ -322,6 +322,58 @@ def _sweep_table(result, loaded):
     return pd.DataFrame(rows).astype(object)
 
 
+APP_SCENARIOS_VARIABLE = "GROUPSIM_SCENARIOS"
+"""How ``groupsim app`` tells the page (``sim/app.py``) which scenarios to offer."""
+
+
+@app.command(name="app")
+def app_command(
+    scenarios: Annotated[
+        Path,
+        typer.Argument(help="A folder of scenario files, or one file (its folder is offered)."),
+    ] = Path("scenarios"),
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port to serve on.")] = 8765,
+    host: Annotated[str, typer.Option(help="Address to serve on.")] = "127.0.0.1",
+) -> None:
+    """Watch scenarios day by day in the browser (Mesa's SolaraViz page, sim/app.py)."""
+    import importlib.util
+    import os
+    import subprocess
+
+    if not scenarios.exists():
+        err_console.print(f"[bold red]error:[/] {escape(str(scenarios))}: no such file or folder")
+        raise typer.Exit(2)
+    folder = scenarios.parent if scenarios.is_file() else scenarios
+    files = sorted(folder.glob("*.yaml"))
+    if not files:
+        err_console.print(f"[bold red]error:[/] {escape(str(folder))}: no *.yaml scenario files")
+        raise typer.Exit(2)
+    for file in files:  # the page offers every one: check them all before serving
+        try:
+            load_scenario(file)
+        except ScenarioError as error:
+            fail(error)
+    if importlib.util.find_spec("solara") is None:
+        err_console.print(
+            "[bold red]error:[/] the app needs the viz extra: "
+            "bash .ci/setup --viz (or pip install 'groupsim[viz]')"
+        )
+        raise typer.Exit(2)
+    env = {
+        **os.environ,
+        APP_SCENARIOS_VARIABLE: str(scenarios.resolve()),
+        "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False",
+    }
+    page = Path(__file__).with_name("app.py")
+    command = [sys.executable, "-m", "solara", "run", str(page), "--production"]
+    err_console.print(f"groupsim app: http://{host}:{port} (Ctrl+C stops it)", highlight=False)
+    try:
+        done = subprocess.run([*command, "--host", host, "--port", str(port)], env=env)
+    except KeyboardInterrupt:
+        raise typer.Exit(130) from None
+    raise typer.Exit(done.returncode)
+
+
 @app.command()
 def metrics() -> None:
     """List the metrics a sweep can record."""

@@ -15,6 +15,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib.axes import Axes
 
 from sim.metrics import cascades, kaplan_meier
 
@@ -27,9 +28,8 @@ def _save(fig: plt.Figure, path: Path) -> Path:
     return path
 
 
-def survival(groups: pd.DataFrame, path: Path, by: str = "cohort") -> Path:
-    """Kaplan–Meier survival of groups, one curve per level of ``by``, with 95% bands."""
-    fig, ax = plt.subplots(figsize=(7, 4.5))
+def draw_survival(ax: Axes, groups: pd.DataFrame, by: str = "cohort") -> None:
+    """Kaplan–Meier survival of groups on ``ax``, one curve per level of ``by``, 95% bands."""
     for label, kmf in kaplan_meier(groups, by).items():
         kmf.plot_survival_function(
             ax=ax, ci_show=True, label=f"{label} (n={kmf.event_observed.size})"
@@ -39,14 +39,17 @@ def survival(groups: pd.DataFrame, path: Path, by: str = "cohort") -> Path:
     ax.set_ylim(0, 1.02)
     ax.set_title("Group survival (Kaplan–Meier, 95% CI)")
     ax.legend(fontsize=8)
+
+
+def survival(groups: pd.DataFrame, path: Path, by: str = "cohort") -> Path:
+    """Kaplan–Meier survival of groups, one curve per level of ``by``, with 95% bands."""
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    draw_survival(ax, groups, by)
     return _save(fig, path)
 
 
-def members_over_time(
-    groups: pd.DataFrame, memberships: pd.DataFrame, days: int, path: Path
-) -> Path:
-    """Current members per day, summed over each cohort's groups."""
-    fig, ax = plt.subplots(figsize=(7, 4.5))
+def draw_members(ax: Axes, groups: pd.DataFrame, memberships: pd.DataFrame, days: int) -> None:
+    """Current members per day on ``ax``, summed over each cohort's groups."""
     died = groups.set_index("group")["died"]
     cohort = groups.set_index("group")["cohort"]
     frame = memberships.assign(
@@ -65,6 +68,14 @@ def members_over_time(
     ax.set_ylabel("members of living groups")
     ax.set_title("Members over time by cohort")
     ax.legend(fontsize=8)
+
+
+def members_over_time(
+    groups: pd.DataFrame, memberships: pd.DataFrame, days: int, path: Path
+) -> Path:
+    """Current members per day, summed over each cohort's groups."""
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    draw_members(ax, groups, memberships, days)
     return _save(fig, path)
 
 

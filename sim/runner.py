@@ -315,14 +315,15 @@ def summary_markdown(result: RunResult, figures: list[Path]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def cell(value: object) -> str:
+    """A table cell as text: floats to three significant digits, infinity as ∞."""
+    if isinstance(value, (float, np.floating)):
+        return "∞" if np.isinf(value) else f"{value:.3g}"
+    return str(value)
+
+
 def markdown_table(frame: pd.DataFrame) -> str:
     """A DataFrame as a Markdown table, numbers to three significant digits."""
-
-    def cell(value: object) -> str:
-        if isinstance(value, (float, np.floating)):
-            return "∞" if np.isinf(value) else f"{value:.3g}"
-        return str(value)
-
     head = "| " + " | ".join(map(str, frame.columns)) + " |"
     rule = "|" + "|".join("---" for _ in frame.columns) + "|"
     body = ["| " + " | ".join(cell(v) for v in row) + " |" for row in frame.itertuples(index=False)]
