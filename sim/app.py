@@ -99,28 +99,31 @@ def _born_groups(model: GroupModel) -> tuple[dict[str, pd.DataFrame], bool]:
     return tables, len(tables["groups"]) > 0
 
 
-@solara.component
-def MembersByCohort(model: GroupModel):
-    """Members of living groups per day, one line per cohort."""
-    update_counter.get()
+def _tables_figure(model: GroupModel, draw) -> solara.Element:
+    """``draw(ax, tables, day)`` on a new figure, or a note while no group exists."""
     tables, any_born = _born_groups(model)
     if not any_born:
         return solara.Info("No group has been created yet.")
     fig = Figure(figsize=(6, 4), layout="tight")
-    draw_members(fig.subplots(), tables["groups"], tables["memberships"], model.day)
+    draw(fig.subplots(), tables, model.day)
     return solara.FigureMatplotlib(fig, format="png")
+
+
+@solara.component
+def MembersByCohort(model: GroupModel):
+    """Members of living groups per day, one line per cohort."""
+    update_counter.get()
+    return _tables_figure(
+        model,
+        lambda ax, tables, day: draw_members(ax, tables["groups"], tables["memberships"], day),
+    )
 
 
 @solara.component
 def Survival(model: GroupModel):
     """Kaplan–Meier survival of the groups created so far, by cohort."""
     update_counter.get()
-    tables, any_born = _born_groups(model)
-    if not any_born:
-        return solara.Info("No group has been created yet.")
-    fig = Figure(figsize=(6, 4), layout="tight")
-    draw_survival(fig.subplots(), tables["groups"])
-    return solara.FigureMatplotlib(fig, format="png")
+    return _tables_figure(model, lambda ax, tables, day: draw_survival(ax, tables["groups"]))
 
 
 @solara.component
