@@ -90,7 +90,7 @@ def measure(size: int, days: int, agents: bool, progress: int) -> dict[str, Any]
     overrides = scaled_overrides(size, days)
     scenario = load_scenario(BASELINE, overrides)
     started = time.perf_counter()
-    model = GroupModel(scenario=scenario, agents=agents)
+    model = GroupModel(scenario=scenario, rng=scenario.seed, agents=agents)
     init = time.perf_counter() - started
     rss_ready = current_rss_bytes()
     clock: list[float] = []  # seconds of steps done after each day

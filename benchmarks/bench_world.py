@@ -59,7 +59,7 @@ def measure(size: int, agents: bool, seed: int) -> dict[str, Any]:
     rss_imports = current_rss_bytes()
     scenario = scenario_from_dict({"seed": seed, "population": {"size": size}}, name="world")
     started = time.perf_counter()
-    model = GroupModel(scenario=scenario, agents=False)
+    model = GroupModel(scenario=scenario, rng=scenario.seed, agents=False)
     init = time.perf_counter() - started
     build = model.phase_seconds["build"]
     world = model.world

@@ -69,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     if args.build:
         profiler.enable()
-    model = GroupModel(scenario=scenario, agents=args.agents)
+    model = GroupModel(scenario=scenario, rng=scenario.seed, agents=args.agents)
     profiler.disable()
     built = time.perf_counter() - started
     if args.build:

@@ -69,15 +69,22 @@ class Person(mesa.Agent):
 
     @property
     def groups(self) -> list[int]:
-        """Groups this person is an active member of."""
+        """Groups this person is a current member of."""
         m = self.model.memberships
         active = self.model.active_memberships()
         return sorted(int(g) for g in m.group[active[m.person[active] == self.index]])
 
     @property
+    def n_groups(self) -> int:
+        """How many groups this person is a current member of."""
+        return int(self.model.person_counts()["groups"][self.index])
+
+    @property
+    def posts(self) -> int:
+        """Posts this person has made in all its groups, past and current."""
+        return int(self.model.person_counts()["posts"][self.index])
+
+    @property
     def muted_groups(self) -> int:
-        """How many of its active memberships are muted."""
-        m = self.model.memberships
-        active = self.model.active_memberships()
-        mine = active[m.person[active] == self.index]
-        return int(m.muted[mine].sum())
+        """How many of its current memberships are muted."""
+        return int(self.model.person_counts()["muted"][self.index])

@@ -84,7 +84,7 @@ class ScenarioModel(GroupModel):
         except ValueError:
             raise ValueError(f"the seed must be a whole number, not '{seed}'") from None
         overrides = [f"population.size={int(people)}", f"seed={seed}"]
-        super().__init__(scenario=load_scenario(path, overrides))
+        super().__init__(scenario=load_scenario(path, overrides), rng=seed)
         self.scenario_name = scenario_name
 
 

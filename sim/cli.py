@@ -148,7 +148,9 @@ def world(
     from sim.world.stats import world_statistics
 
     with err_console.status(f"building a world of {loaded.population.size:,} people"):
-        model = GroupModel(scenario=loaded.model_copy(update={"groups": {}}), agents=False)
+        model = GroupModel(
+            scenario=loaded.model_copy(update={"groups": {}}), rng=loaded.seed, agents=False
+        )
         exponent = loaded.network.ties.allocation_exponent
         stats = world_statistics(
             model.world,

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
+from pathlib import Path
 
 import mesa
 import numba
@@ -52,26 +53,48 @@ DAILY_SERIES = (
 PHASES = ("schedule", "attention", "posting", "ties", "invitations", "leaving", "commerce", "death")
 
 
+AGENTS_UP_TO = 20_000
+"""Worlds of up to this many people get their ``Person`` agents unless told otherwise."""
+PERSON_REPORTERS = {"groups": "n_groups", "posts": "posts", "muted": "muted_groups"}
+"""What the DataCollector records of every ``Person`` when asked to (``agent_reporters``)."""
+
+
 class GroupModel(mesa.Model):
     """Chat groups that grow by fission and die by silence.
 
+    Following Mesa's conventions, ``rng`` seeds the model and every draw comes from it:
+    ``rng=None`` gives a new, unseeded replicate each time (so that
+    ``mesa.batch_run(GroupModel, ..., rng=[None] * 5)`` gives five different replicates),
+    while ``groupsim run`` passes the scenario's ``seed``, so that a run is reproducible.
+
     Args:
-        scenario: The validated scenario (defaults to a small default world with no
-            groups).
-        agents: Create a Mesa ``Person`` agent for every person (switch off only for
-            very large benchmark worlds).
-        rng: Seed or generator; defaults to the scenario's seed.
+        scenario: The validated scenario, or the path of a scenario file (defaults to a
+            small world with no groups).
+        rng: Seed or generator; ``None`` for an unseeded replicate.
+        agents: Create a Mesa ``Person`` agent for every person; by default only for
+            worlds of up to ``AGENTS_UP_TO`` people (they cost about 7 µs each to build
+            and nothing while the model steps). :meth:`build_agents` adds them later.
+        agent_reporters: Record, every day, each person's number of groups, posts and
+            muted groups in the DataCollector (builds the agents).
+        **behaviour: Fields of the scenario's ``behaviour`` section, as flat keyword
+            arguments (e.g. ``post_rate=0.2``), for ``batch_run`` and the browser page.
+
+    Raises:
+        TypeError: A keyword argument that is not a behaviour setting.
+        pydantic.ValidationError: A behaviour setting outside its allowed range.
     """
 
     def __init__(
         self,
         *,
-        scenario: Scenario | None = None,
-        agents: bool = True,
+        scenario: Scenario | str | Path | None = None,
         rng: int | np.random.Generator | None = None,
+        agents: bool | None = None,
+        agent_reporters: bool = False,
+        **behaviour: float,
     ):
-        scenario = scenario if scenario is not None else Scenario()
-        super().__init__(rng=scenario.seed if rng is None else rng)
+        scenario = _with_behaviour(_as_scenario(scenario), behaviour)
+        super().__init__(rng=rng)
         self.config = scenario
         self.behaviour = scenario.behaviour
         self.day = 0
@@ -80,9 +103,9 @@ class GroupModel(mesa.Model):
         self.world: World = build_world(scenario, self.rng)
         self.phase_seconds["build"] = time.perf_counter() - started
         self.n = self.world.n
-        if agents:
-            for index in range(self.n):
-                Person(self, index)
+        self._person_day = -1
+        if agent_reporters or (self.n <= AGENTS_UP_TO if agents is None else agents):
+            self.build_agents()
         self.cohort_names = list(scenario.groups)
         self.groups = self._plan_groups()
         self.memberships = Memberships(capacity=max(1024, int(self._planned_members() * 2)))
@@ -94,8 +117,33 @@ class GroupModel(mesa.Model):
         self._dirty = True
         self.today: dict[str, float] = {}
         self.datacollector = mesa.DataCollector(
-            model_reporters={key: (lambda m, k=key: m.today.get(k, 0)) for key in DAILY_SERIES}
+            model_reporters={key: (lambda m, k=key: m.today.get(k, 0)) for key in DAILY_SERIES},
+            agent_reporters=PERSON_REPORTERS if agent_reporters else None,
         )
+
+    def build_agents(self) -> None:
+        """Create the ``Person`` agents, one per person, if they do not exist yet."""
+        if len(self.agents) == 0:
+            for index in range(self.n):
+                Person(self, index)
+
+    def person_counts(self) -> dict[str, np.ndarray]:
+        """Per person today: groups it is in, posts it has made in them, groups muted.
+
+        Computed once a day for every person, so that reading one ``Person`` at a time (as
+        the DataCollector's agent reporters do) does not scan the memberships each time.
+        """
+        if self._person_day != self.day or self._dirty:
+            m = self.memberships
+            active = self.active_memberships()
+            person = m.person[active]
+            self._person_counts = {
+                "groups": np.bincount(person, minlength=self.n),
+                "posts": np.bincount(m.view("person"), m.view("posts"), minlength=self.n),
+                "muted": np.bincount(person[m.muted[active]], minlength=self.n),
+            }
+            self._person_day = self.day
+        return self._person_counts
 
     # ------------------------------------------------------------------ set-up
 
@@ -711,6 +759,33 @@ class GroupModel(mesa.Model):
         accepted = np.bincount(inv.view("group")[acc], minlength=g.n)
         assert np.array_equal(accepted, by_invite), "accepted invites != joins by invite"
         assert np.all(g.members <= g.cap), "a group is over its cap"
+
+
+def _as_scenario(scenario: Scenario | str | Path | None) -> Scenario:
+    if scenario is None:
+        return Scenario()
+    if isinstance(scenario, str | Path):
+        from sim.scenario import load_scenario  # the YAML reader only when given a file
+
+        return load_scenario(scenario)
+    return scenario
+
+
+def _with_behaviour(scenario: Scenario, settings: dict[str, float]) -> Scenario:
+    """The scenario with some ``behaviour`` fields replaced (validated as in a file)."""
+    if not settings:
+        return scenario
+    fields = type(scenario.behaviour).model_fields
+    unknown = sorted(set(settings) - set(fields))
+    if unknown:
+        raise TypeError(
+            f"GroupModel() got unknown keyword argument(s) {', '.join(unknown)}; the behaviour "
+            f"settings are: {', '.join(fields)}"
+        )
+    behaviour = type(scenario.behaviour).model_validate(
+        {**scenario.behaviour.model_dump(), **settings}
+    )
+    return scenario.model_copy(update={"behaviour": behaviour})
 
 
 __all__ = ["DAILY_SERIES", "PHASES", "TIE_KINDS", "GroupModel"]

@@ -182,7 +182,7 @@ def simulate(
     scenario: Scenario, *, progress: Callable[[int], None] | None = None, agents: bool = True
 ) -> tuple[GroupModel, dict[str, pd.DataFrame]]:
     """Build the model, run it to the horizon, and return it with its tables."""
-    model = GroupModel(scenario=scenario, agents=agents)
+    model = GroupModel(scenario=scenario, rng=scenario.seed, agents=agents)
     model.run(progress)
     return model, model_tables(model, persons=scenario.output.persons)
 

@@ -32,9 +32,14 @@ def small(path: Path, people: int = 1500, days: int = 40):
     return load_scenario(path, overrides)
 
 
+def seeded(scenario, **kwargs) -> GroupModel:
+    """A model seeded from its scenario, as ``groupsim run`` builds it."""
+    return GroupModel(scenario=scenario, rng=scenario.seed, agents=False, **kwargs)
+
+
 @pytest.mark.parametrize("path", SCENARIOS, ids=[p.stem for p in SCENARIOS])
 def test_invariants_hold_every_day(path):
-    model = GroupModel(scenario=small(path), agents=False)
+    model = seeded(small(path))
     while model.running:
         model.step()
         model.check_invariants()
@@ -43,7 +48,7 @@ def test_invariants_hold_every_day(path):
 
 
 def test_check_invariants_can_fail():
-    model = GroupModel(scenario=small(SCENARIOS[0], days=8), agents=False)
+    model = seeded(small(SCENARIOS[0], days=8))
     model.step()
     model.groups.members[0] += 1  # corrupt the members table
     with pytest.raises(AssertionError, match="joined - left"):
@@ -135,7 +140,7 @@ def tiny(
         "seed": seed,
         "interventions": interventions or {},
     }
-    return GroupModel(scenario=scenario_from_dict(spec), agents=False)
+    return seeded(scenario_from_dict(spec))
 
 
 def test_newcomer_without_ties_has_highest_leave_hazard():
@@ -347,6 +352,104 @@ def test_runs_under_mesa_batch_run():
     assert all("posts" in r for r in rows)
 
 
+BATCH_BASE = {
+    "population": {"size": 300},
+    "days": 6,
+    "groups": {"g": {"driver": "event", "count": 3, "size": 12}},
+}
+
+
+def test_batch_run_replicates_differ_and_take_flat_behaviour_settings():
+    rows = mesa.batch_run(
+        GroupModel,
+        # A scenario is given in a list: batch_run would iterate over a bare one's fields.
+        parameters={"scenario": [scenario_from_dict(BATCH_BASE)], "post_rate": [0.05, 0.6]},
+        rng=[None] * 5,
+        max_steps=6,
+        display_progress=False,
+    )
+    final = pd.DataFrame(rows).groupby(["post_rate", "RunId"]).last()
+    for rate in (0.05, 0.6):
+        replicates = final.loc[rate]
+        assert len(replicates) == 5
+        # Unseeded replicates differ (5 equal post counts would be a shared seed).
+        assert replicates["posts"].nunique() > 1
+    assert final.loc[0.6, "posts"].mean() > final.loc[0.05, "posts"].mean()
+
+
+def test_batch_run_iterations_gives_different_replicates():
+    with pytest.warns(Warning, match="iterations"):
+        rows = mesa.batch_run(
+            GroupModel,
+            parameters={"scenario": str(SCENARIOS[0])},
+            iterations=5,
+            max_steps=6,
+            display_progress=False,
+        )
+    table = pd.DataFrame(rows)
+    assert table.groupby("RunId")["posts"].last().nunique() > 1
+    # Given as a file, the scenario is a short string in the results table.
+    assert set(table["scenario"]) == {str(SCENARIOS[0])}
+
+
+def test_same_seed_same_run_and_scenario_seed_is_not_used_unasked():
+    scenario = scenario_from_dict(BATCH_BASE)
+    first, again = (GroupModel(scenario=scenario, rng=7) for _ in range(2))
+    first.run()
+    again.run()
+    assert first.datacollector.get_model_vars_dataframe().equals(
+        again.datacollector.get_model_vars_dataframe()
+    )
+    assert np.array_equal(first.world.budget, again.world.budget)
+    unseeded = [GroupModel(scenario=scenario).world.budget for _ in range(2)]
+    assert not np.array_equal(*unseeded)
+
+
+def test_flat_behaviour_settings_are_checked():
+    scenario = scenario_from_dict(BATCH_BASE)
+    model = GroupModel(scenario=scenario, rng=1, leave_rate=0.25)
+    assert model.config.behaviour.leave_rate == 0.25
+    assert scenario.behaviour.leave_rate != 0.25  # the given scenario is not changed
+    with pytest.raises(TypeError, match=r"post_rat.*behaviour settings are: .*post_rate"):
+        GroupModel(scenario=scenario, post_rat=0.2)
+    with pytest.raises(ValueError, match="leave_rate"):
+        GroupModel(scenario=scenario, leave_rate=2.0)
+
+
+def test_scenario_file_path_is_accepted():
+    model = GroupModel(scenario=SCENARIOS[0], rng=3, agents=False)
+    assert model.config == load_scenario(SCENARIOS[0])
+
+
+def test_person_agents_are_built_when_cheap_or_asked_for():
+    scenario = scenario_from_dict(BATCH_BASE)
+    assert len(GroupModel(scenario=scenario, rng=1).agents) == 300
+    lean = GroupModel(scenario=scenario, rng=1, agents=False)
+    assert len(lean.agents) == 0
+    lean.build_agents()
+    lean.build_agents()
+    assert len(lean.agents) == 300
+
+
+def test_agent_reporters_record_each_persons_groups_posts_and_muting():
+    scenario = scenario_from_dict(BATCH_BASE)
+    model = GroupModel(scenario=scenario, rng=2, agents=False, agent_reporters=True)
+    model.run()
+    table = model.datacollector.get_agent_vars_dataframe()
+    assert list(table.columns) == ["groups", "posts", "muted"]
+    last = table.xs(model.steps, level="Step")
+    assert len(last) == 300
+    m = model.memberships
+    active = model.active_memberships()
+    # The reporters read the arrays: every person's counts match the membership table.
+    by_person = last.set_index(last.index - 1)  # Mesa's unique_id starts at 1
+    assert by_person["groups"].sum() == len(active)
+    assert by_person["posts"].sum() == int(m.view("posts").sum()) > 0
+    assert by_person["muted"].sum() == int(m.muted[active].sum())
+    person = int(m.person[active[0]])
+    assert by_person.loc[person, "groups"] == int((m.person[active] == person).sum())
+
+
 def test_run_folder_is_complete(tmp_path):
     result = run(small(SCENARIOS[0], days=20), out=tmp_path)
     names = {p.relative_to(result.out_dir).as_posix() for p in result.out_dir.rglob("*")}
@@ -396,7 +499,7 @@ def test_a_pair_meeting_twice_credits_its_new_tie_once():
 
 
 def busy_model(days: int = 20) -> GroupModel:
-    model = GroupModel(scenario=small(SCENARIOS[0], people=3000, days=days), agents=False)
+    model = seeded(small(SCENARIOS[0], people=3000, days=days))
     for _ in range(days):
         model.step()
     return model
