@@ -167,6 +167,7 @@ components = [
     (Survival, 0),
 ]
 
+
 @solara.component
 def Page():
     """The page: one model per browser tab, so that two viewers never step each other's."""

@@ -8,9 +8,14 @@ group's memberships simply stop being active.
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
+
+from sim.world.ties import KIND_CODES
+
+if TYPE_CHECKING:
+    from sim.config import Scenario
 
 DRIVERS = ("event", "relationship", "hybrid")
 CAUSES = ("alive", "silence", "deserted")
@@ -95,7 +100,7 @@ class Groups:
     """The fixed table of all groups the scenario will create.
 
     Attributes are arrays of length ``n``, filled from the scenario's cohorts by
-    :meth:`sim.model.GroupModel._plan_groups`.
+    :func:`plan_groups`.
     """
 
     def __init__(self, n: int):
@@ -140,3 +145,42 @@ class Groups:
         """Event pulse of each group today."""
         on = (self.event_start <= day) & (day < self.event_end)
         return np.where(on, self.intensity, 0.0).astype(np.float32)
+
+
+def plan_groups(scenario: Scenario, rng: np.random.Generator) -> Groups:
+    """Lay out every group of every cohort: creation day, size, organiser, event."""
+    cohorts = scenario.groups
+    total = sum(c.count for c in cohorts.values())
+    g = Groups(total)
+    topics = scenario.population.interests.topics
+    start = 0
+    for index, (name, cohort) in enumerate(cohorts.items()):
+        rows = slice(start, start + cohort.count)
+        k = cohort.count
+        g.cohort[rows] = index
+        g.driver[rows] = DRIVERS.index(cohort.driver)
+        first, last = cohort.created_range
+        g.created[rows] = np.sort(rng.integers(first, last + 1, size=k))
+        lo, hi = cohort.size_range
+        g.size0[rows] = rng.integers(lo, hi + 1, size=k)
+        g.cap[rows] = cohort.cap
+        g.brand[rows] = cohort.organiser == "brand"
+        g.circle[rows] = -1 if cohort.circle == "any" else KIND_CODES[cohort.circle]
+        g.topic[rows] = rng.integers(0, topics, size=k)
+        event = cohort.resolved_event
+        if event is not None:
+            g.event_start[rows] = g.created[rows] + event.start
+            g.event_end[rows] = g.created[rows] + event.start + event.duration
+            g.intensity[rows] = event.intensity
+        g.org_rate[rows] = cohort.content.organiser_posts_per_day
+        g.promo_share[rows] = cohort.content.promotion_share
+        ice = scenario.interventions.icebreaker
+        if ice is not None and name in ice.cohorts:
+            g.icebreaker_day[rows] = g.created[rows] + ice.day
+        guides = scenario.interventions.guides
+        if guides is not None and name in guides.cohorts:
+            g.guides_from[rows] = np.maximum(g.created[rows], guides.from_day)
+            g.guide_strength[rows] = guides.tie_strength
+        start += k
+    g.last_post[:] = g.created
+    return g

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.arrays import run_starts
+from sim.arrays import rank_in_runs, run_starts
 
 # --------------------------------------------------------------------------- ties
 
@@ -216,3 +216,134 @@ def silent_for(last_post_day, today):
     organiser's promotions do not count, so promotions alone do not keep a group alive.
     """
     return np.asarray(today) - np.asarray(last_post_day)
+
+
+# --------------------------------------------------------------------------- who does what
+
+
+def role_multiplier(is_super, multiplier):
+    """How much more a super user does of something than an ordinary member (C12).
+
+    Super users are an input trait (about 1% of people); whether they drive outcomes is
+    left to emerge.
+    """
+    return np.where(is_super, multiplier, 1.0)
+
+
+def looks_again(muted, pulse, unmute_rate, rng):
+    """Which muted members look at a group again today and reconsider muting it.
+
+    Each muted member looks again with a small daily chance, and every one of them does
+    while the group's event is on (a lecture, a launch: C17 muting is not for ever).
+    """
+    return muted & ((rng.random(len(muted)) < unmute_rate) | (pulse > 0))
+
+
+def organiser_posts(alive, rate, promotion_share, rng):
+    """Posts of each group's organiser today and how many of them are promotions.
+
+    An organiser (a person or a brand) posts a Poisson number of times a day at its
+    cohort's rate, each post a promotion with the cohort's share (C16: promotions cost
+    belonging, see :func:`belonging`).
+
+    Returns:
+        ``(posts, promotions)`` per group.
+    """
+    posts = np.where(alive, rng.poisson(rate), 0)
+    return posts, rng.binomial(posts, promotion_share)
+
+
+def revealers(posted, reveal_rate, rng):
+    """Of the members who posted today, those whose post shows one of their interests (C5)."""
+    return posted[rng.random(len(posted)) < reveal_rate]
+
+
+def revealed_topic(interests, topics, rng):
+    """The interest each revealer shows: one of those it holds, uniformly at random (C5).
+
+    Args:
+        interests: Interest bit mask of each revealer.
+        topics: Number of topics.
+        rng: The model's generator.
+
+    Returns:
+        The topic id shown by each revealer.
+    """
+    held = (interests[:, None] >> np.arange(topics, dtype=np.uint64)[None, :]) & np.uint64(1)
+    keys = np.where(held.astype(bool), rng.random(held.shape), 2.0)
+    return np.argmin(keys, axis=1)
+
+
+def encounter_partners(start, span, encounters, rng):
+    """Whom each co-active member meets: ``encounters`` others of the same group (F7).
+
+    Members who posted today are sorted by group; member ``i`` meets members drawn
+    uniformly among the other posters of its group (never itself), ``encounters`` times.
+
+    Args:
+        start: Where each member's group run starts, in the sorted order.
+        span: Length of each member's group run.
+        encounters: Encounters per co-active member and day.
+        rng: The model's generator.
+
+    Returns:
+        ``(me, partner)``: positions, in the sorted order, of the two sides of each meeting.
+    """
+    can = np.flatnonzero(span > 1)
+    me = np.repeat(can, encounters)
+    offset = (rng.random(len(me)) * (span[me] - 1)).astype(np.int64)
+    partner = start[me] + offset
+    return me, np.where(partner >= me, partner + 1, partner)  # skip oneself
+
+
+def first_of_each(keys, mask):
+    """Of the entries where ``mask`` holds, the first of each key (the others are dropped).
+
+    An invitee who accepts several invitations to the same group on one day joins once.
+    """
+    chosen = np.flatnonzero(mask)
+    first = np.zeros(len(keys), bool)
+    first[chosen[np.unique(keys[chosen], return_index=True)[1]]] = True
+    return mask & first
+
+
+def within_group_cap(accept, group, members, cap):
+    """Acceptances that fit under each group's cap, first come first served.
+
+    A platform caps a group's size; the acceptances of one day are admitted in order
+    until the group is full.
+    """
+    accept = accept.copy()
+    rank = np.zeros(len(group), np.int64)
+    acc = np.flatnonzero(accept)
+    if len(acc):
+        order = acc[np.argsort(group[acc], kind="stable")]
+        rank[order] = rank_in_runs(group[order])
+        accept[acc] &= (members[group[acc]] + rank[acc]) < cap[group[acc]]
+    return accept
+
+
+def may_leave(person, organiser):
+    """An organiser does not walk out of its own group; every other member may."""
+    return person != organiser
+
+
+def guide_order(is_super, group):
+    """Order of a group's veterans as guides: by group, super users first (C15, C12).
+
+    A newcomer is greeted by the first veteran of its group in this order.
+    """
+    return np.lexsort((~is_super, group))
+
+
+def dies(silent_days, unmuted_members, *, silence_days):
+    """Which living groups die today, and of what (DESIGN §2, phase 8).
+
+    A group dies of silence after ``silence_days`` without an organic post, or deserted
+    when fewer than two members still read it (a conversation needs two).
+
+    Returns:
+        ``(dying, silent)``: masks of the groups that die and of those silent.
+    """
+    silent = silent_days >= silence_days
+    return silent | (unmuted_members < 2), silent

@@ -10,9 +10,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim import load_scenario, scenario_from_dict
+from sim import load_scenario, rules, scenario_from_dict
 from sim.groups import NO_ONE
 from sim.model import GroupModel
+from sim.phases import Today, attention, posting
 from sim.runner import run
 from sim.world.ties import KIND_CODES
 
@@ -152,13 +153,11 @@ def test_newcomer_without_ties_has_highest_leave_hazard():
     # One newcomer knows nobody inside, the other has three strong ties inside.
     m.tie_in[rows[0]], m.ties_in[rows[0]] = 0.0, 0
     m.tie_in[rows[1]], m.ties_in[rows[1]] = 2.4, 3
-    model._phase_attention(rows)
-    from sim import rules
-
+    attention.run(model, Today(model.day))
     hazard = rules.leave_probability(
         m.value[rows],
-        max_rate=model.behaviour.leave_rate,
-        scale=model.behaviour.leave_belonging_scale,
+        max_rate=model.config.behaviour.leave_rate,
+        scale=model.config.behaviour.leave_belonging_scale,
     )
     assert person[0] != person[1]
     assert hazard[0] > hazard[1]
@@ -172,8 +171,10 @@ def test_muted_member_posts_nothing():
     m.muted[active] = True
     m.muted[active[0]] = False
     posts_before = m.posts[active].copy()
-    model.behaviour = model.behaviour.model_copy(update={"unmute_rate": 0.0})
-    posted = model._phase_posting(active)
+    today = Today(model.day, present=active)
+    posting.run(model, today)
+    posted = today.posted
+    assert len(posted) == 1  # at 5 posts a day the one unmuted member posts
     assert set(posted.tolist()) <= {int(active[0])}
     assert np.array_equal(m.posts[active[1:]], posts_before[1:])
 
@@ -187,8 +188,7 @@ def test_dead_group_gets_no_posts_joins_or_invites():
     )
     model.step()
     died = model.day - 1
-    model.groups.died[0] = died  # kill group 0
-    model._dirty = True
+    model.roster.close(np.array([0]), died, np.array([1]))  # kill group 0
     members_before = model.groups.members[0]
     posts_before = model.groups.posts[0]
     while model.running:
@@ -492,7 +492,8 @@ def test_a_pair_meeting_twice_credits_its_new_tie_once():
     model.step()
     m = model.memberships
     rows = model.active_memberships()
-    fresh, count, *_ = model._ties_inside(m.person[rows], m.group[rows])
+    inside = model.roster.ties_inside(m.person[rows], m.group[rows], model.day)
+    fresh, count = inside.strength, inside.count
     assert np.array_equal(m.ties_in[rows], count)
     np.testing.assert_allclose(m.tie_in[rows], fresh, rtol=0.05)
     assert count.max() == 1
@@ -520,14 +521,15 @@ def test_membership_index_and_lookup_match_a_plain_scan():
     groups = np.array([k[0] for k in pick] + rng.integers(0, g.n, 200).tolist())
     persons = np.array([k[1] for k in pick] + rng.integers(0, model.n, 200).tolist())
     expected = [current.get((int(a), int(b)), -1) for a, b in zip(groups, persons, strict=True)]
-    assert model.membership_of(persons, groups).tolist() == expected
+    assert model.roster.row_of(persons, groups).tolist() == expected
 
 
 def test_recount_of_ties_inside_matches_the_per_pair_query():
     model = busy_model()
     m = model.memberships
     active = model.active_memberships()
-    total, count, *_ = model._ties_inside(m.person[active], m.group[active])
+    inside = model.roster.ties_inside(m.person[active], m.group[active], model.day)
+    total, count = inside.strength, inside.count
     # Brute force for a few memberships: ties to co-members of the same group.
     ties = model.world.ties
     for i in range(0, len(active), max(1, len(active) // 25)):
@@ -539,6 +541,6 @@ def test_recount_of_ties_inside_matches_the_per_pair_query():
         np.testing.assert_allclose(
             total[i], ties.strength(eid[inside], model.day).astype(np.float64).sum(), rtol=1e-6
         )
-    model._refresh_ties_inside()
+    model.roster.recount(model.day)
     assert np.array_equal(m.ties_in[active], count)
     assert np.array_equal(m.tie_in[active], total)

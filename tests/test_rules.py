@@ -5,7 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sim import kernels, rules
+from sim import rules
+from sim.kernels.attention import mute_overloaded
+from sim.kernels.strength import strengthen
 
 
 def test_mute_keeps_best_value_per_cost_while_the_budget_lasts():
@@ -34,7 +36,7 @@ def test_compiled_mute_agrees_with_the_rule(seed):
         cost = dyadic(rng, n, 1, 9)
         budget = dyadic(rng, people, 0, 40)[person]
         head = np.full(people, -1, np.int64)
-        compiled = kernels.mute_overloaded(person, value, cost, budget, head)
+        compiled = mute_overloaded(person, value, cost, budget, head)
         assert np.array_equal(compiled, rules.mute_overloaded(person, value, cost, budget))
         assert np.all(head == -1), "the scratch must be left as it was found"
 
@@ -44,13 +46,13 @@ def test_compiled_mute_orders_equal_ratios_by_index():
     person = np.array([3, 3])
     value, cost, budget = np.array([2.0, 2.0]), np.array([1.0, 1.0]), np.array([1.0, 1.0])
     head = np.full(4, -1, np.int64)
-    assert kernels.mute_overloaded(person, value, cost, budget, head).tolist() == [False, True]
+    assert mute_overloaded(person, value, cost, budget, head).tolist() == [False, True]
 
 
 @pytest.mark.parametrize("contacts", [1, 2, 7])
 def test_compiled_strengthen_is_the_rule(contacts):
     strength = np.linspace(0.0, 1.0, 11)
     expected = rules.strengthen(strength, 0.3, contacts)
-    got = np.array([kernels.strengthen(s, 0.3, contacts) for s in strength])
+    got = np.array([strengthen(s, 0.3, contacts) for s in strength])
     assert np.allclose(got, expected, rtol=0, atol=1e-12)
     assert np.all(np.diff(got) > 0)

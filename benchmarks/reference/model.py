@@ -42,7 +42,7 @@ from sim import rules
 from sim.config import TIE_KINDS, Scenario
 from sim.groups import NO_ONE
 from sim.model import DAILY_SERIES
-from sim.recruitment import TOPIC_PULL
+from sim.phases.schedule import TOPIC_PULL
 from sim.world import KIND_CODES, World, build_world
 
 REPORTERS = DAILY_SERIES
@@ -357,7 +357,7 @@ class ReferenceModel(mesa.Model):
     # ------------------------------------------------------------------ recruitment
 
     def _recruit(self, group: Group, has_ties: list[int]) -> list[tuple[int, int]]:
-        """Choose a new group's organiser and founders, by its driver (sim/recruitment.py).
+        """Choose a new group's organiser and founders, by its driver (sim/phases/schedule.py).
 
         Returns:
             ``(person, inviter)`` for each founder, the organiser first (if a person).

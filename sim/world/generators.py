@@ -14,8 +14,8 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
-from sim import kernels
 from sim.config import Network
+from sim.kernels.cap import strongest_of_each_pair, within_cap_of_both_ends
 from sim.scenario import ScenarioError
 from sim.world.ties import KIND_CODES
 
@@ -314,8 +314,8 @@ def merge_and_cap(batch: EdgeBatch, n: int, cap: int) -> EdgeBatch:
     w, kind = batch.w[keep], batch.kind[keep]
     # Strength descending, quantised to 16 bits: a draw goes to the earlier candidate.
     weakness = np.round((1.0 - w.astype(np.float64)) * 65535).astype(np.int64)
-    kept = kernels.strongest_of_each_pair(a, b, weakness, n)
+    kept = strongest_of_each_pair(a, b, weakness, n)
     a, b, w, kind, weakness = a[kept], b[kept], w[kept], kind[kept], weakness[kept]
     # Rank each tie among all ties of each of its ends, strongest first.
-    within = kernels.within_cap_of_both_ends(a, b, weakness, n, cap)
+    within = within_cap_of_both_ends(a, b, weakness, n, cap)
     return EdgeBatch(a[within], b[within], w[within], kind[within], batch.pinned_topics)

@@ -12,13 +12,26 @@ Freed edge ids are reused, so the edge arrays stay as large as the peak number o
 
 from __future__ import annotations
 
+import numba
 import numpy as np
 from scipy import sparse
 
-from sim import kernels, rules
+from sim import rules
+from sim.kernels.cap import admit_in_order
+from sim.kernels.inside import ties_inside_all, ties_to_comembers
+from sim.kernels.rows import (
+    FREE,
+    append_to_rows,
+    drop_from_rows,
+    drop_from_rows_parallel,
+    find_pairs,
+    flatten_rows,
+    widest_row_after,
+)
+from sim.kernels.strength import contact_edges, pick_by_strength, strength_of
+from sim.kernels.sweep import sweep_contacts, sweep_weights
 
 KIND_CODES = {"kin": 0, "work": 1, "friend": 2, "acquaintance": 3, "group": 4}
-FREE = -1  # kind code of an unused edge id
 SWEEP_CHUNK = 1 << 18  # edge ids per batch of uniform draws in a sweep
 SWEEP_PARTS = 8  # parts of a batch done in parallel (results do not depend on it)
 POISSON_INVERSION_MAX = 30.0  # largest mean drawn by inversion in a sweep
@@ -51,12 +64,12 @@ class TieStore:
         self.adj = np.full((self.n, min(8, self.cap)), -1, np.int32)
         # The person at the other end of each adjacency slot: one gather per query.
         self.nbr = np.full((self.n, min(8, self.cap)), -1, np.int32)
-        self._seen = np.zeros(self.n, bool)  # scratch flags for kernels.drop_from_rows
+        self._seen = np.zeros(self.n, bool)  # scratch flags for drop_from_rows
         # Sweep cache: w ** exponent per edge id, valid where w equals _w_seen (0 ** x = 0).
         self._w_seen = np.zeros(capacity, np.float32)
         self._w_pow = np.zeros(capacity, np.float32)
         self._w_pow_exponent = float("nan")
-        self._times = np.zeros(capacity, np.int64)  # scratch for kernels.contact_edges
+        self._times = np.zeros(capacity, np.int64)  # scratch for contact_edges
         # Earliest day ever written to ``last`` (so a lower bound of it) and the decay table.
         self._oldest = np.iinfo(np.int32).max
         self._table_key: tuple[int, int] | None = None
@@ -86,7 +99,7 @@ class TieStore:
             return rules.decay(self.w[eids], age, self.half_life[self.kind[eids].astype(np.int64)])
         day = int(day)
         out = np.empty(len(eids), np.float32)
-        kernels.strength_of(
+        strength_of(
             eids, day, self.w, self.last, self.kind, self.half_life, self.decay_table(day), out
         )
         return out
@@ -117,9 +130,7 @@ class TieStore:
             ``(row, other, eid)``: for each tie, the position in ``persons`` of its owner,
             the person at the other end and the edge id.
         """
-        return kernels.flatten_rows(
-            np.asarray(persons, dtype=np.int64), self.adj, self.nbr, self.deg
-        )
+        return flatten_rows(np.asarray(persons, dtype=np.int64), self.adj, self.nbr, self.deg)
 
     def pick_by_strength(
         self, persons: np.ndarray, day: int, rng: np.random.Generator
@@ -137,7 +148,7 @@ class TieStore:
         """
         persons = np.asarray(persons, np.int64)
         uniforms = rng.random(len(persons))
-        return kernels.pick_by_strength(
+        return pick_by_strength(
             persons,
             uniforms,
             int(day),
@@ -160,7 +171,7 @@ class TieStore:
             return out
         # Scan the row of whichever endpoint has fewer ties, stopping at the match: no
         # whole rows are gathered.
-        kernels.find_pairs(a, b, self.adj, self.nbr, self.deg, out)
+        find_pairs(a, b, self.adj, self.nbr, self.deg, out)
         return out
 
     def degree_strength(self, day: int) -> np.ndarray:
@@ -240,9 +251,9 @@ class TieStore:
         self.created[eids] = day
         self._oldest = min(self._oldest, day)
         self._ensure_width(
-            kernels.widest_row_after(self.u[eids], self.v[eids], self.deg, self.person_scratch)
+            widest_row_after(self.u[eids], self.v[eids], self.deg, self.person_scratch)
         )
-        kernels.append_to_rows(eids, self.u, self.v, self.adj, self.nbr, self.deg)
+        append_to_rows(eids, self.u, self.v, self.adj, self.nbr, self.deg)
         return eids
 
     def remove(self, eids: np.ndarray) -> None:
@@ -258,7 +269,7 @@ class TieStore:
         # temporaries as large as the touched block of the adjacency table.
         # Threads pay off only for a sweep's many drops.
         many = len(eids) >= PARALLEL_DROP
-        drop = kernels.drop_from_rows_parallel if many else kernels.drop_from_rows
+        drop = drop_from_rows_parallel if many else drop_from_rows
         drop(eids, self.u, self.v, self.adj, self.nbr, self.deg, self.kind, self._seen)
         self._free.append(eids)
 
@@ -270,7 +281,7 @@ class TieStore:
         eids = np.asarray(eids, np.int64)
         if len(eids) == 0:
             return
-        kernels.contact_edges(
+        contact_edges(
             eids,
             int(day),
             float(gain),
@@ -329,10 +340,10 @@ class TieStore:
         order = np.argsort(-w, kind="stable")
         a, b, w = a[order], b[order], w[order]
         # Room for every append before the kernel runs: arrays cannot grow inside it.
-        self._ensure_width(kernels.widest_row_after(a, b, self.deg, self.person_scratch))
+        self._ensure_width(widest_row_after(a, b, self.deg, self.person_scratch))
         ids = self._take_ids(len(a))
         victims = np.empty(2 * len(a), np.int64)
-        made, dropped = kernels.admit_in_order(
+        made, dropped = admit_in_order(
             a,
             b,
             w,
@@ -358,6 +369,67 @@ class TieStore:
         if len(back):
             self._free.append(back)
         return ids[:made]
+
+    def to_members(
+        self, persons: np.ndarray, groups: np.ndarray, index, mark: np.ndarray, day: int
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Ties of each (person, group) pair to the members listed in a group index.
+
+        Args:
+            persons: Person of each pair.
+            groups: Group of each pair.
+            index: The roster's :class:`~sim.roster.GroupIndex` of current memberships.
+            mark: The roster's scratch, one per person, all -1 on entry and on return.
+            day: Today.
+
+        Returns:
+            ``(count, total, pair, member_row, strength)``: per pair the number and summed
+            strength of its ties inside; per tie found, its pair, the co-member's
+            membership row and its strength today.
+        """
+        count, total, pair, member, _, strength = ties_to_comembers(
+            persons,
+            groups,
+            np.argsort(groups, kind="stable"),
+            self.adj,
+            self.nbr,
+            self.deg,
+            index.persons,
+            index.rows,
+            index.start,
+            mark,
+            day,
+            self.w,
+            self.last,
+            self.kind,
+            self.half_life,
+            self.decay_table(day),
+        )
+        return count, total, pair, member, strength
+
+    def inside_groups(self, index, day: int, total: np.ndarray, count: np.ndarray) -> None:
+        """Summed strength and number of ties of every membership of ``index`` inside its group.
+
+        Writes ``total`` and ``count`` at the membership rows (in parallel, group by group;
+        the result does not depend on the number of threads).
+        """
+        ties_inside_all(
+            day,
+            index.persons,
+            index.rows,
+            index.start,
+            self.adj,
+            self.nbr,
+            self.deg,
+            self.w,
+            self.last,
+            self.kind,
+            self.half_life,
+            self.decay_table(day),
+            numba.config.NUMBA_NUM_THREADS,
+            total,
+            count,
+        )
 
     def decay_table(self, day: int) -> np.ndarray:
         """Decay factor ``2 ** (-age / half_life)`` per kind code and age on ``day``.
@@ -394,7 +466,7 @@ class TieStore:
         strength = np.empty(top, np.float32)
         weight = np.empty(top, np.float32)
         inverse = np.empty(self.n, np.float32)
-        kernels.sweep_weights(
+        sweep_weights(
             day,
             self.w,
             self.last,
@@ -473,7 +545,7 @@ class TieStore:
         for lo in range(0, top, chunk):
             n = min(chunk, top - lo)
             rng.random(out=uniforms[:n])
-            kernels.sweep_contacts(
+            sweep_contacts(
                 lo,
                 uniforms[:n],
                 day,

@@ -1,0 +1,171 @@
+"""Adjacency rows of the tie store: find, append, drop and flatten ties person by person."""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+from sim.kernels.parallel import one_at_a_time
+
+FREE = -1
+"""Kind code of an unused edge id."""
+
+
+@njit(cache=True)
+def compact_row(p, adj, nbr, deg, kind):  # pragma: no cover - compiled
+    """Drop from person ``p``'s adjacency row the slots whose edge id is ``FREE``.
+
+    The kept slots move left in their order (a stable compaction), the tail becomes -1
+    and ``deg[p]`` is updated.
+    """
+    d = deg[p]
+    k = 0
+    for s in range(d):
+        e = adj[p, s]
+        if kind[e] != FREE:
+            if k != s:
+                adj[p, k] = e
+                nbr[p, k] = nbr[p, s]
+            k += 1
+    for s in range(k, d):
+        adj[p, s] = -1
+        nbr[p, s] = -1
+    deg[p] = k
+
+
+@njit(cache=True)
+def rows_of(eids, u, v, seen):  # pragma: no cover - compiled
+    """The distinct endpoints of the given edge ids, in order of first appearance.
+
+    ``seen`` is scratch, one flag per person, all False on entry and on return.
+    """
+    touched = np.empty(2 * len(eids), np.int64)
+    n_touched = 0
+    for i in range(len(eids)):
+        for p in (u[eids[i]], v[eids[i]]):
+            if not seen[p]:
+                seen[p] = True
+                touched[n_touched] = p
+                n_touched += 1
+    for t in range(n_touched):
+        seen[touched[t]] = False
+    return touched[:n_touched]
+
+
+@njit(cache=True)
+def drop_from_rows(eids, u, v, adj, nbr, deg, kind, seen):  # pragma: no cover - compiled
+    """Take dropped edge ids out of both ends' adjacency rows, in place.
+
+    Each touched row is compacted once (:func:`compact_row`). This is the serial twin of
+    :func:`drop_from_rows_parallel`, for the few ids a day's changes drop, where starting
+    threads would cost more than the work; both give the same rows.
+
+    Args:
+        eids: Edge ids to drop, already marked ``FREE`` in ``kind``.
+        u: First endpoint per edge id.
+        v: Second endpoint per edge id.
+        adj: Edge id per person and slot.
+        nbr: Person at the other end per slot.
+        deg: Used slots per person.
+        kind: Kind code per edge id.
+        seen: Scratch flags, one per person, all False on entry and on return.
+    """
+    for p in rows_of(eids, u, v, seen):
+        compact_row(p, adj, nbr, deg, kind)
+
+
+@one_at_a_time
+@njit(cache=True, parallel=True)
+def drop_from_rows_parallel(eids, u, v, adj, nbr, deg, kind, seen):  # pragma: no cover - compiled
+    """:func:`drop_from_rows` with the rows compacted in parallel (for a sweep's drops).
+
+    Rows are independent, so the result does not depend on the number of threads.
+    """
+    touched = rows_of(eids, u, v, seen)
+    for t in prange(len(touched)):
+        compact_row(touched[t], adj, nbr, deg, kind)
+
+
+@njit(cache=True)
+def flatten_rows(persons, adj, nbr, deg):  # pragma: no cover - compiled
+    """All ties of the given people, flattened: ``(row, other, eid)`` as int64.
+
+    ``row`` is the position in ``persons`` of each tie's owner; ties come in the order of
+    ``persons`` and then of the adjacency slots.
+    """
+    total = 0
+    for i in range(len(persons)):
+        total += deg[persons[i]]
+    row = np.empty(total, np.int64)
+    other = np.empty(total, np.int64)
+    eid = np.empty(total, np.int64)
+    at = 0
+    for i in range(len(persons)):
+        p = persons[i]
+        for s in range(deg[p]):
+            row[at] = i
+            other[at] = nbr[p, s]
+            eid[at] = adj[p, s]
+            at += 1
+    return row, other, eid
+
+
+@njit(cache=True)
+def tie_between(p, q, adj, nbr, deg):  # pragma: no cover - compiled
+    """Edge id of the tie between ``p`` and ``q``, or -1: the shorter row is scanned."""
+    if deg[p] > deg[q]:
+        p, q = q, p
+    for s in range(deg[p]):
+        if nbr[p, s] == q:
+            return adj[p, s]
+    return -1
+
+
+@njit(cache=True)
+def widest_row_after(a, b, deg, count):  # pragma: no cover - compiled
+    """The longest adjacency row if every pair ``(a[i], b[i])`` were appended.
+
+    ``count`` is scratch, one per person, all -1 on entry and on return.
+    """
+    widest = 0
+    for ends in (a, b):
+        for i in range(len(ends)):
+            p = ends[i]
+            if count[p] < 0:
+                count[p] = deg[p]
+            count[p] += 1
+            widest = max(widest, count[p])
+    for ends in (a, b):
+        for i in range(len(ends)):
+            count[ends[i]] = -1
+    return widest
+
+
+@njit(cache=True)
+def append_to_rows(eids, u, v, adj, nbr, deg):  # pragma: no cover - compiled
+    """Append each edge id to the adjacency rows of both its ends, in place.
+
+    First every edge's ``u`` end, in the order of ``eids``, then every edge's ``v`` end,
+    so a row lists its new ties in that order. Rows must have room for the appends
+    (see :func:`widest_row_after`).
+    """
+    for side in range(2):
+        for i in range(len(eids)):
+            e = eids[i]
+            p, q = (u[e], v[e]) if side == 0 else (v[e], u[e])
+            adj[p, deg[p]] = e
+            nbr[p, deg[p]] = q
+            deg[p] += 1
+
+
+@njit(cache=True)
+def find_pairs(a, b, adj, nbr, deg, out):  # pragma: no cover - compiled
+    """Edge id of the tie between ``a[i]`` and ``b[i]`` into ``out[i]``, or -1.
+
+    The row of whichever end has fewer ties is scanned (``a``'s on a draw).
+    """
+    for i in range(len(a)):
+        out[i] = tie_between(a[i], b[i], adj, nbr, deg)
+
+
+# The rule itself, compiled for scalars: kernels apply it without restating it.

@@ -1,0 +1,115 @@
+"""A tie's strength today, contacts that strengthen it, and picks in proportion to it."""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from sim import rules
+
+
+@njit(cache=True)
+def strength_today(e, day, w, last, kind, half_life, table_s):  # pragma: no cover - compiled
+    """Strength of edge ``e`` on ``day``: ``w * table_s[kind, age]`` in float32.
+
+    ``table_s`` holds the decay factors of :func:`sim.rules.decay` per kind code and age
+    in days; an age past its end (a store used out of day order) is computed directly.
+    """
+    age = max(day - last[e], 0)
+    if age < table_s.shape[1]:
+        return w[e] * table_s[kind[e], age]
+    return w[e] * np.exp2(-np.float32(age) / half_life[kind[e]])
+
+
+@njit(cache=True)
+def strength_of(eids, day, w, last, kind, half_life, table_s, out):  # pragma: no cover - compiled
+    """Strength on ``day`` of the given ties into ``out``: ``w * table_s[kind, age]``.
+
+    ``table_s`` holds the decay factors of :func:`sim.rules.decay` per kind code and age
+    in days; an age past its end (a store used out of day order) is computed directly.
+    """
+    for i in range(len(eids)):
+        out[i] = strength_today(eids[i], day, w, last, kind, half_life, table_s)
+
+
+@njit(cache=True)
+def pick_by_strength(
+    persons, uniforms, day, adj, nbr, deg, w, last, kind, half_life, table_s
+):  # pragma: no cover - compiled
+    """One tie of each person, chosen with probability proportional to its strength today.
+
+    The strengths of the person's row are summed in float64 in slot order; the chosen
+    slot is the first whose running sum exceeds ``uniform * total``.
+
+    Args:
+        persons: People who choose (each must hold a tie).
+        uniforms: One uniform draw in ``[0, 1)`` per person.
+        day: Today.
+        adj: Edge id per person and slot.
+        nbr: Person at the other end per slot.
+        deg: Used slots per person.
+        w: Strength per edge id at its last contact.
+        last: Day of last contact per edge id.
+        kind: Kind code per edge id.
+        half_life: Half-life per kind code (for ages past the table).
+        table_s: Decay factor per kind code and age in days.
+
+    Returns:
+        ``(other, eid, strength)`` of the chosen tie of each person.
+    """
+    n = len(persons)
+    other = np.empty(n, np.int64)
+    eid = np.empty(n, np.int64)
+    strength = np.empty(n, np.float32)
+    for i in range(n):
+        p = persons[i]
+        total = 0.0
+        for s in range(deg[p]):
+            total += strength_today(adj[p, s], day, w, last, kind, half_life, table_s)
+        target = uniforms[i] * total
+        chosen = deg[p] - 1  # if rounding leaves the target at the very end
+        running = 0.0
+        for s in range(deg[p]):
+            running += strength_today(adj[p, s], day, w, last, kind, half_life, table_s)
+            if running > target:
+                chosen = s
+                break
+        other[i] = nbr[p, chosen]
+        eid[i] = adj[p, chosen]
+        strength[i] = strength_today(adj[p, chosen], day, w, last, kind, half_life, table_s)
+    return other, eid, strength
+
+
+strengthen = njit(cache=True)(rules.strengthen)
+
+
+@njit(cache=True)
+def contact_edges(
+    eids, day, gain, w, last, kind, half_life, table_s, times
+):  # pragma: no cover - compiled
+    """Record contacts on ties, each tie updated once for all its contacts.
+
+    ``k`` contacts on a tie apply :func:`sim.rules.strengthen` with ``contacts=k`` to its
+    strength today, clipped to ``[1e-6, 1]``; its last contact becomes ``day``.
+
+    Args:
+        eids: Edge id of each contact (ids may repeat).
+        day: Today.
+        gain: Share of the gap to 1 that one contact closes.
+        w: Strength per edge id at its last contact (updated in place).
+        last: Day of last contact per edge id (updated in place).
+        kind: Kind code per edge id.
+        half_life: Half-life per kind code (for ages past the table).
+        table_s: Decay factor per kind code and age in days.
+        times: Scratch, one count per edge id, all 0 on entry and on return.
+    """
+    for i in range(len(eids)):
+        times[eids[i]] += 1
+    for i in range(len(eids)):
+        e = eids[i]
+        k = times[e]
+        if k:
+            now = strengthen(strength_today(e, day, w, last, kind, half_life, table_s), gain, k)
+            w[e] = min(max(now, 1e-6), 1.0)
+            last[e] = day
+            times[e] = 0

@@ -1,0 +1,215 @@
+"""The periodic sweep of background social life: time weights, contacts, decay, drops."""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+from sim.kernels.parallel import one_at_a_time
+from sim.kernels.rows import FREE
+
+PARTS = 4  # fixed split of the edge ids for per-person sums in a sweep (see sweep_weights)
+
+
+@one_at_a_time
+@njit(cache=True, parallel=True)
+def sweep_weights(
+    day,
+    w,
+    last,
+    kind,
+    u,
+    v,
+    half_life,
+    table_s,
+    table_w,
+    w_seen,
+    w_pow,
+    exponent,
+    strength,
+    weight,
+    inverse,
+):  # pragma: no cover - compiled
+    """First pass of a sweep: strengths, time weights and each person's total weight.
+
+    Per edge id in use, ``strength = w * 2 ** (-age / half_life)`` (:func:`sim.rules.decay`)
+    and the time weight ``strength ** exponent`` (:func:`sim.rules.contact_rate`), computed
+    as ``w ** exponent * 2 ** (-exponent * age / half_life)``. The decay factors depend only
+    on (kind, age), so they come from the tables ``table_s`` and ``table_w``; ``w **
+    exponent`` is cached per edge id in ``w_pow`` and recomputed only where ``w`` differs
+    from the value ``w_seen`` it was computed for (most ties are not contacted between
+    sweeps). Per person, the inverse of the summed weights of its ties (0 if none).
+
+    Args:
+        day: Today.
+        w: Strength per edge id at its last contact.
+        last: Day of last contact per edge id.
+        kind: Kind code per edge id (``FREE`` for unused ids).
+        u: First endpoint per edge id.
+        v: Second endpoint per edge id.
+        half_life: Half-life per kind code (for ages past the tables).
+        table_s: ``2 ** (-age / half_life)`` per kind code and age in days (float32).
+        table_w: ``2 ** (-exponent * age / half_life)`` likewise.
+        w_seen: Cache, per edge id, the ``w`` that ``w_pow`` was computed for.
+        w_pow: Cache, per edge id, ``w_seen ** exponent``.
+        exponent: ``allocation_exponent``.
+        strength: Output, strength per edge id (0 for freed ids).
+        weight: Output, time weight per edge id (0 for freed ids).
+        inverse: Output, per person ``1 / sum(weight)`` in float32.
+    """
+    n_edges, n_people = len(strength), len(inverse)
+    exp32 = np.float32(exponent)
+    width = table_s.shape[1]
+    # Each part sums its own range of edge ids in order; the parts are then added in
+    # order. The parts are fixed, so the sums do not depend on the number of threads.
+    partial = np.zeros((PARTS, n_people), np.float64)
+    size = (n_edges + PARTS - 1) // PARTS
+    for part in prange(PARTS):
+        total = partial[part]
+        for e in range(part * size, min((part + 1) * size, n_edges)):
+            k = kind[e]
+            if k == FREE:
+                strength[e] = 0.0
+                weight[e] = 0.0
+                continue
+            x = w[e]
+            if x != w_seen[e]:
+                w_pow[e] = np.exp(exp32 * np.log(x)) if x > 0 else np.float32(0.0)
+                w_seen[e] = x
+            age = max(day - last[e], 0)
+            if age < width:
+                strength[e] = x * table_s[k, age]
+                y = w_pow[e] * table_w[k, age]
+            else:  # past the tables (a store used out of day order): compute directly
+                strength[e] = x * np.exp2(-np.float32(age) / half_life[k])
+                y = w_pow[e] * np.exp2(-(exp32 * np.float32(age)) / half_life[k])
+            weight[e] = y
+            total[u[e]] += y
+            total[v[e]] += y
+    for p in prange(n_people):
+        t = 0.0
+        for part in range(PARTS):
+            t += partial[part, p]
+        inverse[p] = np.float32(1.0 / t) if t > 0 else np.float32(0.0)
+
+
+@njit(cache=True)
+def poisson_by_inversion(uniform, lam):  # pragma: no cover - compiled
+    """The Poisson(``lam``) count whose CDF first reaches ``uniform`` (inversion).
+
+    Exact up to float64 rounding for moderate ``lam`` (the callers use it below 30, where
+    ``exp(-lam)`` is far from underflow); the expected number of steps is ``lam + 1``.
+    """
+    p = np.exp(-lam)
+    cdf = p
+    k = 0
+    while uniform > cdf and k < 1000:  # the bound only guards against rounding at cdf ~ 1
+        k += 1
+        p *= lam / k
+        cdf += p
+    return k
+
+
+@njit(cache=True)
+def poisson_count(uniform, lam):  # pragma: no cover - compiled
+    """:func:`poisson_by_inversion`, settling most draws of small means without exp().
+
+    For ``lam >= 0``: ``1 - lam + lam^2/2 - lam^3/6 <= P(0) = exp(-lam) <= 1 - lam +
+    lam^2/2`` and ``P(0) + P(1) = exp(-lam) (1 + lam) >= 1 - lam^2/2``, so a uniform below
+    the first bound gives 0 and one between the second and the third gives 1, as
+    inversion would (up to float64 rounding at the bounds).
+    """
+    if uniform <= 1.0 - lam * (1.0 - lam * (0.5 - lam / 6.0)):
+        return 0
+    if uniform > 1.0 - lam * (1.0 - 0.5 * lam) and uniform <= 1.0 - 0.5 * lam * lam:
+        return 1
+    return poisson_by_inversion(uniform, lam)
+
+
+@one_at_a_time
+@njit(cache=True, parallel=True)
+def sweep_contacts(
+    lo,
+    uniforms,
+    day,
+    kind,
+    u,
+    v,
+    strength,
+    weight,
+    inverse,
+    per_day,
+    days,
+    lam_max,
+    gain,
+    floor,
+    w,
+    last,
+    doomed,
+    big,
+    counts,
+):  # pragma: no cover - compiled
+    """Second pass of a sweep over edge ids ``lo .. lo + len(uniforms)``: contacts.
+
+    A tie's expected contacts over the period are ``per_day * weight * (inverse[u] +
+    inverse[v]) * days``, in float32 (``per_day`` is ``contacts_per_day``; the rate is that
+    of :func:`sim.rules.contact_rate`). Where that is at most ``lam_max`` the count is drawn
+    by inversion of the given uniform; a contacted tie is strengthened once per contact
+    (:func:`sim.rules.strengthen`) and its last contact set to today; a tie with no
+    contact below ``floor`` is listed in ``doomed``. Ties above ``lam_max`` are listed in
+    ``big`` for the caller to draw, and left as they are.
+
+    The range is cut into ``len(counts)`` equal parts, done in parallel: each edge id's
+    outcome depends only on its own uniform, and part ``p`` lists its ids in order from
+    ``doomed[start_p]`` and ``big[start_p]`` (``start_p = p * ceil(n / parts)``), so the
+    result does not depend on the number of threads.
+
+    Args:
+        lo: First edge id of the range.
+        uniforms: One uniform draw per edge id of the range.
+        day: Today.
+        kind: Kind code per edge id (``FREE`` for unused ids).
+        u: First endpoint per edge id.
+        v: Second endpoint per edge id.
+        strength: Strength today per edge id (from :func:`sweep_weights`).
+        weight: Time weight per edge id (from :func:`sweep_weights`).
+        inverse: Per person, 1 / summed time weight (from :func:`sweep_weights`).
+        per_day: ``contacts_per_day`` (float32).
+        days: Length of the period (float32).
+        lam_max: Largest mean drawn here by inversion (float32).
+        gain: ``contact_gain``.
+        floor: Strength below which an uncontacted tie is dropped (float32).
+        w: Strength per edge id at its last contact (updated).
+        last: Day of last contact per edge id (updated).
+        doomed: Output, edge ids to drop, per part from its start (see above).
+        big: Output, edge ids left to the caller, likewise.
+        counts: Output, per part, how many entries of ``doomed`` and ``big`` it wrote.
+    """
+    n = len(uniforms)
+    parts = counts.shape[0]
+    size = (n + parts - 1) // parts
+    one = np.float32(1.0)
+    keep = 1.0 - gain
+    for part in prange(parts):
+        start = part * size
+        n_doomed = 0
+        n_big = 0
+        for i in range(start, min(start + size, n)):
+            e = lo + i
+            if kind[e] == FREE:
+                continue
+            lam = per_day * weight[e] * (inverse[u[e]] + inverse[v[e]]) * days
+            if lam > lam_max:
+                big[start + n_big] = e
+                n_big += 1
+                continue
+            k = poisson_count(uniforms[i], np.float64(lam))
+            s = strength[e]
+            if k > 0:
+                w[e] = 1.0 - np.float64(one - s) * keep**k
+                last[e] = day
+            elif s > 0 and s < floor:
+                doomed[start + n_doomed] = e
+                n_doomed += 1
+        counts[part, 0] = n_doomed
+        counts[part, 1] = n_big

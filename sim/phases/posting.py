@@ -1,0 +1,53 @@
+"""Phase 3, posting: unmuted members and organisers post; posts reveal interests.
+
+Rules: :func:`sim.rules.post_rate` with :func:`sim.rules.role_multiplier` (C12),
+:func:`sim.rules.organiser_posts` (C16), :func:`sim.rules.revealers` and
+:func:`sim.rules.revealed_topic` (C5), and what counts as an organic post for
+:func:`sim.rules.silent_for`.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sim import rules
+from sim.phases.today import Today
+from sim.world.population import bits
+
+if TYPE_CHECKING:
+    from sim.model import GroupModel
+
+
+def run(model: GroupModel, today: Today) -> None:
+    """Post, count the posts per group, and show some interests in the posts."""
+    m, g, b, rng = model.memberships, model.groups, model.config.behaviour, model.rng
+    present = today.present
+    reading = present[~m.muted[present]]
+    role = rules.role_multiplier(
+        model.world.is_super[m.person[reading]], model.config.population.super_users.post
+    )
+    posts = rng.poisson(rules.post_rate(m.value[reading], role, base_rate=b.post_rate))
+    posted = today.posted = reading[posts > 0]
+    m.posts[reading] += posts.astype(np.int32)
+    member_posts = np.bincount(m.group[reading], posts, minlength=g.n).astype(np.int64)
+
+    alive = g.alive
+    organiser_posts, promos = rules.organiser_posts(alive, g.org_rate, g.promo_share, rng)
+    organic = member_posts + organiser_posts - promos
+    g.posts += member_posts + organiser_posts
+    g.promotions += promos
+    g.organic_yesterday = organic.astype(np.float32)
+    g.promo_yesterday = promos.astype(np.float32)
+    # A brand's organic posts keep a group alive too; its promotions do not.
+    g.last_post[(organic > 0) & alive] = today.day
+
+    reveal = rules.revealers(posted, b.reveal_rate, rng)
+    if len(reveal):
+        topic = rules.revealed_topic(
+            model.world.interests[m.person[reveal]], model.config.population.interests.topics, rng
+        )
+        m.visible[reveal] |= bits(topic)
+    today.counts["posts"] = int(member_posts.sum() + organiser_posts.sum())
+    today.counts["promotions"] = int(promos.sum())

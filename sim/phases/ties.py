@@ -1,0 +1,101 @@
+"""Phase 4, ties: co-active members meet, strengthen or form ties; the periodic sweep.
+
+Rules: :func:`sim.rules.encounter_partners`, :func:`sim.rules.strengthen` (through the
+tie store's ``contact``), :func:`sim.rules.formation_probability` (F7, C5), and in the
+sweep every ``sweep_days`` the background contact, decay and dropping of the tie store
+(:func:`sim.rules.contact_rate`, :func:`sim.rules.decay`; C9, F3–F6).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sim import rules
+from sim.arrays import run_starts
+from sim.phases.today import Today
+from sim.world import KIND_CODES
+
+if TYPE_CHECKING:
+    from sim.model import GroupModel
+
+GROUP_KIND = KIND_CODES["group"]
+
+
+def run(model: GroupModel, today: Today) -> None:
+    """Encounters among today's posters, then the sweep or the recount when they are due."""
+    cfg = model.config.network.ties
+    formed = meet(model, today) if model.config.behaviour.encounters > 0 else 0
+    if today.day > 0 and today.day % cfg.sweep_days == 0:
+        sweep(model, today.day)
+    elif today.day > 0 and today.day % cfg.recount_days == 0:
+        model.roster.recount(today.day)
+    today.counts["ties_formed"] = formed
+
+
+def meet(model: GroupModel, today: Today) -> int:
+    """Posters of a group meet others who posted there.
+
+    Known pairs strengthen their tie; strangers may form one.
+
+    Returns:
+        The number of ties formed.
+    """
+    m, ties, rng = model.memberships, model.world.ties, model.rng
+    cfg = model.config.network.ties
+    posted = today.posted
+    if len(posted) <= 1:
+        return 0
+    order = posted[np.argsort(m.group[posted], kind="stable")]
+    group = m.group[order]
+    start = run_starts(group)
+    span = np.searchsorted(group, group, side="right") - start
+    if not (span > 1).any():
+        return 0
+    me, partner = rules.encounter_partners(start, span, model.config.behaviour.encounters, rng)
+    a_row, b_row = order[me], order[partner]
+    pa, pb = m.person[a_row], m.person[b_row]
+    eid = ties.find(pa, pb)
+    known = eid >= 0
+    ties.contact(eid[known], today.day, cfg.strengthen)
+    stranger = np.flatnonzero(~known)
+    if len(stranger) == 0:
+        return 0
+    ia, ib = model.world.interests[pa[stranger]], model.world.interests[pb[stranger]]
+    va, vb = m.visible[a_row[stranger]], m.visible[b_row[stranger]]
+    shared = np.bitwise_count((ia & vb) | (ib & va))
+    p = rules.formation_probability(shared, cfg.formation_base, cfg.formation_per_interest)
+    make = stranger[rng.random(len(stranger)) < p]
+    new = ties.add(pa[make], pb[make], cfg.new_tie_strength, GROUP_KIND, today.day)
+    if len(new):
+        # Credit the group where they met with each new tie once, both ways (a pair may
+        # have met more than once today).
+        lo = np.minimum(pa[make], pb[make])
+        hi = np.maximum(pa[make], pb[make])
+        once = np.zeros(len(make), bool)
+        once[np.unique(lo * model.n + hi, return_index=True)[1]] = True
+        once &= ties.find(lo, hi) >= 0
+        for rows in (a_row[make][once], b_row[make][once]):
+            model.roster.credit_ties(rows, cfg.new_tie_strength)
+    return len(new)
+
+
+def sweep(model: GroupModel, day: int) -> None:
+    """Background social life since the last sweep: contact, decay, dropping (C9, F3–F6).
+
+    Each tie receives a Poisson number of contacts over the sweep period, at the rate its
+    ends give it; a contacted tie is strengthened once per contact, the others keep
+    decaying and are dropped once below the floor. Ties inside groups are then recounted.
+    """
+    cfg = model.config.network.ties
+    model.world.ties.sweep(
+        day,
+        model.rng,
+        days=cfg.sweep_days,
+        exponent=cfg.allocation_exponent,
+        contacts_per_day=cfg.contacts_per_day,
+        gain=cfg.contact_gain,
+        floor=cfg.floor,
+    )
+    model.roster.recount(day)
