@@ -16,8 +16,9 @@ import numpy as np
 from scipy import sparse
 
 from sim import kernels, rules
+from sim.config import TIE_KINDS
 
-KIND_CODES = {"kin": 0, "work": 1, "friend": 2, "acquaintance": 3, "group": 4}
+KIND_CODES = {kind: code for code, kind in enumerate(TIE_KINDS)}
 FREE = -1  # kind code of an unused edge id
 SWEEP_CHUNK = 1 << 18  # edge ids per batch of uniform draws in a sweep
 SWEEP_PARTS = 8  # parts of a batch done in parallel (results do not depend on it)
