@@ -19,6 +19,9 @@ from sim.config import Scenario
 from sim.errors import ScenarioError, did_you_mean
 from sim.yamlfile import Located
 
+SCALAR_BRANCHES = {"int", "float", "str", "bool"}
+"""Labels pydantic puts in an error's location for the scalar branch of a union it tried."""
+
 
 @dataclass
 class _Named:
@@ -42,7 +45,7 @@ def walk_location(model: type[BaseModel], loc: tuple) -> tuple[tuple, Any]:
     owner: Any = model
     branch_next = False
     for key in loc:
-        if branch_next and isinstance(key, str) and ("[" in key or key in _BRANCHES):
+        if branch_next and isinstance(key, str) and ("[" in key or key in SCALAR_BRANCHES):
             branch_next = False
             continue
         branch_next = False
@@ -61,9 +64,6 @@ def walk_location(model: type[BaseModel], loc: tuple) -> tuple[tuple, Any]:
         else:
             owner = None
     return tuple(clean), owner
-
-
-_BRANCHES = {"int", "float", "str", "bool"}
 
 
 def _allowed_fields(model: type[BaseModel], loc: tuple) -> list[str]:

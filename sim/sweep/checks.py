@@ -7,6 +7,7 @@ into the base scenario.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from sim.errors import ScenarioError, did_you_mean
@@ -83,10 +84,7 @@ def check_paths(base: dict, experiment: Experiment, located: Located, file: str)
         resolved = scenario_from_dict(base, "base").model_dump(mode="json")
     except ScenarioError as error:
         field = error.field
-        culprit = next(
-            (k for k in experiment.set if field and (field.startswith(k) or k.startswith(field))),
-            None,
-        )
+        culprit = _path_to_blame(field, experiment.set)
         loc = ("set",) if culprit is None else ("set", culprit)
         raise error_at(
             file, located, loc, f"the base scenario with these changes: {field}: {error.problem}"
@@ -232,10 +230,9 @@ def check_largest_run_fits(
         return
     loc, text = problem
     dotted = ".".join(map(str, loc))
-    culprit = next((p for p in point if dotted.startswith(p) or p.startswith(dotted)), None)
-    shown = ", ".join(f"{k}={v}" for k, v in point.items())
+    culprit = _path_to_blame(dotted, point)
     where = ("scenario",) if culprit is None else ("parameters", culprit)
-    raise error_at(file, located, where, f"at the point {shown}: {dotted}: {text}")
+    raise error_at(file, located, where, f"at the point {_shown(point)}: {dotted}: {text}")
 
 
 def check_points(
@@ -261,19 +258,25 @@ def check_points(
         try:
             scenario = point_scenario(base, point, 0, experiment.name or "experiment")
         except ScenarioError as error:
-            field = error.field
-            culprit = next(
-                (p for p in point if field and (field.startswith(p) or p.startswith(field))),
-                next(iter(point)),
-            )
-            shown = ", ".join(f"{k}={v}" for k, v in point.items())
+            culprit = _path_to_blame(error.field, point) or next(iter(point))
             raise error_at(
                 file,
                 located,
                 ("parameters", culprit),
-                f"at the point {shown}: {error.field + ': ' if error.field else ''}{error.problem}",
+                f"at the point {_shown(point)}: "
+                f"{error.field + ': ' if error.field else ''}{error.problem}",
             ) from None
         need = run_bytes(scenario).total
         if need > most:
             biggest, most = (scenario, point), need
     return biggest
+
+
+def _path_to_blame(field: str, paths: Iterable[str]) -> str | None:
+    """The first of the dotted ``paths`` that is ``field``, a section around it or inside it."""
+    return next((p for p in paths if field and (field.startswith(p) or p.startswith(field))), None)
+
+
+def _shown(point: dict[str, Scalar]) -> str:
+    """A point as ``path=value, ...``."""
+    return ", ".join(f"{k}={v}" for k, v in point.items())

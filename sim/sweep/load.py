@@ -31,7 +31,7 @@ from sim.sweep.checks import (
     check_size,
 )
 from sim.sweep.spec import Experiment, Range, Scalar
-from sim.validation import describe_error, error_at, walk_location
+from sim.validation import SCALAR_BRANCHES, describe_error, error_at, walk_location
 from sim.yamlfile import Located, read_yaml
 
 
@@ -156,7 +156,7 @@ def _validate(located: Located, file: str) -> Experiment:
         loc = tuple(error["loc"])
         if loc[:1] == ("parameters",) and len(loc) > 2 and loc[2] in ("list", "range"):
             loc = loc[:2] + loc[3:]  # the branch tag is not a key of the file
-            if len(loc) == 4 and loc[3] in ("int", "float", "bool", "str"):
+            if len(loc) == 4 and loc[3] in SCALAR_BRANCHES:
                 loc = loc[:3]  # nor is the type a listed value was tried as
         where = loc if loc[:1] == ("parameters",) else walk_location(Experiment, loc)[0]
         problem = describe_error({**error, "loc": where}, Experiment)

@@ -3,7 +3,8 @@
 An experiment names a base scenario, fixed changes to it (``set``), the parameters to
 vary (addressed by dotted path, each a list of values or a range), a design, the number
 of replicates, the metrics to record and the plots to draw. The checks that need the
-base scenario, the designs or the metric registry are :mod:`sim.sweep.load`'s.
+base scenario, the designs or the metric registry are in :mod:`sim.sweep.checks`, which
+:mod:`sim.sweep.load` runs.
 """
 
 from __future__ import annotations
