@@ -20,7 +20,8 @@ from matplotlib.axes import Axes
 from sim.metrics import cascades, kaplan_meier
 
 
-def _save(fig: plt.Figure, path: Path) -> Path:
+def save(fig: plt.Figure, path: Path) -> Path:
+    """Write a figure to ``path`` (making its folder), close it and return the path."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
@@ -45,7 +46,7 @@ def survival(groups: pd.DataFrame, path: Path, by: str = "cohort") -> Path:
     """Kaplan–Meier survival of groups, one curve per level of ``by``, with 95% bands."""
     fig, ax = plt.subplots(figsize=(7, 4.5))
     draw_survival(ax, groups, by)
-    return _save(fig, path)
+    return save(fig, path)
 
 
 def draw_members(ax: Axes, groups: pd.DataFrame, memberships: pd.DataFrame, days: int) -> None:
@@ -76,7 +77,7 @@ def members_over_time(
     """Current members per day, summed over each cohort's groups."""
     fig, ax = plt.subplots(figsize=(7, 4.5))
     draw_members(ax, groups, memberships, days)
-    return _save(fig, path)
+    return save(fig, path)
 
 
 def posts_per_day(series: pd.DataFrame, path: Path) -> Path:
@@ -94,7 +95,7 @@ def posts_per_day(series: pd.DataFrame, path: Path) -> Path:
     more = twin.get_legend_handles_labels()
     ax.legend(lines[0] + more[0], lines[1] + more[1], fontsize=8)
     ax.set_title("Activity per day")
-    return _save(fig, path)
+    return save(fig, path)
 
 
 def cascade_figure(groups: pd.DataFrame, memberships: pd.DataFrame, path: Path) -> Path:
@@ -124,7 +125,7 @@ def cascade_figure(groups: pd.DataFrame, memberships: pd.DataFrame, path: Path) 
     right.set_ylabel("groups")
     right.set_title("Cascade depth")
     right.legend(fontsize=8)
-    return _save(fig, path)
+    return save(fig, path)
 
 
 FIGURE_COHORTS = 10
@@ -185,4 +186,4 @@ def world_figure(world, stats: dict, exponent: float, path: Path) -> Path:
     axes[2].set_xlabel("ties ranked by time (log)")
     axes[2].set_ylabel("share of social time")
     axes[2].set_title("Time allocation; natural layers (dotted)")
-    return _save(fig, path)
+    return save(fig, path)

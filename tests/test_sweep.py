@@ -328,7 +328,7 @@ def test_sensitivity_figure_title_names_the_experiment(tmp_path, monkeypatch):
         plt.close(fig)
         return path
 
-    monkeypatch.setattr(figures, "_save", keep_title)
+    monkeypatch.setattr(figures, "save", keep_title)
     figures.indices(experiment, frame, "16 points", "rmst", tmp_path / "s.png")
     assert titles == ["lifetime_check: Sobol sensitivity of rmst (days)\n16 points"]
 

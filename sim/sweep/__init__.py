@@ -9,8 +9,9 @@ In Python::
 """
 
 from sim.sweep.execute import Executor
+from sim.sweep.load import LoadedExperiment, load_experiment
 from sim.sweep.registry import METRICS, RunData, register_metric
-from sim.sweep.spec import Experiment, LoadedExperiment, load_experiment
+from sim.sweep.spec import Experiment
 from sim.sweep.sweep import SweepError, SweepResult, run_sweep
 
 __all__ = [

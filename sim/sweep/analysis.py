@@ -7,6 +7,7 @@ import warnings
 
 import numpy as np
 import pandas as pd
+from lifelines import KaplanMeierFitter
 from scipy import stats
 
 from sim.metrics import median_lifetime
@@ -76,8 +77,6 @@ def pooled_survival(
     All groups of all runs at a level form one sample; the median's 95% CI comes from
     the Kaplan–Meier confidence band (inf where not reached).
     """
-    from lifelines import KaplanMeierFitter
-
     frame = lifetimes.merge(runs[["run", by]], on="run")
     if cohort is not None:
         frame = frame[frame["cohort"] == cohort]

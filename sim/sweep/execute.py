@@ -21,8 +21,14 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from typing import Any
 
+import numba
+
 from sim.config import Scenario
-from sim.sweep.spec import Scalar, _set_path
+from sim.overrides import set_path
+from sim.runner import simulate
+from sim.scenario import scenario_from_dict
+from sim.sweep.registry import RunData, compute
+from sim.sweep.spec import Scalar
 
 # Dask's worker housekeeping (the statistical profiler, frequent system and memory
 # monitors, per-thread malloc arenas) slowed runs by about 40% in measurements; a sweep's
@@ -50,11 +56,9 @@ def point_scenario(base: dict, point: dict[str, Scalar], seed: int, name: str) -
     Raises:
         ScenarioError: The point makes an invalid scenario.
     """
-    from sim.scenario import scenario_from_dict
-
     data = copy.deepcopy(base)
     for path, value in point.items():
-        _set_path(data, path, value)
+        set_path(data, path, value)
     data["seed"] = int(seed)
     data["name"] = name
     data.setdefault("output", {})
@@ -93,8 +97,6 @@ def _one_thread_each() -> None:
 
     Results do not depend on the thread count; this only avoids oversubscription.
     """
-    import numba
-
     numba.set_num_threads(1)
 
 
@@ -147,9 +149,6 @@ def run_task(task: Task) -> dict[str, Any]:
     A run that fails (a metric that raises, memory running out) does not stop the
     sweep: its record says why under ``error``, with no metric values and no groups.
     """
-    from sim.runner import simulate
-    from sim.sweep.registry import RunData, compute
-
     for module in task.imports:
         importlib.import_module(module)
     started = time.perf_counter()

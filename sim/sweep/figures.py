@@ -11,8 +11,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from lifelines import KaplanMeierFitter
 
-from sim.plots import _save, plt
+from sim.plots import plt, save
 from sim.sweep.analysis import mean_ci
 from sim.sweep.registry import METRICS, bounds_of
 from sim.sweep.spec import Experiment, Plot, Range, parse_metric
@@ -107,7 +108,7 @@ def line(experiment: Experiment, runs: pd.DataFrame, plot: Plot, path: Path) -> 
     if ax.get_legend_handles_labels()[0]:
         ax.legend(fontsize=8)
     ax.grid(alpha=0.3)
-    return _save(fig, path)
+    return save(fig, path)
 
 
 def heatmap(experiment: Experiment, runs: pd.DataFrame, plot: Plot, path: Path) -> Path:
@@ -148,15 +149,13 @@ def heatmap(experiment: Experiment, runs: pd.DataFrame, plot: Plot, path: Path) 
         "replicate(s) per cell",
         fontsize=10,
     )
-    return _save(fig, path)
+    return save(fig, path)
 
 
 def survival(
     experiment: Experiment, runs: pd.DataFrame, lifetimes: pd.DataFrame, plot: Plot, path: Path
 ) -> Path:
     """Kaplan–Meier group survival per level of a parameter, pooled over replicates."""
-    from lifelines import KaplanMeierFitter
-
     assert plot.by is not None
     frame = lifetimes.merge(
         runs[["run"]].assign(_level=levels(experiment, runs, plot.by)), on="run"
@@ -184,7 +183,7 @@ def survival(
         fontsize=10,
     )
     ax.legend(title=plot.by, fontsize=8, title_fontsize=8)
-    return _save(fig, path)
+    return save(fig, path)
 
 
 def indices(
@@ -210,4 +209,4 @@ def indices(
     ax.axvline(0, color="black", linewidth=0.8)
     ax.legend(fontsize=8)
     ax.set_title(f"{experiment.name}: {method} sensitivity of {_label(metric)}\n{note}", fontsize=9)
-    return _save(fig, path)
+    return save(fig, path)

@@ -1,4 +1,4 @@
-"""The metric registry: named numbers computed from one run's tables (DESIGN §3).
+"""The metric registry: named numbers computed from one run's tables (docs/ODD.md §7.20).
 
 An experiment records metrics by name. Each metric takes a :class:`RunData` (the run's
 tables and horizon) and returns one float; its docstring is its description. Most can be
@@ -30,6 +30,7 @@ from lifelines import KaplanMeierFitter
 from lifelines.utils import restricted_mean_survival_time
 
 from sim import metrics as m
+from sim.sweep.spec import parse_metric
 
 
 @dataclass(frozen=True)
@@ -156,8 +157,6 @@ def register_metric(
 
 def compute(names: list[str], run: RunData) -> dict[str, float]:
     """The named metrics (``name`` or ``name[cohort]``) of one run."""
-    from sim.sweep.spec import parse_metric
-
     out = {}
     for text in names:
         name, cohort = parse_metric(text)
@@ -168,8 +167,6 @@ def compute(names: list[str], run: RunData) -> dict[str, float]:
 
 def bounds_of(text: str) -> tuple[float, float] | None:
     """The bounds of a metric named ``name`` or ``name[cohort]`` (None if it has none)."""
-    from sim.sweep.spec import parse_metric
-
     metric = METRICS.get(parse_metric(text)[0])
     return None if metric is None else metric.bounds
 

@@ -28,13 +28,15 @@ from typing import Any
 
 import pandas as pd
 
+from sim.config import Scenario
 from sim.output import check_folder, writing
+from sim.resources import memory_problem
 from sim.runner import git_commit, run_id, versions
 from sim.sweep import figures
 from sim.sweep.analysis import point_summary, pooled_survival, sensitivity
 from sim.sweep.design import run_seed
-from sim.sweep.execute import Executor, Task, pending, point_scenario
-from sim.sweep.spec import LoadedExperiment, load_experiment
+from sim.sweep.execute import Executor, Task, pending, point_scenario, rough_cost
+from sim.sweep.load import LoadedExperiment, load_experiment
 from sim.sweep.store import RunStore, atomic_write
 
 
@@ -192,10 +194,6 @@ def _check_workers_fit(executor: Executor, tasks: list[Task]) -> None:
     The experiment's check covers one run at a time; on a cluster each worker has a
     machine of its own, so only local processes are counted here.
     """
-    from sim.config import Scenario
-    from sim.resources import memory_problem
-    from sim.sweep.execute import rough_cost
-
     at_once = min(executor.workers, len(tasks))
     if executor.scheduler or executor.dask_local or at_once <= 1:
         return

@@ -14,9 +14,9 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
-from sim.config import Network
+from sim.config import TIE_KINDS, Network
+from sim.errors import ScenarioError
 from sim.kernels.cap import strongest_of_each_pair, within_cap_of_both_ends
-from sim.scenario import ScenarioError
 from sim.world.ties import KIND_CODES
 
 # Initial strength ranges of each circle: households are the innermost layer,
@@ -281,7 +281,7 @@ def edgelist(n: int, net: Network) -> EdgeBatch:
         w = np.full(len(a), cfg.default_weight)
     if "kind" in table and (table["kind"].str.strip() != "").any():
         raw = table["kind"].str.strip().str.lower().replace("", cfg.default_kind)
-        allowed = ["kin", "work", "friend", "acquaintance", "group"]
+        allowed = list(TIE_KINDS)
         bad = ~raw.isin(allowed).to_numpy()
         if bad.any():
             i = int(np.flatnonzero(bad)[0])

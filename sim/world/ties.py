@@ -17,6 +17,7 @@ import numpy as np
 from scipy import sparse
 
 from sim import rules
+from sim.config import TIE_KINDS
 from sim.kernels.cap import admit_in_order
 from sim.kernels.inside import ties_inside_all, ties_to_comembers
 from sim.kernels.rows import (
@@ -31,7 +32,7 @@ from sim.kernels.rows import (
 from sim.kernels.strength import contact_edges, pick_by_strength, strength_of
 from sim.kernels.sweep import sweep_contacts, sweep_weights
 
-KIND_CODES = {"kin": 0, "work": 1, "friend": 2, "acquaintance": 3, "group": 4}
+KIND_CODES = {kind: code for code, kind in enumerate(TIE_KINDS)}
 SWEEP_CHUNK = 1 << 18  # edge ids per batch of uniform draws in a sweep
 SWEEP_PARTS = 8  # parts of a batch done in parallel (results do not depend on it)
 POISSON_INVERSION_MAX = 30.0  # largest mean drawn by inversion in a sweep

@@ -1,0 +1,77 @@
+"""The ``behaviour`` section: propensities of members in groups (docs/ODD.md §7.10–§7.19)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import Field
+
+from sim.config.section import Probability, Scale, Section, Weight
+
+
+class Behaviour(Section):
+    """Propensities of members in groups: the knobs of the daily step."""
+
+    tie_belonging: Weight = Field(
+        1.5, description="Belonging from ties inside the group, at saturation (F8, F10)."
+    )
+    tie_saturation: Scale = Field(
+        0.6, description="Summed tie strength inside at which that belonging is 63% reached."
+    )
+    topic_belonging: Weight = Field(
+        0.15, description="Belonging from holding the group's topic (common identity, F10)."
+    )
+    content_belonging: Weight = Field(
+        0.5,
+        description="Belonging from yesterday's organic posts by people one is tied to "
+        "(saturating).",
+    )
+    promotion_cost: Weight = Field(
+        0.4, description="Belonging lost per promotion post seen yesterday (C16)."
+    )
+    membership_cost: Weight = Field(
+        0.05, description="Attention a membership costs per day, posts aside."
+    )
+    overload_cost: Weight = Field(
+        0.6, description="Most attention that strangers' posts in one group can cost per day."
+    )
+    overload_posts: Scale = Field(
+        20.0, description="Strangers' posts per day at which 63% of that cost is reached."
+    )
+    unmute_rate: Probability = Field(
+        0.05, description="Daily chance a muted member looks again (a mention, a notice)."
+    )
+    post_rate: Annotated[float, Field(gt=0.0, le=100.0)] = Field(
+        0.15, description="Posts per day of an unmuted member at belonging 1."
+    )
+    encounters: Annotated[int, Field(ge=0, le=50)] = Field(
+        3, description="Co-members an active member talks with per day."
+    )
+    reveal_rate: Probability = Field(
+        0.3,
+        description="Chance, drawn once per member and day on which it posted in a group "
+        "(not per post), that one of its interests becomes visible in that group.",
+    )
+    invite_rate: Annotated[float, Field(ge=0.0, le=10.0)] = Field(
+        0.04, description="Invitations per active day of a member at belonging 1."
+    )
+    accept_tie: Weight = Field(
+        0.6, description="Acceptance gained from tie strength to the inviter (C7)."
+    )
+    accept_friends: Weight = Field(
+        0.3, description="Acceptance gained from ties already inside, at saturation (F8)."
+    )
+    accept_friends_scale: Scale = Field(
+        1.5, description="Ties inside at which that gain is 63% reached (concave, F8)."
+    )
+    leave_rate: Probability = Field(
+        0.04, description="Daily leave hazard of a member with no belonging at all (C4)."
+    )
+    leave_belonging_scale: Scale = Field(
+        0.5, description="Belonging that cuts the leave hazard by a factor e."
+    )
+    silence_days: Annotated[int, Field(ge=1, le=36_500)] = Field(
+        7,
+        description="Days without an organic post by anyone (a member, the organiser or "
+        "the brand; promotions do not count) after which a group dies.",
+    )

@@ -1,0 +1,48 @@
+"""The top level of a scenario file: its name, seed and horizon, and every section."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import Field, field_validator
+
+from sim.config.behaviour import Behaviour
+from sim.config.groups import Cohort, Interventions
+from sim.config.names import check_name
+from sim.config.network import Network
+from sim.config.population import Population
+from sim.config.section import Section, Seed
+
+
+class Output(Section):
+    """What a run writes."""
+
+    persons: bool = Field(False, description="Also write persons.parquet.")
+    figures: bool = Field(True, description="Write the figures.")
+
+
+class Scenario(Section):
+    """A scenario: a world, its groups, interventions and behaviour, and a horizon."""
+
+    name: str | None = Field(
+        None,
+        description="Name of the scenario, and of its folder under the output folder "
+        "(default: the file name): letters, digits, . _ - + = @ , and spaces, not starting "
+        "with a dot.",
+    )
+    description: str = Field("", description="What question the scenario answers.")
+    seed: Seed = Field(42, description="Root seed: fixes every result.")
+    days: Annotated[int, Field(ge=1, le=36_500)] = Field(180, description="Horizon in days.")
+    population: Population = Population()
+    network: Network = Network()
+    groups: dict[str, Cohort] = Field(
+        default_factory=dict, description="Cohorts of groups by name."
+    )
+    interventions: Interventions = Interventions()
+    behaviour: Behaviour = Behaviour()
+    output: Output = Output()
+
+    @field_validator("name")
+    @classmethod
+    def _safe_name(cls, name: str | None) -> str | None:
+        return check_name(name)
