@@ -7,15 +7,11 @@ reads (and, where it makes sense, writes) those arrays, so that Mesa's ``AgentSe
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import mesa
 import numpy as np
 
 from sim.config import TIE_KINDS
-
-if TYPE_CHECKING:
-    from sim.model import GroupModel
+from sim.simulation import Simulation
 
 
 class Person(mesa.Agent):
@@ -26,9 +22,9 @@ class Person(mesa.Agent):
         index: Row of this person in the model's arrays.
     """
 
-    model: GroupModel
+    model: Simulation
 
-    def __init__(self, model: GroupModel, index: int):
+    def __init__(self, model: Simulation, index: int):
         super().__init__(model)
         self.index = int(index)
 

@@ -8,11 +8,11 @@ group's memberships simply stop being active.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, ClassVar, NamedTuple
 
 import numpy as np
 
-from sim.world.ties import KIND_CODES
+from sim.config import KIND_CODES
 
 if TYPE_CHECKING:
     from sim.config import Scenario
@@ -82,6 +82,17 @@ class Memberships(Growable):
         "guided": (np.bool_, False),
         "founder": (np.bool_, False),  # recruited when the group was created
     }
+
+
+class GroupIndex(NamedTuple):
+    """The current memberships grouped by group (a counting sort of the current rows)."""
+
+    persons: np.ndarray
+    """Person of each current membership, memberships sorted by group."""
+    rows: np.ndarray
+    """Membership row of each entry of ``persons``."""
+    start: np.ndarray
+    """Where each group's run starts in ``persons`` (length groups + 1)."""
 
 
 class Invites(Growable):

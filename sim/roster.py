@@ -14,20 +14,9 @@ from typing import NamedTuple
 
 import numpy as np
 
-from sim.groups import NO_ONE, Groups, Memberships
+from sim.groups import NO_ONE, GroupIndex, Groups, Memberships
 from sim.kernels.membership import current_memberships, membership_rows
 from sim.world.ties import TieStore
-
-
-class GroupIndex(NamedTuple):
-    """The current memberships grouped by group (a counting sort of the current rows)."""
-
-    persons: np.ndarray
-    """Person of each current membership, memberships sorted by group."""
-    rows: np.ndarray
-    """Membership row of each entry of ``persons``."""
-    start: np.ndarray
-    """Where each group's run starts in ``persons`` (length groups + 1)."""
 
 
 class TiesInside(NamedTuple):

@@ -11,11 +11,11 @@ import pandas as pd
 import pytest
 
 from sim import load_scenario, rules, scenario_from_dict
+from sim.config import KIND_CODES
 from sim.groups import NO_ONE
 from sim.model import GroupModel
 from sim.phases import Today, attention, posting
 from sim.runner import run
-from sim.world.ties import KIND_CODES
 
 SCENARIOS = sorted(Path(__file__).parent.parent.joinpath("scenarios").glob("*.yaml"))
 

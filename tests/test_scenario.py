@@ -16,10 +16,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sim.config import Scenario
+from sim.config import KIND_CODES, Scenario
 from sim.scenario import ScenarioError, json_schema, load_scenario, scenario_from_dict
 from sim.world import build_world
-from sim.world.ties import KIND_CODES
 
 # A cohort that is valid on its own, for files that need one.
 COHORT = "    driver: relationship\n    count: 3\n    size: 5\n"

@@ -23,6 +23,7 @@ from sim.config.population import Attention, Interests, Population, SuperUsers
 from sim.config.scenario import Output, Scenario
 from sim.config.section import (
     CIRCLE_KINDS,
+    KIND_CODES,
     TIE_KINDS,
     CircleKind,
     CircleSize,
@@ -43,6 +44,7 @@ from sim.config.section import (
 __all__ = [
     "CIRCLE_KINDS",
     "DEFAULT_HALF_LIVES",
+    "KIND_CODES",
     "NAME_LENGTH",
     "NAME_PUNCTUATION",
     "TIE_KINDS",

@@ -13,6 +13,9 @@ from pydantic import BaseModel, ConfigDict, Field
 TIE_KINDS = ("kin", "work", "friend", "acquaintance", "group")
 """Kinds of tie, in the order of their integer codes in the tie store."""
 
+KIND_CODES = {kind: code for code, kind in enumerate(TIE_KINDS)}
+"""Integer code of each kind of tie, as the tie store keeps it."""
+
 CIRCLE_KINDS = tuple(kind for kind in TIE_KINDS if kind != "group")
 """Kinds of tie the network starts with: every kind but ``group``, which groups make."""
 

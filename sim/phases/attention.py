@@ -7,19 +7,15 @@ Rules: :func:`sim.rules.belonging`, :func:`sim.rules.reading_cost`,
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 
 from sim import rules
 from sim.kernels.attention import mute_overloaded
 from sim.phases.today import Today
-
-if TYPE_CHECKING:
-    from sim.model import GroupModel
+from sim.simulation import Simulation
 
 
-def run(model: GroupModel, today: Today) -> None:
+def run(model: Simulation, today: Today) -> None:
     """Value every current membership, price its reading, and mute what does not fit."""
     m, g, b = model.memberships, model.groups, model.config.behaviour
     present = today.present = model.roster.current().copy()

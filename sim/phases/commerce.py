@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from sim.phases.today import Today
-
-if TYPE_CHECKING:
-    from sim.model import GroupModel
+from sim.simulation import Simulation
 
 
-def run(model: GroupModel, today: Today) -> None:
+def run(model: Simulation, today: Today) -> None:
     """Nothing yet: no scenario has a product."""

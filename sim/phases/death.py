@@ -5,19 +5,15 @@ Rules: :func:`sim.rules.silent_for` and :func:`sim.rules.dies`.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 
 from sim import rules
 from sim.groups import CAUSES
 from sim.phases.today import Today
-
-if TYPE_CHECKING:
-    from sim.model import GroupModel
+from sim.simulation import Simulation
 
 
-def run(model: GroupModel, today: Today) -> None:
+def run(model: Simulation, today: Today) -> None:
     """Close the living groups (created before today) that fell silent or were deserted."""
     g, m, roster = model.groups, model.memberships, model.roster
     alive = np.flatnonzero(g.alive & (g.created < today.day))

@@ -9,18 +9,14 @@ fission this way: invitees bring their own ties next.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 
 from sim import rules
 from sim.phases.today import Today
-
-if TYPE_CHECKING:
-    from sim.model import GroupModel
+from sim.simulation import Simulation
 
 
-def run(model: GroupModel, today: Today) -> None:
+def run(model: Simulation, today: Today) -> None:
     """Send today's invitations, decide them, and let the accepted invitees join."""
     m, g, b = model.memberships, model.groups, model.config.behaviour
     ties, rng, roster = model.world.ties, model.rng, model.roster

@@ -6,21 +6,17 @@ Rules: :func:`sim.rules.guide_order` (C15, C12), :func:`sim.rules.leave_probabil
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 
 from sim import rules
 from sim.phases.today import Today
+from sim.simulation import Simulation
 from sim.world import KIND_CODES
-
-if TYPE_CHECKING:
-    from sim.model import GroupModel
 
 GROUP_KIND = KIND_CODES["group"]
 
 
-def run(model: GroupModel, today: Today) -> None:
+def run(model: Simulation, today: Today) -> None:
     """Greet today's newcomers in guided groups, then let members leave."""
     m, g, b, roster = model.memberships, model.groups, model.config.behaviour, model.roster
     current = roster.current()
@@ -39,7 +35,7 @@ def run(model: GroupModel, today: Today) -> None:
     today.counts["leaves"] = len(leavers)
 
 
-def greet(model: GroupModel, newcomers: np.ndarray, current: np.ndarray, day: int) -> None:
+def greet(model: Simulation, newcomers: np.ndarray, current: np.ndarray, day: int) -> None:
     """A guide of the group (a super user member if any, else a veteran) ties to a newcomer."""
     m, g, ties = model.memberships, model.groups, model.world.ties
     # Founders and earlier joiners can guide; today's other newcomers cannot.

@@ -8,19 +8,15 @@ Rules: :func:`sim.rules.post_rate` with :func:`sim.rules.role_multiplier` (C12),
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 
 from sim import rules
 from sim.phases.today import Today
+from sim.simulation import Simulation
 from sim.world.population import bits
 
-if TYPE_CHECKING:
-    from sim.model import GroupModel
 
-
-def run(model: GroupModel, today: Today) -> None:
+def run(model: Simulation, today: Today) -> None:
     """Post, count the posts per group, and show some interests in the posts."""
     m, g, b, rng = model.memberships, model.groups, model.config.behaviour, model.rng
     present = today.present

@@ -9,21 +9,17 @@ topic. An ice-breaker makes every member's interests visible at once (C5).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 
 from sim.groups import DRIVERS, NO_ONE
 from sim.phases.today import Today
+from sim.simulation import Simulation
 from sim.world import World
-
-if TYPE_CHECKING:
-    from sim.model import GroupModel
 
 TOPIC_PULL = 0.8  # share of broadcast recruits drawn from people who hold the topic
 
 
-def run(model: GroupModel, today: Today) -> None:
+def run(model: Simulation, today: Today) -> None:
     """Create today's groups with their founders; fire today's ice-breakers."""
     g, roster = model.groups, model.roster
     new = np.flatnonzero((g.created == today.day) & ~g.born)
@@ -53,7 +49,7 @@ def run(model: GroupModel, today: Today) -> None:
 
 
 def recruit(
-    model: GroupModel, gid: int, has_ties: np.ndarray, day: int
+    model: Simulation, gid: int, has_ties: np.ndarray, day: int
 ) -> tuple[np.ndarray, np.ndarray]:
     """Choose a new group's organiser and founding members, by its driver.
 

@@ -8,22 +8,18 @@ sweep every ``sweep_days`` the background contact, decay and dropping of the tie
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 
 from sim import rules
 from sim.arrays import run_starts
 from sim.phases.today import Today
+from sim.simulation import Simulation
 from sim.world import KIND_CODES
-
-if TYPE_CHECKING:
-    from sim.model import GroupModel
 
 GROUP_KIND = KIND_CODES["group"]
 
 
-def run(model: GroupModel, today: Today) -> None:
+def run(model: Simulation, today: Today) -> None:
     """Encounters among today's posters, then the sweep or the recount when they are due."""
     cfg = model.config.network.ties
     formed = meet(model, today) if model.config.behaviour.encounters > 0 else 0
@@ -34,7 +30,7 @@ def run(model: GroupModel, today: Today) -> None:
     today.counts["ties_formed"] = formed
 
 
-def meet(model: GroupModel, today: Today) -> int:
+def meet(model: Simulation, today: Today) -> int:
     """Posters of a group meet others who posted there.
 
     Known pairs strengthen their tie; strangers may form one.
@@ -81,7 +77,7 @@ def meet(model: GroupModel, today: Today) -> int:
     return len(new)
 
 
-def sweep(model: GroupModel, day: int) -> None:
+def sweep(model: Simulation, day: int) -> None:
     """Background social life since the last sweep: contact, decay, dropping (C9, F3–F6).
 
     Each tie receives a Poisson number of contacts over the sweep period, at the rate its

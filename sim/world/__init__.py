@@ -6,10 +6,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.config import TIE_KINDS, Scenario
+from sim.config import KIND_CODES, TIE_KINDS, Scenario
 from sim.world.generators import generate, merge_and_cap
 from sim.world.population import attention_budgets, homophilous_interests, super_users
-from sim.world.ties import KIND_CODES, TieStore
+from sim.world.ties import TieStore
 
 __all__ = ["KIND_CODES", "TieStore", "World", "build_world"]
 

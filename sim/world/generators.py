@@ -14,10 +14,9 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
-from sim.config import TIE_KINDS, Network
+from sim.config import KIND_CODES, TIE_KINDS, Network
 from sim.errors import ScenarioError
 from sim.kernels.cap import strongest_of_each_pair, within_cap_of_both_ends
-from sim.world.ties import KIND_CODES
 
 # Initial strength ranges of each circle: households are the innermost layer,
 # neighbours the outermost (F1, F4). Uniform within a range.

@@ -12,14 +12,11 @@ Freed edge ids are reused, so the edge arrays stay as large as the peak number o
 
 from __future__ import annotations
 
-import numba
 import numpy as np
 from scipy import sparse
 
 from sim import rules
-from sim.config import TIE_KINDS
 from sim.kernels.cap import admit_in_order
-from sim.kernels.inside import ties_inside_all, ties_to_comembers
 from sim.kernels.rows import (
     FREE,
     append_to_rows,
@@ -30,16 +27,13 @@ from sim.kernels.rows import (
     widest_row_after,
 )
 from sim.kernels.strength import contact_edges, pick_by_strength, strength_of
-from sim.kernels.sweep import sweep_contacts, sweep_weights
+from sim.world.background import BackgroundContact
+from sim.world.inside_groups import GroupQueries
 
-KIND_CODES = {kind: code for code, kind in enumerate(TIE_KINDS)}
-SWEEP_CHUNK = 1 << 18  # edge ids per batch of uniform draws in a sweep
-SWEEP_PARTS = 8  # parts of a batch done in parallel (results do not depend on it)
-POISSON_INVERSION_MAX = 30.0  # largest mean drawn by inversion in a sweep
 PARALLEL_DROP = 50_000  # fewer dropped ids than this are taken out of rows by one thread
 
 
-class TieStore:
+class TieStore(BackgroundContact, GroupQueries):
     """Undirected, weighted, typed ties with a per-person cap.
 
     Args:
@@ -105,16 +99,6 @@ class TieStore:
         )
         return out
 
-    def strength_all(self, day: int) -> np.ndarray:
-        """Strength on ``day`` of every edge id in use so far (0 for freed ids)."""
-        top = self._top
-        age = (day - self.last[:top]).astype(np.float32)
-        kind = self.kind[:top]
-        half_life = self.half_life[np.maximum(kind, 0).astype(np.int64)]
-        return np.where(kind != FREE, rules.decay(self.w[:top], age, half_life), 0.0).astype(
-            np.float32
-        )
-
     def other(self, eids: np.ndarray, person: np.ndarray) -> np.ndarray:
         """The endpoint of each edge that is not ``person``."""
         return self.u[eids] + self.v[eids] - person
@@ -174,12 +158,6 @@ class TieStore:
         # whole rows are gathered.
         find_pairs(a, b, self.adj, self.nbr, self.deg, out)
         return out
-
-    def degree_strength(self, day: int) -> np.ndarray:
-        """Sum of tie strengths per person on ``day``."""
-        ids = self.alive_ids()
-        s = self.strength(ids, day).astype(np.float64)
-        return np.bincount(self.u[ids], s, self.n) + np.bincount(self.v[ids], s, self.n)
 
     def to_sparse(self, day: int, power: float = 1.0) -> sparse.csr_matrix:
         """Symmetric sparse matrix of strengths (raised to ``power``) on ``day``."""
@@ -295,23 +273,6 @@ class TieStore:
         )
         self._oldest = min(self._oldest, day)
 
-    def weakest(self, persons: np.ndarray, day: int) -> tuple[np.ndarray, np.ndarray]:
-        """Each person's weakest tie today: ``(eid, strength)``; (-1, inf) if it has none."""
-        persons = np.asarray(persons, np.int64)
-        eid_out = np.full(len(persons), -1, np.int64)
-        s_out = np.full(len(persons), np.inf, np.float32)
-        row, _, eid = self.neighbours(persons)
-        if len(eid) == 0:
-            return eid_out, s_out
-        s = self.strength(eid, day)
-        order = np.lexsort((s, row))
-        first = np.ones(len(order), bool)
-        first[1:] = row[order][1:] != row[order][:-1]
-        pick = order[first]
-        eid_out[row[pick]] = eid[pick]
-        s_out[row[pick]] = s[pick]
-        return eid_out, s_out
-
     def add(
         self,
         a: np.ndarray,
@@ -371,67 +332,6 @@ class TieStore:
             self._free.append(back)
         return ids[:made]
 
-    def to_members(
-        self, persons: np.ndarray, groups: np.ndarray, index, mark: np.ndarray, day: int
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """Ties of each (person, group) pair to the members listed in a group index.
-
-        Args:
-            persons: Person of each pair.
-            groups: Group of each pair.
-            index: The roster's :class:`~sim.roster.GroupIndex` of current memberships.
-            mark: The roster's scratch, one per person, all -1 on entry and on return.
-            day: Today.
-
-        Returns:
-            ``(count, total, pair, member_row, strength)``: per pair the number and summed
-            strength of its ties inside; per tie found, its pair, the co-member's
-            membership row and its strength today.
-        """
-        count, total, pair, member, _, strength = ties_to_comembers(
-            persons,
-            groups,
-            np.argsort(groups, kind="stable"),
-            self.adj,
-            self.nbr,
-            self.deg,
-            index.persons,
-            index.rows,
-            index.start,
-            mark,
-            day,
-            self.w,
-            self.last,
-            self.kind,
-            self.half_life,
-            self.decay_table(day),
-        )
-        return count, total, pair, member, strength
-
-    def inside_groups(self, index, day: int, total: np.ndarray, count: np.ndarray) -> None:
-        """Summed strength and number of ties of every membership of ``index`` inside its group.
-
-        Writes ``total`` and ``count`` at the membership rows (in parallel, group by group;
-        the result does not depend on the number of threads).
-        """
-        ties_inside_all(
-            day,
-            index.persons,
-            index.rows,
-            index.start,
-            self.adj,
-            self.nbr,
-            self.deg,
-            self.w,
-            self.last,
-            self.kind,
-            self.half_life,
-            self.decay_table(day),
-            numba.config.NUMBA_NUM_THREADS,
-            total,
-            count,
-        )
-
     def decay_table(self, day: int) -> np.ndarray:
         """Decay factor ``2 ** (-age / half_life)`` per kind code and age on ``day``.
 
@@ -448,152 +348,6 @@ class TieStore:
             ).astype(np.float32)
             self._table_key = (day, width)
         return self._table
-
-    def _sweep_weights(
-        self, day: int, exponent: float
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Strength, time weight per edge id in use so far, and per person 1 / total weight."""
-        top = self._top
-        if exponent != self._w_pow_exponent:  # the cache holds powers for one exponent
-            self._w_seen[:] = np.nan
-            self._w_pow_exponent = exponent
-        # Decay factors per (kind, age): ages are whole days, so a table replaces an exp2
-        # per tie. The same float32 arithmetic as rules.decay.
-        table_s = self.decay_table(day)
-        age = np.arange(table_s.shape[1], dtype=np.float32)
-        table_w = rules.decay(
-            np.float32(1.0), np.float32(exponent) * age[None, :], self.half_life[:, None]
-        ).astype(np.float32)
-        strength = np.empty(top, np.float32)
-        weight = np.empty(top, np.float32)
-        inverse = np.empty(self.n, np.float32)
-        sweep_weights(
-            day,
-            self.w,
-            self.last,
-            self.kind,
-            self.u,
-            self.v,
-            self.half_life,
-            table_s,
-            table_w,
-            self._w_seen,
-            self._w_pow,
-            float(exponent),
-            strength,
-            weight,
-            inverse,
-        )
-        return strength, weight, inverse
-
-    def contact_rates(self, day: int, exponent: float, contacts_per_day: float) -> np.ndarray:
-        """Expected background contacts per day of every edge id in use (0 for freed ids).
-
-        The rate of :func:`sim.rules.contact_rate`, as :meth:`sweep` computes it.
-        """
-        _, weight, inverse = self._sweep_weights(day, exponent)
-        top = self._top
-        return (
-            np.float32(contacts_per_day) * weight * (inverse[self.u[:top]] + inverse[self.v[:top]])
-        )
-
-    def sweep(
-        self,
-        day: int,
-        rng: np.random.Generator,
-        *,
-        days: int,
-        exponent: float,
-        contacts_per_day: float,
-        gain: float,
-        floor: float,
-    ) -> int:
-        """Background contact over the last ``days`` days, then dropping (C9, F3–F6).
-
-        Each tie receives a Poisson number of contacts at the rate of
-        :func:`sim.rules.contact_rate`; a contacted tie is strengthened once per contact
-        (:func:`sim.rules.strengthen`) and its last contact set to today; a tie with no
-        contact whose strength today is below ``floor`` is dropped.
-
-        Counts with a mean up to ``POISSON_INVERSION_MAX`` are drawn by inversion of one
-        uniform per edge id in use (freed ids included, so the number of draws depends
-        only on the store's size), in edge-id order, in chunks, so that no array of
-        draws as large as the store is held; larger means are drawn afterwards with
-        ``rng.poisson``, in edge-id order. Every draw comes from ``rng``.
-
-        Args:
-            day: Today.
-            rng: The model's generator.
-            days: Length of the period (``sweep_days``).
-            exponent: ``allocation_exponent``.
-            contacts_per_day: Contacts each person makes per day.
-            gain: ``contact_gain``.
-            floor: Strength below which an uncontacted tie is dropped.
-
-        Returns:
-            The number of ties dropped.
-        """
-        top = self._top
-        strength, weight, inverse = self._sweep_weights(day, exponent)
-        self._oldest = min(self._oldest, day)  # the kernel sets ``last`` to today
-        chunk = min(SWEEP_CHUNK, max(top, 1))
-        uniforms = np.empty(chunk, np.float64)
-        doomed_buf = np.empty(chunk, np.int64)
-        big_buf = np.empty(chunk, np.int64)
-        counts = np.zeros((SWEEP_PARTS, 2), np.int64)
-        doomed, big = [], []
-        per_day, period = np.float32(contacts_per_day), np.float32(days)
-        for lo in range(0, top, chunk):
-            n = min(chunk, top - lo)
-            rng.random(out=uniforms[:n])
-            sweep_contacts(
-                lo,
-                uniforms[:n],
-                day,
-                self.kind,
-                self.u,
-                self.v,
-                strength,
-                weight,
-                inverse,
-                per_day,
-                period,
-                np.float32(POISSON_INVERSION_MAX),
-                float(gain),
-                np.float32(floor),
-                self.w,
-                self.last,
-                doomed_buf,
-                big_buf,
-                counts,
-            )
-            size = -(-n // SWEEP_PARTS)
-            for part, (n_doomed, n_big) in enumerate(counts.tolist()):
-                if n_doomed:
-                    doomed.append(doomed_buf[part * size : part * size + n_doomed].copy())
-                if n_big:
-                    big.append(big_buf[part * size : part * size + n_big].copy())
-        if big:
-            eids = np.concatenate(big)
-            lam = per_day * weight[eids] * (inverse[self.u[eids]] + inverse[self.v[eids]]) * period
-            contacts = rng.poisson(lam)
-            s = strength[eids]
-            hit = contacts > 0
-            self.w[eids[hit]] = rules.strengthen(s[hit], gain, contacts[hit])
-            self.last[eids[hit]] = day
-            doomed.append(eids[~hit & (s > 0) & (s < np.float32(floor))])
-        dropped = np.concatenate(doomed) if doomed else np.zeros(0, np.int64)
-        self.remove(dropped)
-        return len(dropped)
-
-    def drop_weak(self, day: int, floor: float) -> int:
-        """Drop every tie whose strength today is below ``floor``; return how many."""
-        ids = self.alive_ids()
-        weak = ids[self.strength(ids, day) < floor]
-        self.remove(weak)
-        return len(weak)
-
-    # ------------------------------------------------------------------ checks
 
     def check(self) -> None:
         """Raise AssertionError if an invariant of the store is broken (for tests)."""

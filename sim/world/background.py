@@ -1,0 +1,146 @@
+"""Background social life of the tie store: periodic contact, decay and dropping.
+
+Part of :class:`sim.world.ties.TieStore`. Between sweeps ties only decay (lazily); a
+sweep gives every tie the contacts of the period at once (C9, F3–F6).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim import rules
+from sim.kernels.sweep import sweep_contacts, sweep_weights
+
+SWEEP_CHUNK = 1 << 18  # edge ids per batch of uniform draws in a sweep
+SWEEP_PARTS = 8  # parts of a batch done in parallel (results do not depend on it)
+POISSON_INVERSION_MAX = 30.0  # largest mean drawn by inversion in a sweep
+
+
+class BackgroundContact:
+    """The periodic sweep, for :class:`~sim.world.ties.TieStore`."""
+
+    def _sweep_weights(
+        self, day: int, exponent: float
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Strength, time weight per edge id in use so far, and per person 1 / total weight."""
+        top = self._top
+        if exponent != self._w_pow_exponent:  # the cache holds powers for one exponent
+            self._w_seen[:] = np.nan
+            self._w_pow_exponent = exponent
+        # Decay factors per (kind, age): ages are whole days, so a table replaces an exp2
+        # per tie. The same float32 arithmetic as rules.decay.
+        table_s = self.decay_table(day)
+        age = np.arange(table_s.shape[1], dtype=np.float32)
+        table_w = rules.decay(
+            np.float32(1.0), np.float32(exponent) * age[None, :], self.half_life[:, None]
+        ).astype(np.float32)
+        strength = np.empty(top, np.float32)
+        weight = np.empty(top, np.float32)
+        inverse = np.empty(self.n, np.float32)
+        sweep_weights(
+            day,
+            self.w,
+            self.last,
+            self.kind,
+            self.u,
+            self.v,
+            self.half_life,
+            table_s,
+            table_w,
+            self._w_seen,
+            self._w_pow,
+            float(exponent),
+            strength,
+            weight,
+            inverse,
+        )
+        return strength, weight, inverse
+
+    def sweep(
+        self,
+        day: int,
+        rng: np.random.Generator,
+        *,
+        days: int,
+        exponent: float,
+        contacts_per_day: float,
+        gain: float,
+        floor: float,
+    ) -> int:
+        """Background contact over the last ``days`` days, then dropping (C9, F3–F6).
+
+        Each tie receives a Poisson number of contacts at the rate of
+        :func:`sim.rules.contact_rate`; a contacted tie is strengthened once per contact
+        (:func:`sim.rules.strengthen`) and its last contact set to today; a tie with no
+        contact whose strength today is below ``floor`` is dropped.
+
+        Counts with a mean up to ``POISSON_INVERSION_MAX`` are drawn by inversion of one
+        uniform per edge id in use (freed ids included, so the number of draws depends
+        only on the store's size), in edge-id order, in chunks, so that no array of
+        draws as large as the store is held; larger means are drawn afterwards with
+        ``rng.poisson``, in edge-id order. Every draw comes from ``rng``.
+
+        Args:
+            day: Today.
+            rng: The model's generator.
+            days: Length of the period (``sweep_days``).
+            exponent: ``allocation_exponent``.
+            contacts_per_day: Contacts each person makes per day.
+            gain: ``contact_gain``.
+            floor: Strength below which an uncontacted tie is dropped.
+
+        Returns:
+            The number of ties dropped.
+        """
+        top = self._top
+        strength, weight, inverse = self._sweep_weights(day, exponent)
+        self._oldest = min(self._oldest, day)  # the kernel sets ``last`` to today
+        chunk = min(SWEEP_CHUNK, max(top, 1))
+        uniforms = np.empty(chunk, np.float64)
+        doomed_buf = np.empty(chunk, np.int64)
+        big_buf = np.empty(chunk, np.int64)
+        counts = np.zeros((SWEEP_PARTS, 2), np.int64)
+        doomed, big = [], []
+        per_day, period = np.float32(contacts_per_day), np.float32(days)
+        for lo in range(0, top, chunk):
+            n = min(chunk, top - lo)
+            rng.random(out=uniforms[:n])
+            sweep_contacts(
+                lo,
+                uniforms[:n],
+                day,
+                self.kind,
+                self.u,
+                self.v,
+                strength,
+                weight,
+                inverse,
+                per_day,
+                period,
+                np.float32(POISSON_INVERSION_MAX),
+                float(gain),
+                np.float32(floor),
+                self.w,
+                self.last,
+                doomed_buf,
+                big_buf,
+                counts,
+            )
+            size = -(-n // SWEEP_PARTS)
+            for part, (n_doomed, n_big) in enumerate(counts.tolist()):
+                if n_doomed:
+                    doomed.append(doomed_buf[part * size : part * size + n_doomed].copy())
+                if n_big:
+                    big.append(big_buf[part * size : part * size + n_big].copy())
+        if big:
+            eids = np.concatenate(big)
+            lam = per_day * weight[eids] * (inverse[self.u[eids]] + inverse[self.v[eids]]) * period
+            contacts = rng.poisson(lam)
+            s = strength[eids]
+            hit = contacts > 0
+            self.w[eids[hit]] = rules.strengthen(s[hit], gain, contacts[hit])
+            self.last[eids[hit]] = day
+            doomed.append(eids[~hit & (s > 0) & (s < np.float32(floor))])
+        dropped = np.concatenate(doomed) if doomed else np.zeros(0, np.int64)
+        self.remove(dropped)
+        return len(dropped)
