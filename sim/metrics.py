@@ -1,4 +1,4 @@
-"""Metrics of a run: survival, growth, cascades, activity and churn (DESIGN §3).
+"""Metrics of a run: survival, growth, cascades, activity and churn (docs/ODD.md, §7.20).
 
 Every function takes the run's tables (pandas DataFrames) and returns data: numbers,
 DataFrames or fitted lifelines objects. Nothing here prints or draws.
@@ -118,7 +118,7 @@ def retention_by_ties(
 
 
 def cohort_summary(tables: dict[str, pd.DataFrame], horizon: int) -> pd.DataFrame:
-    """The summary table by cohort that ``groupsim run`` prints (DESIGN §3).
+    """The summary table by cohort that ``groupsim run`` prints (docs/ODD.md, §7.20).
 
     Median lifetimes come from Kaplan–Meier fits with groups alive at the horizon
     censored; ``inf`` means more than half of the cohort outlived the horizon. Peak and

@@ -31,7 +31,7 @@ def strengthen(strength, gain, contacts=1):
 
     Each contact closes a share ``gain`` of the gap to 1, so ``k`` contacts give
     ``1 - (1 - w) * (1 - gain) ** k``: repeated co-activity strengthens ties, less and
-    less as they approach the ceiling (DESIGN §1, "Strengthening").
+    less as they approach the ceiling (docs/ODD.md, §7.14).
     """
     return 1.0 - (1.0 - strength) * (1.0 - gain) ** contacts
 
@@ -210,7 +210,7 @@ def leave_probability(value, *, max_rate, scale):
 
 
 def silent_for(last_post_day, today):
-    """Days since a group's last organic post (DESIGN §2, phase 8).
+    """Days since a group's last organic post (docs/ODD.md, §7.19).
 
     An organic post is one by a member or by the organiser, a brand included; the
     organiser's promotions do not count, so promotions alone do not keep a group alive.
@@ -337,7 +337,7 @@ def guide_order(is_super, group):
 
 
 def dies(silent_days, unmuted_members, *, silence_days):
-    """Which living groups die today, and of what (DESIGN §2, phase 8).
+    """Which living groups die today, and of what (docs/ODD.md, §7.19).
 
     A group dies of silence after ``silence_days`` without an organic post, or deserted
     when fewer than two members still read it (a conversation needs two).

@@ -66,7 +66,7 @@ def run_id(scenario: Scenario) -> str:
 
 
 def model_tables(model: GroupModel, persons: bool = False) -> dict[str, pd.DataFrame]:
-    """The model's record as tables (DESIGN §3)."""
+    """The model's record as tables (docs/ODD.md, §7.20)."""
     g, m, inv = model.groups, model.memberships, model.invites
     horizon = model.day
     names = np.array(model.cohort_names or ["none"], dtype=object)
