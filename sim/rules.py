@@ -23,7 +23,16 @@ def decay(strength, days_since_contact, half_life):
     Encodes F5 (kin ties hardly decay; friendships lose closeness without contact,
     Roberts & Dunbar 2011) and F6 (bridging and new ties decay fastest, Burt 2000, 2002).
     """
-    return strength * np.exp2(-np.maximum(days_since_contact, 0) / half_life)
+    return strength * decay_factor(np.maximum(days_since_contact, 0), half_life)
+
+
+def decay_factor(days_since_contact, half_life):
+    """The share of its strength a tie keeps after ``days_since_contact >= 0`` days alone.
+
+    ``2 ** (-t / half_life)``: the factor of :func:`decay`, written so that the compiled
+    kernels (``sim/kernels/``) use it as it is, in the precision they are given.
+    """
+    return np.exp2(-days_since_contact / half_life)
 
 
 def strengthen(strength, gain, contacts=1):
@@ -71,7 +80,17 @@ def contact_rate(strength, u, v, n_people, exponent, contacts_per_day):
         weight = np.exp(np.float32(exponent) * np.log(strength))
     total = np.bincount(u, weight, minlength=n_people) + np.bincount(v, weight, minlength=n_people)
     inverse = np.divide(1.0, total, out=np.zeros_like(total), where=total > 0).astype(np.float32)
-    return np.float32(contacts_per_day) * weight * (inverse[u] + inverse[v])
+    return tie_contact_rate(weight, inverse[u], inverse[v], np.float32(contacts_per_day))
+
+
+def tie_contact_rate(weight, inverse_u, inverse_v, contacts_per_day):
+    """Expected background contacts per day of one tie, from its time weight.
+
+    Each end gives the tie the share ``weight * inverse`` of its ``contacts_per_day``
+    (``inverse`` is one over the summed weights of that end's ties; see
+    :func:`contact_rate`), C9, F3, F4. Written for the compiled sweep as well.
+    """
+    return contacts_per_day * weight * (inverse_u + inverse_v)
 
 
 def formation_probability(shared_visible, base, per_interest):

@@ -42,7 +42,6 @@ from sim import rules
 from sim.config import TIE_KINDS, Scenario
 from sim.groups import NO_ONE
 from sim.model import DAILY_SERIES
-from sim.phases.schedule import TOPIC_PULL
 from sim.world import KIND_CODES, World, build_world
 
 REPORTERS = DAILY_SERIES
@@ -387,8 +386,8 @@ class ReferenceModel(mesa.Model):
         return [pool[i] for i in self.rng.choice(len(pool), size=k, replace=False).tolist()]
 
     def _broadcast(self, topic: int, size: int, organiser: int) -> list[int]:
-        """Event recruitment: ``TOPIC_PULL`` of the founders hold the topic, the rest anyone."""
-        from_topic = int(self.rng.binomial(size, TOPIC_PULL))
+        """Event recruitment: ``topic_pull`` of the founders hold the topic, the rest anyone."""
+        from_topic = int(self.rng.binomial(size, self.behaviour.topic_pull))
         picks = self._sample([p for p in self._holders(topic) if p != organiser], from_topic)
         taken = {*picks, organiser}
         picks += self._sample([p for p in range(self.n) if p not in taken], size - len(picks))

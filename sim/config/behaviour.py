@@ -12,6 +12,11 @@ from sim.config.section import Probability, Scale, Section, Weight
 class Behaviour(Section):
     """Propensities of members in groups: the knobs of the daily step."""
 
+    topic_pull: Probability = Field(
+        0.8,
+        description="Share of an event group's founders drawn from people who hold its "
+        "topic; the rest are anyone (broadcast recruitment).",
+    )
     tie_belonging: Weight = Field(
         1.5, description="Belonging from ties inside the group, at saturation (F8, F10)."
     )

@@ -7,6 +7,8 @@ from numba import njit
 
 from sim import rules
 
+decay_factor = njit(cache=True)(rules.decay_factor)
+
 
 @njit(cache=True)
 def strength_today(e, day, w, last, kind, half_life, table_s):  # pragma: no cover - compiled
@@ -18,7 +20,7 @@ def strength_today(e, day, w, last, kind, half_life, table_s):  # pragma: no cov
     age = max(day - last[e], 0)
     if age < table_s.shape[1]:
         return w[e] * table_s[kind[e], age]
-    return w[e] * np.exp2(-np.float32(age) / half_life[kind[e]])
+    return w[e] * decay_factor(np.float32(age), half_life[kind[e]])
 
 
 @njit(cache=True)

@@ -5,10 +5,13 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
+from sim import rules
 from sim.kernels.parallel import one_at_a_time
 from sim.kernels.rows import FREE
+from sim.kernels.strength import decay_factor
 
 PARTS = 4  # fixed split of the edge ids for per-person sums in a sweep (see sweep_weights)
+tie_contact_rate = njit(cache=True)(rules.tie_contact_rate)
 
 
 @one_at_a_time
@@ -81,8 +84,8 @@ def sweep_weights(
                 strength[e] = x * table_s[k, age]
                 y = w_pow[e] * table_w[k, age]
             else:  # past the tables (a store used out of day order): compute directly
-                strength[e] = x * np.exp2(-np.float32(age) / half_life[k])
-                y = w_pow[e] * np.exp2(-(exp32 * np.float32(age)) / half_life[k])
+                strength[e] = x * decay_factor(np.float32(age), half_life[k])
+                y = w_pow[e] * decay_factor(exp32 * np.float32(age), half_life[k])
             weight[e] = y
             total[u[e]] += y
             total[v[e]] += y
@@ -198,7 +201,7 @@ def sweep_contacts(
             e = lo + i
             if kind[e] == FREE:
                 continue
-            lam = per_day * weight[e] * (inverse[u[e]] + inverse[v[e]]) * days
+            lam = tie_contact_rate(weight[e], inverse[u[e]], inverse[v[e]], per_day) * days
             if lam > lam_max:
                 big[start + n_big] = e
                 n_big += 1

@@ -16,8 +16,6 @@ from sim.phases.today import Today
 from sim.simulation import Simulation
 from sim.world import World
 
-TOPIC_PULL = 0.8  # share of broadcast recruits drawn from people who hold the topic
-
 
 def run(model: Simulation, today: Today) -> None:
     """Create today's groups with their founders; fire today's ice-breakers."""
@@ -65,7 +63,14 @@ def recruit(
         if not g.brand[gid]:
             pool = holders[topic] if len(holders[topic]) else np.arange(model.n)
             organiser = int(pool[rng.integers(len(pool))])
-        recruits = broadcast(world, holders[topic], size - (organiser >= 0), organiser, rng)
+        recruits = broadcast(
+            world,
+            holders[topic],
+            size - (organiser >= 0),
+            organiser,
+            rng,
+            model.config.behaviour.topic_pull,
+        )
         inviter = NO_ONE
     else:
         organiser = int(has_ties[rng.integers(len(has_ties))])
@@ -107,7 +112,7 @@ def broadcast(
     size: int,
     organiser: int,
     rng: np.random.Generator,
-    topic_pull: float = TOPIC_PULL,
+    topic_pull: float,
 ) -> list[int]:
     """Event recruitment: mostly people holding the topic, the rest anyone; ties ignored."""
     exclude = {organiser} if organiser >= 0 else set()
