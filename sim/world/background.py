@@ -134,7 +134,10 @@ class BackgroundContact:
                     big.append(big_buf[part * size : part * size + n_big].copy())
         if big:
             eids = np.concatenate(big)
-            lam = per_day * weight[eids] * (inverse[self.u[eids]] + inverse[self.v[eids]]) * period
+            rate = rules.tie_contact_rate(
+                weight[eids], inverse[self.u[eids]], inverse[self.v[eids]], per_day
+            )
+            lam = rate * period
             contacts = rng.poisson(lam)
             s = strength[eids]
             hit = contacts > 0
