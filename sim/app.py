@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 import solara
 from matplotlib.figure import Figure
+from mesa.experimental.scenarios import Scenario as MesaScenario
 from mesa.visualization import SolaraViz
 from mesa.visualization.utils import update_counter
 
@@ -39,12 +40,12 @@ SCENARIOS_VARIABLE = "GROUPSIM_SCENARIOS"  # set by `groupsim viz` (sim.cli.viz)
 PEOPLE = {"min": 2_000, "max": 50_000, "step": 1_000}
 """The range of the population slider: every shipped scenario builds across it."""
 SLIDERS = {
-    "post_rate": ("Posts per day at belonging 1", 0.01, 1.0, 0.01),
-    "invite_rate": ("Invitations per active day", 0.0, 0.3, 0.005),
-    "leave_rate": ("Leave hazard without belonging", 0.0, 0.2, 0.005),
-    "overload_cost": ("Most attention one group's strangers cost", 0.0, 2.0, 0.05),
-    "unmute_rate": ("Daily chance a muted member looks again", 0.0, 0.5, 0.01),
-    "silence_days": ("Silent days before a group dies", 1, 60, 1),
+    "post_rate": ("Post rate", 0.01, 1.0, 0.01),
+    "invite_rate": ("Invite rate", 0.0, 0.3, 0.005),
+    "leave_rate": ("Leave rate", 0.0, 0.2, 0.005),
+    "overload_cost": ("Overload cost", 0.0, 2.0, 0.05),
+    "unmute_rate": ("Unmute rate", 0.0, 0.5, 0.01),
+    "silence_days": ("Silence days", 1, 60, 1),
 }
 """The behaviour settings on sliders: label, minimum, maximum, step (``sim.config``)."""
 GROUPS_SHOWN = 25
@@ -102,6 +103,7 @@ class ScenarioModel(GroupModel):
         people: Population size (overrides ``population.size``; by default, where the
             slider starts).
         seed: Root seed (overrides ``seed``).
+        scenario: Ignored: what Mesa's *Reset* passes back (see the code).
         **behaviour: Slider values of the settings in :data:`SLIDERS`.
     """
 
@@ -110,8 +112,13 @@ class ScenarioModel(GroupModel):
         scenario_name: str | None = None,
         people: int | None = None,
         seed: int | str = 42,
+        scenario: MesaScenario | None = None,
         **behaviour: float,
     ):
+        # Mesa's Reset hands back the model's own (empty) Mesa scenario; the page's
+        # scenario is the file named by scenario_name.
+        if scenario is not None and not isinstance(scenario, MesaScenario):
+            raise TypeError("the page builds its scenario from scenario_name")
         scenario_name = scenario_name or first_scenario()
         path = scenario_folder() / f"{scenario_name}.yaml"
         try:
@@ -316,7 +323,7 @@ def GroupNetwork(model: GroupModel):
         offered.append(group)
     by_label = {label(i): i for i in offered}
     network = group_network(model, group)
-    fig = Figure(figsize=(6, 3.6), layout="constrained")
+    fig = Figure(figsize=(6, 3.1), layout="constrained")
     ax = fig.subplots()
     plots.draw_group_network(
         fig,
@@ -326,7 +333,7 @@ def GroupNetwork(model: GroupModel):
         colours(model)[names[g.cohort[group]]],
         f"group {group} ({names[g.cohort[group]]}) on day {model.day}",
     )
-    with solara.Column(gap="0px") as main:
+    with solara.Column(gap="0px", classes=["groupsim-network"]) as main:
         solara.Select(
             "Group (default: the largest living one)",
             value=label(group),
@@ -372,7 +379,7 @@ def model_params() -> dict:
         kind = "SliderInt" if isinstance(step, int) else "SliderFloat"
         params[name] = {
             "type": kind,
-            "label": f"{text} ({name})",
+            "label": text,
             "value": start[name],
             "min": low,
             "max": high,
