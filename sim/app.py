@@ -216,19 +216,21 @@ def groups_table(tables: dict[str, pd.DataFrame], most: int = GROUPS_SHOWN) -> p
 
 
 def _html(frame: pd.DataFrame, index: bool = False) -> solara.Element:
-    # An HTML table, not Markdown: solara's Markdown fetches KaTeX from a CDN.
+    # An HTML table, not Markdown: solara's Markdown fetches KaTeX from a CDN. It
+    # scrolls within its panel (Mesa's grid cells are of a fixed height).
     html = frame.to_html(index=index, float_format=cell, classes="groupsim-table", border=0)
-    return solara.HTML(tag="div", unsafe_innerHTML=html, style={"overflow": "auto"})
+    style = {"overflow": "auto", "max-height": "320px"}
+    return solara.HTML(tag="div", unsafe_innerHTML=html, style=style)
 
 
 # ----------------------------------------------------------------- the panels
 
 
-def _days_figure(model: GroupModel, draw) -> solara.Element:
-    """``draw(ax, days, colours)`` on a new figure, or a note before the first day."""
+def _days_figure(model: GroupModel, draw, what: str) -> solara.Element:
+    """``draw(ax, days, colours)`` on a new figure, or a note on ``what`` before day 1."""
     days = model.by_cohort.frame()
     if not len(days):
-        return solara.Info("Step the model to see its first day.")
+        return solara.Info(f"{what}: step the model to see its first day.")
     fig = Figure(figsize=(6, 3.4), layout="constrained")
     ax = fig.subplots()
     draw(ax, days, colours(model))
@@ -236,13 +238,13 @@ def _days_figure(model: GroupModel, draw) -> solara.Element:
     return solara.FigureMatplotlib(fig, format="png")
 
 
-def _days_panel(draw):
-    """A page component drawing ``draw`` of the daily series by cohort."""
+def _days_panel(draw, what: str):
+    """A page component drawing ``draw`` of the daily series by cohort (``what`` it shows)."""
 
     @solara.component
     def Panel(model: GroupModel):
         update_counter.get()
-        return _days_figure(model, draw)
+        return _days_figure(model, draw, what)
 
     Panel.__name__ = draw.__name__.removeprefix("draw_").title().replace("_", "")
     return Panel
@@ -275,7 +277,7 @@ def Survival(model: GroupModel):
     update_counter.get()
     tables = _tables(model, model.day)
     if not len(tables["groups"]):
-        return solara.Info("No group has been created yet.")
+        return solara.Info("Survival of the groups: no group has been created yet.")
     fig = Figure(figsize=(6, 3.4), layout="constrained")
     ax = fig.subplots()
     plots.draw_survival(ax, tables["groups"], colours(model))
@@ -289,7 +291,7 @@ def GroupsTable(model: GroupModel):
     update_counter.get()
     tables = _tables(model, model.day)
     if not len(tables["groups"]):
-        return solara.Info("No group has been created yet.")
+        return solara.Info("Groups: no group has been created yet.")
     shown = groups_table(tables)
     with solara.Column(gap="4px") as main:
         solara.Text(
@@ -310,7 +312,7 @@ def GroupNetwork(model: GroupModel):
     positions = solara.use_memo(dict, dependencies=[id(model)])
     living = living_groups(model)
     if not len(living):
-        return solara.Info("No group is alive.")
+        return solara.Info("The network of one group: no group is alive.")
     group = chosen if chosen in set(living.tolist()) else int(living[0])
     g = model.groups
     names = model.cohort_names
@@ -390,13 +392,13 @@ def model_params() -> dict:
 
 components = [
     (Summary, 0),
-    (_days_panel(plots.draw_members), 0),
+    (_days_panel(plots.draw_members, "Members and active members by cohort"), 0),
     (GroupNetwork, 0),
     (GroupsTable, 0),
-    (_days_panel(plots.draw_group_sizes), 0),
-    (_days_panel(plots.draw_groups_alive), 0),
-    (_days_panel(plots.draw_posts), 0),
-    (_days_panel(plots.draw_muted_share), 0),
+    (_days_panel(plots.draw_group_sizes, "Members per living group by cohort"), 0),
+    (_days_panel(plots.draw_groups_alive, "Groups alive by cohort"), 0),
+    (_days_panel(plots.draw_posts, "Posts per day by cohort"), 0),
+    (_days_panel(plots.draw_muted_share, "Muted share by cohort"), 0),
     (Survival, 0),
 ]
 

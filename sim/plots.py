@@ -171,7 +171,9 @@ def draw_survival(ax: Axes, groups: pd.DataFrame, colours: dict[str, str] | None
     ax.set_ylabel("share of groups alive")
     ax.set_xlim(left=0)
     ax.set_ylim(0, 1.05)  # a curve at 1 stays visible
-    ax.set_title("Group survival (Kaplan–Meier; band: 95% CI; |: alive at the end)", fontsize=10)
+    ax.set_title(
+        "Group survival (Kaplan–Meier)\nband: 95% CI; |: still alive at the end", fontsize=10
+    )
     if ax.get_legend() is not None:  # lifelines adds one inside the axes
         ax.get_legend().remove()
 

@@ -211,8 +211,9 @@ def test_page_steps_the_model_and_redraws(page):
     page.get_by_text(f"fission, day 0 of {fission.days}").wait_for()
     assert page.get_by_text("Page 0").is_hidden()  # Mesa's tab label of the only page
     # Before the first day nothing has been recorded: each panel says so.
-    assert page.get_by_text("Step the model to see its first day.").count() == 5
-    assert page.get_by_text("No group has been created yet.").count() == 3
+    assert page.get_by_text("step the model to see its first day.").count() == 5
+    assert page.get_by_text("no group has been created yet.").count() == 3
+    assert page.get_by_text("The network of one group: no group is alive.").is_visible()
     step(page, 1)
     page.get_by_text(f"fission, day 1 of {fission.days}").wait_for()
     cohort = next(iter(fission.groups))
@@ -221,7 +222,7 @@ def test_page_steps_the_model_and_redraws(page):
     first = network_picture(page)
     figures = [img.get_attribute("src") for img in page.locator("img").all()]
     assert len(figures) == 7  # five series by cohort, the network and the survival
-    assert page.get_by_text("Step the model to see its first day.").count() == 0
+    assert page.get_by_text("step the model to see its first day.").count() == 0
     for day in range(2, 5):
         step(page, day)
     page.get_by_text(f"fission, day 4 of {fission.days}").wait_for()
