@@ -165,7 +165,8 @@ def draw_survival(ax: Axes, groups: pd.DataFrame, colours: dict[str, str] | None
             censor_styles={"marker": "|", "ms": 7, "mew": 1.2},
             color=colours.get(label),
             linestyle=LINE_STYLES[i % len(LINE_STYLES)],
-            label=f"{label} (n={kmf.event_observed.size})",
+            # The deaths too: curves that all stay at 1 lie on top of each other.
+            label=f"{label} (n={kmf.event_observed.size}, {int(kmf.event_observed.sum())} died)",
         )
     ax.set_xlabel("days since creation")
     ax.set_ylabel("share of groups alive")
