@@ -39,8 +39,8 @@ class RunResult:
 
     Attributes:
         scenario: The resolved scenario.
-        tables: ``timeseries``, ``groups``, ``memberships``, ``invites``,
-            ``cohort_days`` (and ``persons`` when requested), as DataFrames.
+        tables: ``timeseries``, ``groups``, ``memberships``, ``invites`` (and
+            ``persons`` when requested, ``cohort_days`` when figures are), as DataFrames.
         summary: The summary table by cohort.
         manifest: What was run, with which versions, and how long each phase took.
         out_dir: The run folder, if the run was written.
@@ -243,7 +243,8 @@ def run(
         # A bad output folder is reported now, not after the simulation.
         check_folder(out, str(scenario.name))
     started = time.perf_counter()
-    model, tables = simulate(scenario, progress=progress, by_cohort=True)
+    # The series by cohort are what the figures are drawn from.
+    model, tables = simulate(scenario, progress=progress, by_cohort=scenario.output.figures)
     wall = time.perf_counter() - started
     summary = cohort_summary(tables, model.day) if len(tables["groups"]) else pd.DataFrame()
     manifest = {
