@@ -16,92 +16,301 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
+from matplotlib.lines import Line2D
 
 from sim.metrics import cascades, kaplan_meier
+
+PALETTE = (
+    "tab:blue",
+    "tab:orange",
+    "tab:green",
+    "tab:red",
+    "tab:purple",
+    "tab:brown",
+    "tab:pink",
+    "tab:olive",
+    "tab:cyan",
+    "goldenrod",
+)
+"""Cohort colours, in the order the cohorts are declared; grey is kept for pooled ones."""
+POOLED_COLOUR = "tab:gray"
+LINE_STYLES = ("-", "--", "-.", ":")
+"""Survival curves of different cohorts differ in style too, so overlaps stay legible."""
+SPIKE = 1.5
+"""A day more than this many times the 99th percentile of the later days is off scale."""
 
 
 def save(fig: plt.Figure, path: Path) -> Path:
     """Write a figure to ``path`` (making its folder), close it and return the path."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    if not fig.get_constrained_layout():
+        fig.tight_layout()
+    # "tight" keeps legends placed outside the axes in the picture.
+    fig.savefig(path, dpi=110, bbox_inches="tight")
     plt.close(fig)
     return path
 
 
-def draw_survival(ax: Axes, groups: pd.DataFrame, by: str = "cohort") -> None:
-    """Kaplan–Meier survival of groups on ``ax``, one curve per level of ``by``, 95% bands."""
-    for label, kmf in kaplan_meier(groups, by).items():
+def figure(ncols: int = 1, width: float = 7.0, height: float = 4.2) -> tuple[plt.Figure, list]:
+    """A figure with room on its right for a legend outside the axes."""
+    fig, axes = plt.subplots(1, ncols, figsize=(width, height), layout="constrained", squeeze=False)
+    return fig, list(axes[0])
+
+
+def is_pooled(label: str) -> bool:
+    """Whether a cohort label stands for the cohorts :func:`pool_cohorts` pooled."""
+    return str(label).startswith("other ") and str(label).endswith(" cohorts")
+
+
+def cohort_colours(names) -> dict[str, str]:
+    """One colour per cohort, the same in every figure of a run and on the page.
+
+    Args:
+        names: Cohort labels in the order they are declared (repeats are ignored).
+    """
+    colours: dict[str, str] = {}
+    for name in map(str, names):
+        if name not in colours:
+            plain = sum(not is_pooled(n) for n in colours)
+            colours[name] = POOLED_COLOUR if is_pooled(name) else PALETTE[plain % len(PALETTE)]
+    return colours
+
+
+def legend_outside(fig: plt.Figure, ax: Axes, title: str | None = None) -> None:
+    """The legend of ``ax`` to the right of the axes, where it cannot cover data."""
+    handles, labels = ax.get_legend_handles_labels()
+    if handles:
+        fig.legend(
+            handles, labels, loc="outside right upper", fontsize=8, frameon=False, title=title
+        )
+
+
+def cohort_legend(fig: plt.Figure, colours: dict[str, str], shown) -> None:
+    """A legend of the cohorts in ``shown``, in the order of ``colours``, outside the axes."""
+    shown = set(map(str, shown))
+    names = [name for name in colours if name in shown]
+    handles = [Line2D([], [], color=colours[name], lw=2) for name in names]
+    if handles:
+        fig.legend(
+            handles, names, loc="outside right upper", fontsize=8, frameon=False, title="cohort"
+        )
+
+
+def floor_zero(ax: Axes, top: float) -> None:
+    """A count's y-axis from 0, so that a constant 11 is not drawn on 10.4-11.6."""
+    top = float(top) if np.isfinite(top) and top > 0 else 1.0
+    ax.set_ylim(0, top * 1.08)
+
+
+def clip_spike(ax: Axes, days: np.ndarray, values: np.ndarray) -> None:
+    """A y-axis from 0 that the day-0 (and day-1) peaks do not squash.
+
+    When the first days stand far above the rest (everyone joins on the day a group is
+    created), the axis ends above the 99th percentile of the later days and the peaks
+    are written on the figure instead.
+
+    Args:
+        ax: The axes drawn on.
+        days: Day of each row of ``values``.
+        values: One column per line drawn (NaN where undefined).
+    """
+    values = np.asarray(values, np.float64).reshape(len(days), -1)
+    later = values[np.asarray(days) >= 2]
+    later = later[np.isfinite(later)]
+    top_all = np.nanmax(values) if np.isfinite(values).any() else 0.0
+    top = float(np.percentile(later, 99)) * 1.15 if len(later) else top_all
+    if top <= 0 or top_all <= SPIKE * top:
+        floor_zero(ax, top_all)
+        return
+    ax.set_ylim(0, top)
+    peaks = np.nanmax(values, axis=1)
+    off = [(int(d), float(v)) for d, v in zip(days, peaks, strict=True) if v > top]
+    shown = ", ".join(f"day {d}: {v:,.0f}" for d, v in off[:3])
+    more = f" (+{len(off) - 3} more days)" if len(off) > 3 else ""
+    ax.annotate(
+        f"off scale: {shown}{more}",
+        xy=(0.99, 0.98),
+        xycoords="axes fraction",
+        ha="right",
+        va="top",
+        fontsize=7,
+        color="dimgray",
+    )
+
+
+def _cohort_lines(
+    ax: Axes, frame: pd.DataFrame, column: str, colours: dict[str, str], **style
+) -> np.ndarray:
+    """``frame[column]`` against the day, one line per cohort; the values drawn (day × line)."""
+    table = frame.pivot(index="day", columns="cohort", values=column)
+    order = {name: i for i, name in enumerate(colours)}
+    table = table[sorted(table.columns, key=lambda n: order.get(str(n), len(order)))]
+    for name in table.columns:
+        ax.plot(table.index, table[name], color=colours.get(str(name)), label=str(name), **style)
+    return table.to_numpy(np.float64)
+
+
+def draw_survival(ax: Axes, groups: pd.DataFrame, colours: dict[str, str] | None = None) -> None:
+    """Kaplan–Meier survival of groups on ``ax``: one curve per cohort, 95% bands, censoring.
+
+    Curves differ in colour and line style, and a tick marks each group still alive when
+    the record ends (censored), so that overlapping curves can be told apart.
+    """
+    colours = colours or cohort_colours(groups["cohort"])
+    for i, (label, kmf) in enumerate(kaplan_meier(groups, "cohort").items()):
         kmf.plot_survival_function(
-            ax=ax, ci_show=True, label=f"{label} (n={kmf.event_observed.size})"
+            ax=ax,
+            ci_show=True,
+            ci_alpha=0.15,
+            show_censors=True,
+            censor_styles={"marker": "|", "ms": 7, "mew": 1.2},
+            color=colours.get(label),
+            linestyle=LINE_STYLES[i % len(LINE_STYLES)],
+            # The deaths too: curves that all stay at 1 lie on top of each other.
+            label=f"{label} (n={kmf.event_observed.size}, {int(kmf.event_observed.sum())} died)",
         )
     ax.set_xlabel("days since creation")
     ax.set_ylabel("share of groups alive")
-    ax.set_ylim(0, 1.02)
-    ax.set_title("Group survival (Kaplan–Meier, 95% CI)")
-    ax.legend(fontsize=8)
+    ax.set_xlim(left=0)
+    ax.set_ylim(0, 1.05)  # a curve at 1 stays visible
+    ax.set_title(
+        "Group survival (Kaplan–Meier)\nband: 95% CI; |: still alive at the end", fontsize=10
+    )
+    if ax.get_legend() is not None:  # lifelines adds one inside the axes
+        ax.get_legend().remove()
 
 
-def survival(groups: pd.DataFrame, path: Path, by: str = "cohort") -> Path:
-    """Kaplan–Meier survival of groups, one curve per level of ``by``, with 95% bands."""
-    fig, ax = plt.subplots(figsize=(7, 4.5))
-    draw_survival(ax, groups, by)
+def survival(groups: pd.DataFrame, path: Path, colours: dict[str, str] | None = None) -> Path:
+    """Kaplan–Meier survival of groups by cohort, with 95% bands and censoring ticks."""
+    fig, (ax,) = figure(width=8)
+    draw_survival(ax, groups, colours)
+    legend_outside(fig, ax)
     return save(fig, path)
 
 
-def draw_members(ax: Axes, groups: pd.DataFrame, memberships: pd.DataFrame, days: int) -> None:
-    """Current members per day on ``ax``, summed over each cohort's groups."""
-    died = groups.set_index("group")["died"]
-    cohort = groups.set_index("group")["cohort"]
-    frame = memberships.assign(
-        cohort=cohort.reindex(memberships["group"]).to_numpy(),
-        died=died.reindex(memberships["group"]).to_numpy(),
-    )
-    end = np.where(
-        frame["left"] >= 0, frame["left"], np.where(frame["died"] >= 0, frame["died"], days)
-    )
-    for label, part in frame.assign(end=end).groupby("cohort", sort=False):
-        delta = np.zeros(days + 1)
-        np.add.at(delta, np.clip(part["joined"], 0, days), 1)
-        np.add.at(delta, np.clip(part["end"], 0, days), -1)
-        ax.plot(np.arange(days), np.cumsum(delta)[:days], label=str(label))
+def draw_group_sizes(ax: Axes, days: pd.DataFrame, colours: dict[str, str]) -> None:
+    """Members per living group by cohort: the median, and a band from quartile 1 to 3.
+
+    A per-group view: a cohort of small groups does not sit at zero beside one of big
+    groups, as it would in a sum. A log scale is used when the medians differ tenfold.
+    """
+    median = _cohort_lines(ax, days, "members_median", colours)
+    for name, part in days.groupby("cohort", sort=False):
+        ax.fill_between(
+            part["day"],
+            part["members_q25"],
+            part["members_q75"],
+            color=colours.get(str(name)),
+            alpha=0.2,
+            linewidth=0,
+        )
+    drawn = median[np.isfinite(median) & (median > 0)]
+    if len(drawn) and drawn.max() >= 10 * max(drawn.min(), 1):
+        ax.set_yscale("log")
+        ax.set_ylim(bottom=1)
+        ax.set_ylabel("members per living group (log)")
+    else:
+        floor_zero(ax, np.nanmax(days["members_q75"]) if len(days) else 0)
+        ax.set_ylabel("members per living group")
+    ax.set_xlabel("day")
+    ax.set_title("Group size (median; band: middle half of the groups)", fontsize=10)
+
+
+def draw_groups_alive(ax: Axes, days: pd.DataFrame, colours: dict[str, str]) -> None:
+    """Living groups by cohort, from 0."""
+    drawn = _cohort_lines(ax, days, "groups_alive", colours)
+    floor_zero(ax, np.nanmax(drawn) if drawn.size else 0)
+    ax.set_xlabel("day")
+    ax.set_ylabel("living groups")
+    ax.set_title("Groups alive", fontsize=10)
+
+
+def draw_members(ax: Axes, days: pd.DataFrame, colours: dict[str, str]) -> None:
+    """Members of living groups by cohort (solid) and the active, unmuted ones (dashed)."""
+    drawn = _cohort_lines(ax, days, "members", colours)
+    active = days.pivot(index="day", columns="cohort", values="active")
+    for name in active.columns:
+        ax.plot(active.index, active[name], color=colours.get(str(name)), ls="--", lw=1)
+    floor_zero(ax, np.nanmax(drawn) if drawn.size else 0)
     ax.set_xlabel("day")
     ax.set_ylabel("members of living groups")
-    ax.set_title("Members over time by cohort")
-    ax.legend(fontsize=8)
+    ax.set_title("Members (solid) and active, unmuted members (dashed)", fontsize=10)
 
 
-def members_over_time(
-    groups: pd.DataFrame, memberships: pd.DataFrame, days: int, path: Path
-) -> Path:
-    """Current members per day, summed over each cohort's groups."""
-    fig, ax = plt.subplots(figsize=(7, 4.5))
-    draw_members(ax, groups, memberships, days)
-    return save(fig, path)
-
-
-def posts_per_day(series: pd.DataFrame, path: Path) -> Path:
-    """Posts, joins and leaves per day across all groups, with groups alive."""
-    fig, ax = plt.subplots(figsize=(7, 4.5))
-    ax.plot(series["day"], series["posts"], label="posts")
-    ax.plot(series["day"], series["joins"], label="joins")
-    ax.plot(series["day"], series["leaves"], label="leaves")
+def draw_posts(ax: Axes, days: pd.DataFrame, colours: dict[str, str]) -> None:
+    """Posts per day by cohort; the day-0 peak does not squash the rest (:func:`clip_spike`)."""
+    drawn = _cohort_lines(ax, days, "posts", colours)
+    clip_spike(ax, np.unique(days["day"]), drawn)
     ax.set_xlabel("day")
-    ax.set_ylabel("per day")
-    twin = ax.twinx()
-    twin.plot(series["day"], series["groups_alive"], color="black", ls="--", label="groups alive")
-    twin.set_ylabel("groups alive")
-    lines = ax.get_legend_handles_labels()
-    more = twin.get_legend_handles_labels()
-    ax.legend(lines[0] + more[0], lines[1] + more[1], fontsize=8)
-    ax.set_title("Activity per day")
+    ax.set_ylabel("posts per day")
+    ax.set_title("Posts per day", fontsize=10)
+
+
+def draw_posts_per_member(ax: Axes, days: pd.DataFrame, colours: dict[str, str]) -> None:
+    """Posts per member and day by cohort: how talkative a cohort's groups are, not how big."""
+    rate = days.assign(rate=days["posts"] / days["members"].where(days["members"] > 0))
+    drawn = _cohort_lines(ax, rate, "rate", colours)
+    clip_spike(ax, np.unique(days["day"]), drawn)
+    ax.set_xlabel("day")
+    ax.set_ylabel("posts per member per day")
+    ax.set_title("Posts per member and day", fontsize=10)
+
+
+def draw_muted_share(ax: Axes, days: pd.DataFrame, colours: dict[str, str]) -> None:
+    """Share of the members of living groups who have muted the group, by cohort."""
+    share = days.assign(share=1 - days["active"] / days["members"].where(days["members"] > 0))
+    _cohort_lines(ax, share, "share", colours)
+    ax.set_ylim(0, 1.02)
+    ax.set_xlabel("day")
+    ax.set_ylabel("muted share of members")
+    ax.set_title("Muted share", fontsize=10)
+
+
+def _panels(days: pd.DataFrame, colours: dict[str, str], draws, path: Path) -> Path:
+    """Panels side by side, each drawn by one of ``draws``, and one legend of cohorts."""
+    fig, axes = figure(len(draws), width=5.2 * len(draws) + 1.5, height=4)
+    for ax, draw in zip(axes, draws, strict=True):
+        draw(ax, days, colours)
+    cohort_legend(fig, colours, days["cohort"])
     return save(fig, path)
 
 
-def cascade_figure(groups: pd.DataFrame, memberships: pd.DataFrame, path: Path) -> Path:
+def members_over_time(days: pd.DataFrame, colours: dict[str, str], path: Path) -> Path:
+    """Group size per cohort (median and quartiles of living groups) and groups alive."""
+    return _panels(days, colours, (draw_group_sizes, draw_groups_alive), path)
+
+
+def posts_per_day(days: pd.DataFrame, colours: dict[str, str], path: Path) -> Path:
+    """Posts per day and posts per member and day, by cohort."""
+    return _panels(days, colours, (draw_posts, draw_posts_per_member), path)
+
+
+def draw_flows(ax: Axes, series: pd.DataFrame) -> None:
+    """Joins and leaves per day over all groups, the day-0 joins written, not drawn."""
+    ax.plot(series["day"], series["joins"], label="joins", color="tab:green")
+    ax.plot(series["day"], series["leaves"], label="leaves", color="tab:red")
+    clip_spike(ax, series["day"].to_numpy(), series[["joins", "leaves"]].to_numpy())
+    ax.set_xlabel("day")
+    ax.set_ylabel("memberships per day")
+    ax.set_title("Joins and leaves (all groups)", fontsize=10)
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(0, -0.15), ncols=2, frameon=False)
+
+
+def flows(series: pd.DataFrame, days: pd.DataFrame, colours: dict[str, str], path: Path) -> Path:
+    """Joins and leaves per day, and the muted share of members by cohort."""
+    fig, (left, right) = figure(2, width=12, height=4.2)
+    draw_flows(left, series)
+    draw_muted_share(right, days, colours)
+    cohort_legend(fig, colours, days["cohort"])
+    return save(fig, path)
+
+
+def cascade_figure(
+    groups: pd.DataFrame, memberships: pd.DataFrame, colours: dict[str, str], path: Path
+) -> Path:
     """Invitation cascades by cohort: size (members joined by invite) and depth (hops)."""
     table = cascades(memberships).merge(groups[["group", "cohort"]], on="group")
-    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
+    fig, (left, right) = figure(2, width=12, height=4)
     labels = list(dict.fromkeys(groups["cohort"]))
     parts = [table.loc[table["cohort"] == c] for c in labels]
     top = max(int(table["invited"].max()), 1)
@@ -109,22 +318,25 @@ def cascade_figure(groups: pd.DataFrame, memberships: pd.DataFrame, path: Path) 
         [p["invited"] for p in parts],
         bins=np.linspace(0, top + 1, min(30, top + 2)),
         label=labels,
+        color=[colours.get(str(c)) for c in labels],
         histtype="step",
         linewidth=1.5,
     )
     left.set_xlabel("members who joined by invitation")
     left.set_ylabel("groups")
-    left.set_title("Cascade size")
-    left.legend(fontsize=8)
+    left.set_title("Cascade size", fontsize=10)
     depth = int(table["depth"].max())
     width = 0.8 / max(len(parts), 1)
     for i, (label, part) in enumerate(zip(labels, parts, strict=True)):
         counts = np.bincount(part["depth"], minlength=depth + 1)
-        right.bar(np.arange(depth + 1) + i * width, counts, width=width, label=label)
+        right.bar(
+            np.arange(depth + 1) + i * width, counts, width=width, color=colours.get(str(label))
+        )
+    right.set_xticks(np.arange(depth + 1) + 0.4 - width / 2, [str(d) for d in range(depth + 1)])
     right.set_xlabel("deepest invitation chain (hops)")
     right.set_ylabel("groups")
-    right.set_title("Cascade depth")
-    right.legend(fontsize=8)
+    right.set_title("Cascade depth", fontsize=10)
+    cohort_legend(fig, colours, labels)
     return save(fig, path)
 
 
@@ -132,8 +344,8 @@ FIGURE_COHORTS = 10
 """Most cohorts a figure of a run shows one by one; the others are drawn as one."""
 
 
-def pool_cohorts(groups: pd.DataFrame, most: int = FIGURE_COHORTS) -> pd.DataFrame:
-    """The groups with all but the ``most`` largest cohorts pooled into one.
+def pooled_labels(groups: pd.DataFrame, most: int = FIGURE_COHORTS) -> dict[str, str]:
+    """Each cohort's label in the figures: itself, or one label for all but the largest.
 
     A figure with a curve and a legend entry per cohort takes time and space that grow
     with the number of cohorts (10,000 cohorts took more than ten minutes), and beyond a
@@ -141,24 +353,131 @@ def pool_cohorts(groups: pd.DataFrame, most: int = FIGURE_COHORTS) -> pd.DataFra
     """
     sizes = groups["cohort"].value_counts(sort=False)
     if len(sizes) <= most:
-        return groups
+        return {str(c): str(c) for c in sizes.index}
     # Largest first; of equal sizes, the one declared first.
-    keep = sizes.iloc[np.argsort(-sizes.to_numpy(), kind="stable")[:most]].index
+    keep = set(sizes.iloc[np.argsort(-sizes.to_numpy(), kind="stable")[:most]].index)
     label = f"other {len(sizes) - most} cohorts"
-    return groups.assign(cohort=groups["cohort"].where(groups["cohort"].isin(keep), label))
+    return {str(c): (str(c) if c in keep else label) for c in sizes.index}
+
+
+def pool_cohorts(groups: pd.DataFrame, most: int = FIGURE_COHORTS) -> pd.DataFrame:
+    """The groups with all but the ``most`` largest cohorts pooled into one."""
+    return groups.assign(cohort=groups["cohort"].map(pooled_labels(groups, most)))
+
+
+def pool_days(days: pd.DataFrame, labels: dict[str, str]) -> pd.DataFrame:
+    """The daily series by cohort with cohorts relabelled by ``labels`` and summed.
+
+    Quartiles of group size cannot be summed: a pooled label has none.
+    """
+    if all(k == v for k, v in labels.items()):
+        return days
+    pooled = days.assign(cohort=days["cohort"].map(labels).fillna(days["cohort"]))
+    counts = ["groups_alive", "members", "active", "posts"]
+    summed = pooled.groupby(["day", "cohort"], sort=False)[counts].sum().reset_index()
+    quartiles = [c for c in days.columns if c.startswith("members_") and c != "members"]
+    firsts = pooled.groupby(["day", "cohort"], sort=False)[quartiles].first().reset_index()
+    out = summed.merge(firsts, on=["day", "cohort"])
+    out.loc[out["cohort"].map(is_pooled), quartiles] = np.nan
+    return out
 
 
 def run_figures(result, folder: Path) -> list[Path]:
-    """All figures of a run, in ``folder``."""
+    """All figures of a run, in ``folder``, each cohort in the same colour throughout."""
     t = result.tables
-    days = int(result.manifest["days_run"])
-    groups = pool_cohorts(t["groups"])
+    labels = pooled_labels(t["groups"])
+    groups = t["groups"].assign(cohort=t["groups"]["cohort"].map(labels))
+    declared = [labels[c] for c in result.scenario.groups if c in labels]
+    colours = cohort_colours(declared)
+    days = pool_days(t["cohort_days"], labels)
+    days = days[days["cohort"].isin(colours)]  # cohorts none of whose groups was created
     return [
-        survival(groups, folder / "survival.png"),
-        members_over_time(groups, t["memberships"], days, folder / "members.png"),
-        posts_per_day(t["timeseries"], folder / "posts.png"),
-        cascade_figure(groups, t["memberships"], folder / "cascades.png"),
+        survival(groups, folder / "survival.png", colours),
+        members_over_time(days, colours, folder / "members.png"),
+        posts_per_day(days, colours, folder / "posts.png"),
+        flows(t["timeseries"], days, colours, folder / "flows.png"),
+        cascade_figure(groups, t["memberships"], colours, folder / "cascades.png"),
     ]
+
+
+def _spring_layout(nodes: np.ndarray, u, v, weight, previous: dict) -> dict:
+    """Positions of ``nodes``: a spring layout started from where they were drawn before."""
+    import networkx as nx
+
+    graph = nx.Graph()
+    graph.add_nodes_from(nodes.tolist())
+    graph.add_weighted_edges_from(zip(u.tolist(), v.tolist(), weight.tolist(), strict=True))
+    known = {n: previous[n] for n in graph if n in previous}
+    start = known if len(known) == len(graph) else None
+    if known and start is None:  # newcomers start near the centre of the others
+        centre = np.mean(list(known.values()), axis=0)
+        rng = np.random.default_rng(len(graph))
+        start = {n: known.get(n, centre + rng.normal(0, 0.05, 2)) for n in graph}
+    iterations = 15 if start is not None else 60
+    return nx.spring_layout(graph, pos=start, iterations=iterations, seed=7, weight="weight")
+
+
+def draw_group_network(
+    fig: plt.Figure, ax: Axes, network: dict, previous: dict, colour: str, title: str
+) -> None:
+    """One group: members as dots, ties inside coloured by strength, invitations as arrows.
+
+    Muted members are drawn faded. ``previous`` (person to position) is read and updated,
+    so that drawing the group again the next day moves its members a little.
+
+    Args:
+        fig: The figure (for the colour bar).
+        ax: The axes drawn on.
+        network: As :func:`sim.app.group_network` returns it.
+        previous: Positions from the last drawing; updated in place.
+        colour: The colour of the group's cohort.
+        title: The figure's title (members, muted and ties are added to it).
+    """
+    from matplotlib.collections import LineCollection
+    from matplotlib.colors import Normalize
+
+    persons, muted = network["persons"], network["muted"]
+    strength = network["strength"]
+    pos = _spring_layout(persons, network["u"], network["v"], strength, previous)
+    previous.clear()
+    previous.update(pos)
+    xy = np.array([pos[p] for p in persons.tolist()]).reshape(-1, 2)
+    norm = Normalize(0, 1)
+    cmap = plt.get_cmap("viridis_r")
+    order = np.argsort(strength)  # strong ties drawn last, on top
+    ends = zip(network["u"][order].tolist(), network["v"][order].tolist(), strict=True)
+    segments = [[pos[a], pos[b]] for a, b in ends]
+    lines = LineCollection(segments, cmap=cmap, norm=norm, linewidths=0.6 + 1.6 * strength[order])
+    lines.set_array(strength[order])
+    ax.add_collection(lines)
+    size = float(np.clip(2500 / max(len(persons), 1), 6, 60))
+    ax.scatter(*xy[~muted].T, s=size, color=colour, edgecolors="black", linewidths=0.4, zorder=3)
+    ax.scatter(*xy[muted].T, s=size, color="lightgray", alpha=0.45, linewidths=0, zorder=3)
+    for a, b in zip(network["inviter"].tolist(), network["invitee"].tolist(), strict=True):
+        ax.annotate(
+            "",
+            xy=pos[b],
+            xytext=pos[a],
+            arrowprops={"arrowstyle": "-|>", "color": "crimson", "lw": 0.7, "shrinkB": 3},
+            zorder=2,
+        )
+    fig.colorbar(lines, ax=ax, shrink=0.8, pad=0.01, label="tie strength")
+    handles = [
+        Line2D([], [], ls="", marker="o", color=colour, mec="black", label="member"),
+        Line2D([], [], ls="", marker="o", color="lightgray", label="muted (faded)"),
+        Line2D([], [], color="crimson", marker=">", ms=4, lw=0.8, label="invited (arrow)"),
+    ]
+    ax.legend(
+        handles=handles, loc="upper left", bbox_to_anchor=(0, 0), ncols=3, fontsize=7, frameon=False
+    )
+    ax.set_title(
+        f"{title}: {len(persons)} members, {int(muted.sum())} muted, {len(strength)} ties inside",
+        fontsize=9,
+    )
+    ax.set_axis_off()
+    if len(xy):
+        ax.update_datalim(xy)
+        ax.autoscale_view()
 
 
 def world_figure(world, stats: dict, exponent: float, path: Path) -> Path:

@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from sim.by_cohort import CohortDays
 from sim.config import TIE_KINDS, Scenario
 from sim.groups import CAUSES, DRIVERS, NO_ONE
 from sim.metrics import cohort_summary
@@ -38,8 +39,8 @@ class RunResult:
 
     Attributes:
         scenario: The resolved scenario.
-        tables: ``timeseries``, ``groups``, ``memberships``, ``invites`` (and ``persons``
-            when requested), as DataFrames.
+        tables: ``timeseries``, ``groups``, ``memberships``, ``invites`` (and
+            ``persons`` when requested, ``cohort_days`` when figures are), as DataFrames.
         summary: The summary table by cohort.
         manifest: What was run, with which versions, and how long each phase took.
         out_dir: The run folder, if the run was written.
@@ -179,12 +180,35 @@ def git_commit() -> str | None:
 
 
 def simulate(
-    scenario: Scenario, *, progress: Callable[[int], None] | None = None, agents: bool = True
+    scenario: Scenario,
+    *,
+    progress: Callable[[int], None] | None = None,
+    agents: bool = True,
+    by_cohort: bool = False,
 ) -> tuple[GroupModel, dict[str, pd.DataFrame]]:
-    """Build the model, run it to the horizon, and return it with its tables."""
+    """Build the model, run it to the horizon, and return it with its tables.
+
+    Args:
+        scenario: The scenario to run (seeded with its ``seed``).
+        progress: Called with each finished day.
+        agents: Build the ``Person`` agents (see :class:`~sim.model.GroupModel`).
+        by_cohort: Also record the daily series by cohort (table ``cohort_days``, which
+            the run's figures are drawn from; a sweep does without it).
+    """
     model = GroupModel(scenario=scenario, rng=scenario.seed, agents=agents)
-    model.run(progress)
-    return model, model_tables(model, persons=scenario.output.persons)
+    recorder = CohortDays(model) if by_cohort else None
+
+    def each_day(day: int) -> None:
+        if recorder is not None:
+            recorder(day)
+        if progress is not None:
+            progress(day)
+
+    model.run(each_day)
+    tables = model_tables(model, persons=scenario.output.persons)
+    if recorder is not None:
+        tables["cohort_days"] = recorder.frame()
+    return model, tables
 
 
 def run(
@@ -219,7 +243,8 @@ def run(
         # A bad output folder is reported now, not after the simulation.
         check_folder(out, str(scenario.name))
     started = time.perf_counter()
-    model, tables = simulate(scenario, progress=progress)
+    # The series by cohort are what the figures are drawn from.
+    model, tables = simulate(scenario, progress=progress, by_cohort=scenario.output.figures)
     wall = time.perf_counter() - started
     summary = cohort_summary(tables, model.day) if len(tables["groups"]) else pd.DataFrame()
     manifest = {

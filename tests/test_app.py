@@ -1,6 +1,6 @@
-"""The browser page (`groupsim app`, sim/app.py): served for real, driven in Chromium.
+"""The browser page (`groupsim viz`, sim/app.py): served for real, driven in Chromium.
 
-The server is started the way a user starts it, with ``groupsim app <folder>``; the page
+The server is started the way a user starts it, with ``groupsim viz <file>``; the page
 is opened in the machine's headless Chromium (playwright drives it; it downloads
 nothing). The model behind the page is checked against the one ``groupsim run`` runs.
 """
@@ -17,7 +17,9 @@ import time
 import urllib.request
 from pathlib import Path
 
+import numpy as np
 import pytest
+from typer.testing import CliRunner
 
 from sim.model import GroupModel
 from sim.scenario import load_scenario
@@ -36,10 +38,11 @@ CHROMIUM_FLAGS = [
 WAIT_MS = 60_000
 
 
-def groupsim(*args: str, **kwargs) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "sim.cli", *args], capture_output=True, text=True, **kwargs
-    )
+def groupsim(*args: str):
+    """The command line, in this process."""
+    from sim.cli import app
+
+    return CliRunner().invoke(app, list(map(str, args)))
 
 
 def free_port() -> int:
@@ -75,6 +78,24 @@ def test_page_model_is_the_model_of_groupsim_run():
     theirs = plain.datacollector.get_model_vars_dataframe()
     assert ours.equals(theirs) and ours["members"].iloc[-1] > 0
     assert page.config.name == "fission" and page.n == 2000
+    # The page's series by cohort add up to the pooled ones of the DataCollector.
+    days = page.by_cohort.frame().groupby("day")[["posts", "members", "groups_alive"]].sum()
+    assert days["posts"].tolist() == theirs["posts"].tolist()
+    assert days["members"].tolist() == theirs["members"].tolist()
+    assert days["groups_alive"].tolist() == theirs["groups_alive"].tolist()
+
+
+def test_a_moved_slider_overrides_the_file_and_one_left_alone_does_not():
+    from sim.app import ScenarioModel, slider_defaults
+
+    start = slider_defaults()  # baseline's values: the page opens with baseline here
+    assert start["invite_rate"] == 0.04
+    left = ScenarioModel("fission", people=2000, invite_rate=start["invite_rate"])
+    assert left.config.behaviour.invite_rate == 0.08  # fission's own value
+    moved = ScenarioModel("fission", people=2000, invite_rate=0.1, silence_days=3)
+    assert moved.config.behaviour.invite_rate == 0.1 and moved.config.behaviour.silence_days == 3
+    with pytest.raises(TypeError, match="not a slider of the page: tie_saturation"):
+        ScenarioModel("fission", people=2000, tie_saturation=1.0)
 
 
 def test_page_model_refuses_a_seed_that_is_not_a_number():
@@ -84,17 +105,37 @@ def test_page_model_refuses_a_seed_that_is_not_a_number():
         ScenarioModel("baseline", people=2000, seed="abc")
 
 
-def test_app_command_refuses_bad_folders_before_serving(tmp_path):
-    missing = groupsim("app", str(tmp_path / "nowhere"))
-    assert missing.returncode == 2 and "no such file or folder" in missing.stderr
-    empty = groupsim("app", str(tmp_path))
-    assert empty.returncode == 2 and "no *.yaml scenario files" in empty.stderr
+def test_network_of_a_group_holds_its_members_ties_and_invitations():
+    from sim.app import ScenarioModel, group_network, living_groups
+
+    model = ScenarioModel("fission", people=2000, seed=3)
+    for _ in range(15):
+        model.step()
+    group = int(living_groups(model)[0])
+    assert model.groups.members[group] == model.groups.members[model.groups.alive].max()
+    net = group_network(model, group)
+    members = set(net["persons"].tolist())
+    assert len(members) == model.groups.members[group] == len(net["muted"])
+    assert set(net["u"].tolist()) | set(net["v"].tolist()) <= members
+    pairs = set(zip(net["u"].tolist(), net["v"].tolist(), strict=True))
+    assert len(pairs) == len(net["u"]) > 0 and all(a < b for a, b in pairs)  # each tie once
+    found = model.world.ties.find(net["u"], net["v"])
+    assert (found >= 0).all() and np.all((net["strength"] > 0) & (net["strength"] <= 1))
+    assert len(net["inviter"]) > 0 and set(net["inviter"].tolist()) <= members
+
+
+def test_viz_command_refuses_bad_folders_before_serving(tmp_path):
+    missing = groupsim("viz", tmp_path / "nowhere")
+    assert missing.exit_code == 2 and "no such file or folder" in missing.output
+    empty = groupsim("viz", tmp_path)
+    assert empty.exit_code == 2 and "no *.yaml scenario files" in empty.output
     shutil.copy(ROOT / "scenarios" / "baseline.yaml", tmp_path / "baseline.yaml")
     (tmp_path / "broken.yaml").write_text("name: broken\ndays: 30\npopulation:\n  sise: 10\n")
-    broken = groupsim("app", str(tmp_path / "baseline.yaml"), "--port", str(free_port()))
-    assert broken.returncode == 2
-    assert "broken.yaml" in broken.stderr and ":4" in broken.stderr and "sise" in broken.stderr
-    assert "Traceback" not in broken.stderr
+    broken = groupsim("viz", tmp_path / "baseline.yaml", "--port", str(free_port()))
+    assert broken.exit_code == 2
+    assert "broken.yaml" in broken.output and ":4" in broken.output and "sise" in broken.output
+    assert broken.exception is None or isinstance(broken.exception, SystemExit)
+    assert groupsim("app", tmp_path / "nowhere").exit_code == 2  # the former name
 
 
 # ----------------------------------------------------------------- in the browser
@@ -109,7 +150,8 @@ def server(tmp_path_factory):
     log = folder.parent / "server.log"
     with log.open("w") as sink:
         process = subprocess.Popen(
-            [sys.executable, "-m", "sim.cli", "app", str(folder), "--port", str(port)],
+            # Fission, given as a file, opens on the page (baseline is offered too).
+            [sys.executable, "-m", "sim.cli", "viz", folder / "fission.yaml", "--port", str(port)],
             stdout=sink,
             stderr=subprocess.STDOUT,
             start_new_session=True,  # so that the whole server stops at the end
@@ -125,7 +167,7 @@ def server(tmp_path_factory):
             pass
         if process.poll() is not None or time.monotonic() > deadline:
             os.killpg(process.pid, signal.SIGTERM)
-            pytest.fail(f"the app did not start:\n{log.read_text()[-3000:]}")
+            pytest.fail(f"the page did not start:\n{log.read_text()[-3000:]}")
         time.sleep(1)
     yield url, log
     os.killpg(process.pid, signal.SIGTERM)
@@ -145,7 +187,7 @@ def browser():
 @pytest.fixture
 def page(server, browser):
     url, _ = server
-    tab = browser.new_page(viewport={"width": 1400, "height": 1000})
+    tab = browser.new_page(viewport={"width": 1500, "height": 2000})
     tab.set_default_timeout(WAIT_MS)
     tab.goto(url)
     tab.get_by_text("Time: 0.0").wait_for()
@@ -153,49 +195,76 @@ def page(server, browser):
     tab.close()
 
 
-def plot_sources(tab) -> list[str]:
-    return [img.get_attribute("src") for img in tab.locator("img").all()]
+def step(tab, day: int) -> None:
+    tab.get_by_role("button", name="Step").click()
+    tab.get_by_text(f"Time: {day}.0").wait_for()
+
+
+def network_picture(tab) -> str:
+    picture = tab.locator(".groupsim-network img")
+    picture.wait_for()
+    return picture.get_attribute("src")
 
 
 def test_page_steps_the_model_and_redraws(page):
-    page.get_by_text("baseline, day 0 of 180").wait_for()
-    # Before the first day no group exists: the table, members and survival say so.
-    assert page.get_by_text("No group has been created yet.").count() == 3
-    before = plot_sources(page)
-    assert len(before) == 3  # the DataCollector series, drawn by Mesa's plot component
-    page.get_by_role("button", name="Step").click()
-    page.get_by_text("Time: 1.0").wait_for()
-    page.get_by_text("baseline, day 1 of 180").wait_for()
-    # Groups created on day 0 appear in the cohort table, and in two more plots.
-    page.get_by_role("cell", name="lecture").wait_for()
-    page.locator("img").nth(4).wait_for()
-    assert page.get_by_text("No group has been created yet.").count() == 0
-    # Play runs the model on its own until paused.
-    page.get_by_role("button", name="▶").click()
-    page.get_by_text("Time: 5.0").wait_for()
-    page.get_by_role("button", name="❚❚").click()
-    assert plot_sources(page) != before
-
-
-def test_reset_builds_the_chosen_scenario(page):
-    page.get_by_text("baseline, day 0 of 180").wait_for()
-    page.locator(".v-select").first.click()
-    page.get_by_role("option", name="fission").click()
-    page.get_by_role("button", name="Reset").click()
     fission = load_scenario(ROOT / "scenarios" / "fission.yaml")
     page.get_by_text(f"fission, day 0 of {fission.days}").wait_for()
-    page.get_by_role("button", name="Step").click()
+    assert page.get_by_text("Page 0").is_hidden()  # Mesa's tab label of the only page
+    # Before the first day nothing has been recorded: each panel says so.
+    assert page.get_by_text("step the model to see its first day.").count() == 5
+    assert page.get_by_text("no group has been created yet.").count() == 3
+    assert page.get_by_text("The network of one group: no group is alive.").is_visible()
+    step(page, 1)
     page.get_by_text(f"fission, day 1 of {fission.days}").wait_for()
     cohort = next(iter(fission.groups))
-    page.get_by_role("cell", name=cohort, exact=True).wait_for()
+    page.get_by_role("cell", name=cohort, exact=True).first.wait_for()
+    page.get_by_text("Groups: ").wait_for()
+    first = network_picture(page)
+    figures = [img.get_attribute("src") for img in page.locator("img").all()]
+    assert len(figures) == 7  # five series by cohort, the network and the survival
+    assert page.get_by_text("step the model to see its first day.").count() == 0
+    for day in range(2, 5):
+        step(page, day)
+    page.get_by_text(f"fission, day 4 of {fission.days}").wait_for()
+    page.wait_for_function(
+        "src => document.querySelector('.groupsim-network img').src !== src", arg=first
+    )
+    # Play runs the model on its own until paused.
+    page.get_by_role("button", name="▶").click()
+    page.get_by_text("Time: 6.0").wait_for()
+    page.get_by_role("button", name="❚❚").click()
+    assert [img.get_attribute("src") for img in page.locator("img").all()] != figures
+
+
+def test_a_slider_change_reaches_the_model(page):
+    settings = page.get_by_text("settings: ")
+    assert "post_rate 0.15" in settings.inner_text()
+    assert "invite_rate 0.08" in settings.inner_text()  # fission's, the file given
+    post_rate = page.locator(".v-input", has_text="Post rate")
+    label = post_rate.locator(".v-slider__thumb-label")
+    assert label.is_visible() and label.inner_text() == "0.15"  # shown, not only on drag
+    post_rate.get_by_role("slider").focus()
+    for _ in range(5):
+        page.keyboard.press("ArrowRight")
+        page.wait_for_timeout(200)  # each value reaches the server before the next
+    assert label.inner_text() == "0.2"
+    assert "post_rate 0.15" in settings.inner_text()  # the model changes on Reset only
+    # Another scenario: the moved slider applies to it, the others leave it its own.
+    page.locator(".v-select", has_text="Scenario").click()
+    page.get_by_role("option", name="baseline").click()
+    page.get_by_role("button", name="Reset").click()
+    page.get_by_text("baseline, day 0 of 180").wait_for()
+    text = page.get_by_text("settings: ").inner_text()
+    assert "post_rate 0.2 " in text and "invite_rate 0.04" in text
+    step(page, 1)
+    page.get_by_role("cell", name="lecture", exact=True).first.wait_for()
 
 
 def test_server_needed_nothing_from_the_network(server, page):
     _, log = server
-    page.get_by_role("button", name="Step").click()
-    page.get_by_text("Time: 1.0").wait_for()
+    step(page, 1)
     text = log.read_text()
-    assert "groupsim app: http://127.0.0.1:" in text
+    assert "groupsim viz: http://127.0.0.1:" in text
     assert "Could not load URL" not in text  # every front-end file came from the package
     assert "Traceback" not in text
 
@@ -205,8 +274,6 @@ def test_each_tab_has_its_own_model(page, browser, server):
     other.set_default_timeout(WAIT_MS)
     other.goto(server[0])
     other.get_by_text("Time: 0.0").wait_for()
-    page.get_by_role("button", name="Step").click()
-    page.get_by_text("Time: 1.0").wait_for()
-    other.get_by_role("button", name="Step").click()
-    other.get_by_text("Time: 1.0").wait_for()  # not 2.0: the first tab's step is not its
+    step(page, 1)
+    step(other, 1)  # not 2: the first tab's step is not its
     other.close()

@@ -108,6 +108,7 @@ def run_sweep(
     resume: bool = False,
     fresh: bool = False,
     progress: Callable[[int, int], None] | None = None,
+    command_line: dict[str, Any] | None = None,
 ) -> SweepResult:
     """Run an experiment's missing runs and assemble its results.
 
@@ -118,6 +119,8 @@ def run_sweep(
         resume: Keep the runs already stored and run only the others.
         fresh: Delete stored runs and start over.
         progress: Called with (runs finished, runs in all) as runs finish.
+        command_line: What the command line changed of the experiment file (its
+            ``--set`` and ``--replicates``), recorded in the manifest.
 
     Returns:
         The assembled results.
@@ -182,6 +185,7 @@ def run_sweep(
         ran_now=len(unique),
         resumed=len(wanted) - len(unique) if resume else 0,
         wall_seconds=round(wall, 3),
+        command_line=command_line or {},
     )
     with writing(folder / "manifest.json"):
         atomic_write(folder / "manifest.json", json.dumps(result.manifest, indent=2, default=str))

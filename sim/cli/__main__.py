@@ -1,0 +1,5 @@
+"""``python -m sim.cli``: the same as the ``groupsim`` command."""
+
+from sim.cli import main
+
+main()
