@@ -368,7 +368,11 @@ def test_batch_run_replicates_differ_and_take_flat_behaviour_settings():
         max_steps=6,
         display_progress=False,
     )
-    final = pd.DataFrame(rows).groupby(["post_rate", "RunId"]).last()
+    table = pd.DataFrame(rows)
+    # The results table names the scenario rather than spelling out all its settings.
+    assert {str(s) for s in table["scenario"]} == {"scenario"}
+    assert repr(table["scenario"].iloc[0]) == "Scenario('scenario')"
+    final = table.groupby(["post_rate", "RunId"]).last()
     for rate in (0.05, 0.6):
         replicates = final.loc[rate]
         assert len(replicates) == 5

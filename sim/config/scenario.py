@@ -46,3 +46,10 @@ class Scenario(Section):
     @classmethod
     def _safe_name(cls, name: str | None) -> str | None:
         return check_name(name)
+
+    def __repr__(self) -> str:
+        # Short, so that a results table (e.g. Mesa's batch_run) shows which scenario ran.
+        return f"Scenario({self.name!r})"
+
+    def __str__(self) -> str:
+        return self.name or "scenario"
