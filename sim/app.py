@@ -28,10 +28,9 @@ from mesa.experimental.scenarios import Scenario as MesaScenario
 from mesa.visualization import SolaraViz
 from mesa.visualization.utils import update_counter
 
-from sim import plots
+from sim import figure_style, network_plot, plots
 from sim.by_cohort import CohortDays
-from sim.groups import NO_ONE
-from sim.metrics import cohort_summary
+from sim.metrics import cohort_summary, groups_table
 from sim.model import GroupModel
 from sim.runner import cell, model_tables
 from sim.scenario import load_scenario
@@ -153,66 +152,12 @@ def _tables(model: GroupModel, day: int) -> dict[str, pd.DataFrame]:
 
 def colours(model: GroupModel) -> dict[str, str]:
     """The cohort colours of the page: in the scenario's order, as in ``groupsim run``."""
-    return plots.cohort_colours(model.cohort_names)
+    return figure_style.cohort_colours(model.cohort_names)
 
 
 def settings_line(model: GroupModel) -> str:
     """The behaviour settings of the model on the page, as ``name value`` pairs."""
     return " · ".join(f"{name} {cell(getattr(model.config.behaviour, name))}" for name in SLIDERS)
-
-
-def living_groups(model: GroupModel) -> np.ndarray:
-    """Ids of the living groups, largest first (of equal size, the older first)."""
-    alive = np.flatnonzero(model.groups.alive)
-    return alive[np.argsort(-model.groups.members[alive], kind="stable")]
-
-
-def group_network(model: GroupModel, group: int) -> dict[str, np.ndarray]:
-    """The current members of ``group``, the ties among them and who invited whom.
-
-    Returns:
-        ``persons`` and ``muted`` per member; ``u``, ``v`` and ``strength`` per tie inside
-        the group (each tie once); ``inviter`` and ``invitee`` per member invited by a
-        member who is still in the group.
-    """
-    m = model.memberships
-    rows = model.active_memberships()
-    rows = rows[m.group[rows] == group]
-    persons = m.person[rows].astype(np.int64)
-    ties = model.world.ties
-    owner, other, eid = ties.neighbours(persons)
-    inside = np.isin(other, persons) & (persons[owner] < other)  # each tie once
-    inviter = m.inviter[rows]
-    invited = (inviter != NO_ONE) & np.isin(inviter, persons)
-    return {
-        "persons": persons,
-        "muted": m.muted[rows].astype(bool),
-        "u": persons[owner[inside]],
-        "v": other[inside].astype(np.int64),
-        "strength": ties.strength(eid[inside], model.day).astype(np.float64),
-        "inviter": inviter[invited].astype(np.int64),
-        "invitee": persons[invited],
-    }
-
-
-def groups_table(tables: dict[str, pd.DataFrame], most: int = GROUPS_SHOWN) -> pd.DataFrame:
-    """The groups, living ones first and largest first, as the page's table shows them."""
-    groups = tables["groups"]
-    order = groups.sort_values(["censored", "final", "group"], ascending=[False, False, True])
-    dead = ~order["censored"]
-    return pd.DataFrame(
-        {
-            "group": order["group"],
-            "cohort": order["cohort"],
-            "driver": order["driver"],
-            "created": order["created"],
-            "members": order["final"],
-            "peak": order["peak"],
-            "posts": order["posts"],
-            "died": order["died"].astype(object).where(dead, "alive"),
-            "cause": order["cause"].where(dead, ""),
-        }
-    ).head(most)
 
 
 def _html(frame: pd.DataFrame, index: bool = False) -> solara.Element:
@@ -234,7 +179,7 @@ def _days_figure(model: GroupModel, draw, what: str) -> solara.Element:
     fig = Figure(figsize=(6, 3.4), layout="constrained")
     ax = fig.subplots()
     draw(ax, days, colours(model))
-    plots.cohort_legend(fig, colours(model), days["cohort"])
+    figure_style.cohort_legend(fig, colours(model), days["cohort"])
     return solara.FigureMatplotlib(fig, format="png")
 
 
@@ -281,7 +226,7 @@ def Survival(model: GroupModel):
     fig = Figure(figsize=(6, 3.4), layout="constrained")
     ax = fig.subplots()
     plots.draw_survival(ax, tables["groups"], colours(model))
-    plots.legend_outside(fig, ax)
+    figure_style.legend_outside(fig, ax)
     return solara.FigureMatplotlib(fig, format="png")
 
 
@@ -292,7 +237,7 @@ def GroupsTable(model: GroupModel):
     tables = _tables(model, model.day)
     if not len(tables["groups"]):
         return solara.Info("Groups: no group has been created yet.")
-    shown = groups_table(tables)
+    shown = groups_table(tables, GROUPS_SHOWN)
     with solara.Column(gap="4px") as main:
         solara.Text(
             f"Groups: {len(shown)} of {len(tables['groups'])} created, living ones first, "
@@ -310,7 +255,7 @@ def GroupNetwork(model: GroupModel):
     chosen, set_chosen = solara.use_state(None)
     # Positions of the people drawn before, so that the picture moves, not jumps.
     positions = solara.use_memo(dict, dependencies=[id(model)])
-    living = living_groups(model)
+    living = network_plot.living_groups(model)
     if not len(living):
         return solara.Info("The network of one group: no group is alive.")
     group = chosen if chosen in set(living.tolist()) else int(living[0])
@@ -324,10 +269,10 @@ def GroupNetwork(model: GroupModel):
     if group not in offered:
         offered.append(group)
     by_label = {label(i): i for i in offered}
-    network = group_network(model, group)
+    network = network_plot.group_network(model, group)
     fig = Figure(figsize=(6, 3.1), layout="constrained")
     ax = fig.subplots()
-    plots.draw_group_network(
+    network_plot.draw_group_network(
         fig,
         ax,
         network,

@@ -164,3 +164,23 @@ def cohort_summary(tables: dict[str, pd.DataFrame], horizon: int) -> pd.DataFram
             }
         )
     return pd.DataFrame(rows)
+
+
+def groups_table(tables: dict[str, pd.DataFrame], most: int = 50) -> pd.DataFrame:
+    """The groups, living ones first and largest first, as the page's table shows them."""
+    groups = tables["groups"]
+    order = groups.sort_values(["censored", "final", "group"], ascending=[False, False, True])
+    dead = ~order["censored"]
+    return pd.DataFrame(
+        {
+            "group": order["group"],
+            "cohort": order["cohort"],
+            "driver": order["driver"],
+            "created": order["created"],
+            "members": order["final"],
+            "peak": order["peak"],
+            "posts": order["posts"],
+            "died": order["died"].astype(object).where(dead, "alive"),
+            "cause": order["cause"].where(dead, ""),
+        }
+    ).head(most)

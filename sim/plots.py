@@ -16,126 +16,19 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
-from matplotlib.lines import Line2D
 
-from sim.metrics import cascades, kaplan_meier
-
-PALETTE = (
-    "tab:blue",
-    "tab:orange",
-    "tab:green",
-    "tab:red",
-    "tab:purple",
-    "tab:brown",
-    "tab:pink",
-    "tab:olive",
-    "tab:cyan",
-    "goldenrod",
+from sim.figure_style import (
+    LINE_STYLES,
+    clip_spike,
+    cohort_colours,
+    cohort_legend,
+    figure,
+    floor_zero,
+    is_pooled,
+    legend_outside,
+    save,
 )
-"""Cohort colours, in the order the cohorts are declared; grey is kept for pooled ones."""
-POOLED_COLOUR = "tab:gray"
-LINE_STYLES = ("-", "--", "-.", ":")
-"""Survival curves of different cohorts differ in style too, so overlaps stay legible."""
-SPIKE = 1.5
-"""A day more than this many times the 99th percentile of the later days is off scale."""
-
-
-def save(fig: plt.Figure, path: Path) -> Path:
-    """Write a figure to ``path`` (making its folder), close it and return the path."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if not fig.get_constrained_layout():
-        fig.tight_layout()
-    # "tight" keeps legends placed outside the axes in the picture.
-    fig.savefig(path, dpi=110, bbox_inches="tight")
-    plt.close(fig)
-    return path
-
-
-def figure(ncols: int = 1, width: float = 7.0, height: float = 4.2) -> tuple[plt.Figure, list]:
-    """A figure with room on its right for a legend outside the axes."""
-    fig, axes = plt.subplots(1, ncols, figsize=(width, height), layout="constrained", squeeze=False)
-    return fig, list(axes[0])
-
-
-def is_pooled(label: str) -> bool:
-    """Whether a cohort label stands for the cohorts :func:`pool_cohorts` pooled."""
-    return str(label).startswith("other ") and str(label).endswith(" cohorts")
-
-
-def cohort_colours(names) -> dict[str, str]:
-    """One colour per cohort, the same in every figure of a run and on the page.
-
-    Args:
-        names: Cohort labels in the order they are declared (repeats are ignored).
-    """
-    colours: dict[str, str] = {}
-    for name in map(str, names):
-        if name not in colours:
-            plain = sum(not is_pooled(n) for n in colours)
-            colours[name] = POOLED_COLOUR if is_pooled(name) else PALETTE[plain % len(PALETTE)]
-    return colours
-
-
-def legend_outside(fig: plt.Figure, ax: Axes, title: str | None = None) -> None:
-    """The legend of ``ax`` to the right of the axes, where it cannot cover data."""
-    handles, labels = ax.get_legend_handles_labels()
-    if handles:
-        fig.legend(
-            handles, labels, loc="outside right upper", fontsize=8, frameon=False, title=title
-        )
-
-
-def cohort_legend(fig: plt.Figure, colours: dict[str, str], shown) -> None:
-    """A legend of the cohorts in ``shown``, in the order of ``colours``, outside the axes."""
-    shown = set(map(str, shown))
-    names = [name for name in colours if name in shown]
-    handles = [Line2D([], [], color=colours[name], lw=2) for name in names]
-    if handles:
-        fig.legend(
-            handles, names, loc="outside right upper", fontsize=8, frameon=False, title="cohort"
-        )
-
-
-def floor_zero(ax: Axes, top: float) -> None:
-    """A count's y-axis from 0, so that a constant 11 is not drawn on 10.4-11.6."""
-    top = float(top) if np.isfinite(top) and top > 0 else 1.0
-    ax.set_ylim(0, top * 1.08)
-
-
-def clip_spike(ax: Axes, days: np.ndarray, values: np.ndarray) -> None:
-    """A y-axis from 0 that the day-0 (and day-1) peaks do not squash.
-
-    When the first days stand far above the rest (everyone joins on the day a group is
-    created), the axis ends above the 99th percentile of the later days and the peaks
-    are written on the figure instead.
-
-    Args:
-        ax: The axes drawn on.
-        days: Day of each row of ``values``.
-        values: One column per line drawn (NaN where undefined).
-    """
-    values = np.asarray(values, np.float64).reshape(len(days), -1)
-    later = values[np.asarray(days) >= 2]
-    later = later[np.isfinite(later)]
-    top_all = np.nanmax(values) if np.isfinite(values).any() else 0.0
-    top = float(np.percentile(later, 99)) * 1.15 if len(later) else top_all
-    if top <= 0 or top_all <= SPIKE * top:
-        floor_zero(ax, top_all)
-        return
-    ax.set_ylim(0, top)
-    peaks = np.nanmax(values, axis=1)
-    off = [(int(d), float(v)) for d, v in zip(days, peaks, strict=True) if v > top]
-    shown = ", ".join(f"day {d}: {v:,.0f}" for d, v in off[:3])
-    more = f" (+{len(off) - 3} more days)" if len(off) > 3 else ""
-    ax.annotate(
-        f"off scale: {shown}{more}",
-        xy=(0.99, 0.98),
-        xycoords="axes fraction",
-        ha="right",
-        va="top",
-        fontsize=7,
-        color="dimgray",
-    )
+from sim.metrics import cascades, kaplan_meier
 
 
 def _cohort_lines(
@@ -398,86 +291,6 @@ def run_figures(result, folder: Path) -> list[Path]:
         flows(t["timeseries"], days, colours, folder / "flows.png"),
         cascade_figure(groups, t["memberships"], colours, folder / "cascades.png"),
     ]
-
-
-def _spring_layout(nodes: np.ndarray, u, v, weight, previous: dict) -> dict:
-    """Positions of ``nodes``: a spring layout started from where they were drawn before."""
-    import networkx as nx
-
-    graph = nx.Graph()
-    graph.add_nodes_from(nodes.tolist())
-    graph.add_weighted_edges_from(zip(u.tolist(), v.tolist(), weight.tolist(), strict=True))
-    known = {n: previous[n] for n in graph if n in previous}
-    start = known if len(known) == len(graph) else None
-    if known and start is None:  # newcomers start near the centre of the others
-        centre = np.mean(list(known.values()), axis=0)
-        rng = np.random.default_rng(len(graph))
-        start = {n: known.get(n, centre + rng.normal(0, 0.05, 2)) for n in graph}
-    iterations = 15 if start is not None else 60
-    return nx.spring_layout(graph, pos=start, iterations=iterations, seed=7, weight="weight")
-
-
-def draw_group_network(
-    fig: plt.Figure, ax: Axes, network: dict, previous: dict, colour: str, title: str
-) -> None:
-    """One group: members as dots, ties inside coloured by strength, invitations as arrows.
-
-    Muted members are drawn faded. ``previous`` (person to position) is read and updated,
-    so that drawing the group again the next day moves its members a little.
-
-    Args:
-        fig: The figure (for the colour bar).
-        ax: The axes drawn on.
-        network: As :func:`sim.app.group_network` returns it.
-        previous: Positions from the last drawing; updated in place.
-        colour: The colour of the group's cohort.
-        title: The figure's title (members, muted and ties are added to it).
-    """
-    from matplotlib.collections import LineCollection
-    from matplotlib.colors import Normalize
-
-    persons, muted = network["persons"], network["muted"]
-    strength = network["strength"]
-    pos = _spring_layout(persons, network["u"], network["v"], strength, previous)
-    previous.clear()
-    previous.update(pos)
-    xy = np.array([pos[p] for p in persons.tolist()]).reshape(-1, 2)
-    norm = Normalize(0, 1)
-    cmap = plt.get_cmap("viridis_r")
-    order = np.argsort(strength)  # strong ties drawn last, on top
-    ends = zip(network["u"][order].tolist(), network["v"][order].tolist(), strict=True)
-    segments = [[pos[a], pos[b]] for a, b in ends]
-    lines = LineCollection(segments, cmap=cmap, norm=norm, linewidths=0.6 + 1.6 * strength[order])
-    lines.set_array(strength[order])
-    ax.add_collection(lines)
-    size = float(np.clip(2500 / max(len(persons), 1), 6, 60))
-    ax.scatter(*xy[~muted].T, s=size, color=colour, edgecolors="black", linewidths=0.4, zorder=3)
-    ax.scatter(*xy[muted].T, s=size, color="lightgray", alpha=0.45, linewidths=0, zorder=3)
-    for a, b in zip(network["inviter"].tolist(), network["invitee"].tolist(), strict=True):
-        ax.annotate(
-            "",
-            xy=pos[b],
-            xytext=pos[a],
-            arrowprops={"arrowstyle": "-|>", "color": "crimson", "lw": 0.7, "shrinkB": 3},
-            zorder=2,
-        )
-    fig.colorbar(lines, ax=ax, shrink=0.8, pad=0.01, label="tie strength")
-    handles = [
-        Line2D([], [], ls="", marker="o", color=colour, mec="black", label="member"),
-        Line2D([], [], ls="", marker="o", color="lightgray", label="muted (faded)"),
-        Line2D([], [], color="crimson", marker=">", ms=4, lw=0.8, label="invited (arrow)"),
-    ]
-    ax.legend(
-        handles=handles, loc="upper left", bbox_to_anchor=(0, 0), ncols=3, fontsize=7, frameon=False
-    )
-    ax.set_title(
-        f"{title}: {len(persons)} members, {int(muted.sum())} muted, {len(strength)} ties inside",
-        fontsize=9,
-    )
-    ax.set_axis_off()
-    if len(xy):
-        ax.update_datalim(xy)
-        ax.autoscale_view()
 
 
 def world_figure(world, stats: dict, exponent: float, path: Path) -> Path:

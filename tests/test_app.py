@@ -106,7 +106,8 @@ def test_page_model_refuses_a_seed_that_is_not_a_number():
 
 
 def test_network_of_a_group_holds_its_members_ties_and_invitations():
-    from sim.app import ScenarioModel, group_network, living_groups
+    from sim.app import ScenarioModel
+    from sim.network_plot import group_network, living_groups
 
     model = ScenarioModel("fission", people=2000, seed=3)
     for _ in range(15):

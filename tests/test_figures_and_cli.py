@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from sim import plots
+from sim import figure_style, plots
 from sim.runner import run
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,30 +37,30 @@ def days_frame(values: dict[str, list[float]], column: str = "groups_alive") -> 
 
 
 def test_one_colour_per_cohort_and_grey_for_the_pooled_ones():
-    colours = plots.cohort_colours(["b", "a", "other 3 cohorts", "c", "a"])
+    colours = figure_style.cohort_colours(["b", "a", "other 3 cohorts", "c", "a"])
     assert list(colours) == ["b", "a", "other 3 cohorts", "c"]
     assert colours["b"] == "tab:blue" and colours["a"] == "tab:orange"
-    assert colours["c"] == "tab:green" and colours["other 3 cohorts"] == plots.POOLED_COLOUR
-    assert len(set(plots.cohort_colours([f"k{i}" for i in range(10)]).values())) == 10
+    assert colours["c"] == "tab:green" and colours["other 3 cohorts"] == figure_style.POOLED_COLOUR
+    assert len(set(figure_style.cohort_colours([f"k{i}" for i in range(10)]).values())) == 10
 
 
 def test_a_constant_count_is_drawn_from_zero():
-    _fig, (ax,) = plots.figure()
+    _fig, (ax,) = figure_style.figure()
     plots.draw_groups_alive(ax, days_frame({"a": [11] * 30}), {"a": "tab:blue"})
     low, high = ax.get_ylim()
     assert low == 0 and 11 < high < 13
 
 
 def test_the_day0_peak_does_not_squash_the_rest():
-    _fig, (ax,) = plots.figure()
+    _fig, (ax,) = figure_style.figure()
     rng = np.random.default_rng(1)
     later = list(10 + rng.random(60))
-    plots.clip_spike(ax, np.arange(61), np.array([1000.0, *later]))
+    figure_style.clip_spike(ax, np.arange(61), np.array([1000.0, *later]))
     low, high = ax.get_ylim()
     assert low == 0 and 11 < high < 20
     assert any("day 0: 1,000" in text.get_text() for text in ax.texts)
-    _fig, (ax,) = plots.figure()
-    plots.clip_spike(ax, np.arange(61), np.array([12.0, *later]))  # no peak: nothing clipped
+    _fig, (ax,) = figure_style.figure()
+    figure_style.clip_spike(ax, np.arange(61), np.array([12.0, *later]))  # no peak: nothing clipped
     assert ax.get_ylim()[1] >= 12 and not ax.texts
 
 
@@ -82,10 +82,10 @@ def test_run_figures_by_cohort_with_legends_outside(baseline_run):
     assert pooled["posts"].tolist() == series["posts"].tolist()
     assert pooled["members"].tolist() == series["members"].tolist()
     assert (baseline_run.out_dir / "cohort_days.parquet").exists()
-    colours = plots.cohort_colours(["lecture", "family", "friends"])
-    fig, (ax,) = plots.figure()
+    colours = figure_style.cohort_colours(["lecture", "family", "friends"])
+    fig, (ax,) = figure_style.figure()
     plots.draw_survival(ax, baseline_run.tables["groups"], colours)
-    plots.legend_outside(fig, ax)
+    figure_style.legend_outside(fig, ax)
     assert ax.get_legend() is None and len(fig.legends) == 1  # outside the axes
     lines = [line for line in ax.get_lines() if line.get_label().endswith(")")]
     assert len({line.get_linestyle() for line in lines}) == 3

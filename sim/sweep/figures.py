@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 from lifelines import KaplanMeierFitter
 
-from sim.plots import plt, save
+from sim.figure_style import plt, save
 from sim.sweep.analysis import mean_ci
 from sim.sweep.registry import METRICS, bounds_of
 from sim.sweep.spec import Experiment, Plot, Range, parse_metric
