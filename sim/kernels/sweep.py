@@ -8,7 +8,7 @@ from numba import njit, prange
 from sim import rules
 from sim.kernels.parallel import one_at_a_time
 from sim.kernels.rows import FREE
-from sim.kernels.strength import decay_factor
+from sim.kernels.strength import decay_factor, strengthen
 
 PARTS = 4  # fixed split of the edge ids for per-person sums in a sweep (see sweep_weights)
 tie_contact_rate = njit(cache=True)(rules.tie_contact_rate)
@@ -191,8 +191,6 @@ def sweep_contacts(
     n = len(uniforms)
     parts = counts.shape[0]
     size = (n + parts - 1) // parts
-    one = np.float32(1.0)
-    keep = 1.0 - gain
     for part in prange(parts):
         start = part * size
         n_doomed = 0
@@ -209,7 +207,7 @@ def sweep_contacts(
             k = poisson_count(uniforms[i], np.float64(lam))
             s = strength[e]
             if k > 0:
-                w[e] = 1.0 - np.float64(one - s) * keep**k
+                w[e] = strengthen(s, gain, k)
                 last[e] = day
             elif s > 0 and s < floor:
                 doomed[start + n_doomed] = e

@@ -141,7 +141,8 @@ class BackgroundContact:
             contacts = rng.poisson(lam)
             s = strength[eids]
             hit = contacts > 0
-            self.w[eids[hit]] = rules.strengthen(s[hit], gain, contacts[hit])
+            # In float64, as the compiled rule computes it for every other tie.
+            self.w[eids[hit]] = rules.strengthen(s[hit].astype(np.float64), gain, contacts[hit])
             self.last[eids[hit]] = day
             doomed.append(eids[~hit & (s > 0) & (s < np.float32(floor))])
         dropped = np.concatenate(doomed) if doomed else np.zeros(0, np.int64)
