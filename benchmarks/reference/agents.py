@@ -219,7 +219,7 @@ class Person(mesa.Agent):
             )
             if not membership.muted:
                 deciding.append(membership)
-            elif model.rng.random() < b.unmute_rate or pulse > 0:
+            elif rules.looks_again(np.array([True]), pulse, b.unmute_rate, model.rng)[0]:
                 deciding.append(membership)  # a muted member looks again
         # Best value per unit of cost first (join order among equals), while budget lasts.
         deciding.sort(key=lambda m: -m.value / max(m.cost, 1e-12))
@@ -236,7 +236,7 @@ class Person(mesa.Agent):
         a member who posted shows one of its interests, chosen at random, to the group.
         """
         model, b = self.model, self.model.behaviour
-        role = model.config.population.super_users.post if self.is_super else 1.0
+        role = float(rules.role_multiplier(self.is_super, model.config.population.super_users.post))
         for membership in self.memberships.values():
             membership.posts_today = 0
             if membership.muted:
@@ -296,7 +296,9 @@ class Person(mesa.Agent):
         decides (:meth:`ReferenceModel.offer`) and joins at the end of the phase.
         """
         model, b = self.model, self.model.behaviour
-        role = model.config.population.super_users.invite if self.is_super else 1.0
+        role = float(
+            rules.role_multiplier(self.is_super, model.config.population.super_users.invite)
+        )
         for membership in self.posted_memberships():
             if not self.ties:
                 return
@@ -316,7 +318,7 @@ class Person(mesa.Agent):
         for membership in list(self.memberships.values()):
             if membership.joined == model.day and not membership.founder:
                 continue
-            if model.groups[membership.group].organiser == self.index:
+            if not rules.may_leave(self.index, model.groups[membership.group].organiser):
                 continue
             hazard = rules.leave_probability(
                 membership.value, max_rate=b.leave_rate, scale=b.leave_belonging_scale

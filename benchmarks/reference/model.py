@@ -475,8 +475,8 @@ class ReferenceModel(mesa.Model):
         for group in self.groups:
             organiser_posts = promos = 0
             if group.alive:
-                organiser_posts = int(self.rng.poisson(group.org_rate))
-                promos = int(self.rng.binomial(organiser_posts, group.promo_share))
+                drawn = rules.organiser_posts(True, group.org_rate, group.promo_share, self.rng)
+                organiser_posts, promos = (int(x) for x in drawn)
             organic = group.member_posts_today + organiser_posts - promos
             group.posts += group.member_posts_today + organiser_posts
             group.promotions += promos
@@ -573,9 +573,12 @@ class ReferenceModel(mesa.Model):
         for group in self.groups:
             if not group.alive or group.created >= self.day:
                 continue
-            silent = rules.silent_for(group.last_post, self.day) >= self.behaviour.silence_days
-            unmuted = sum(not m.muted for m in group.members.values())
-            if silent or unmuted < 2:
+            dying, silent = rules.dies(
+                rules.silent_for(group.last_post, self.day),
+                sum(not m.muted for m in group.members.values()),
+                silence_days=self.behaviour.silence_days,
+            )
+            if dying:
                 group.died = self.day
                 group.cause = "silence" if silent else "deserted"
                 for membership in group.members.values():
