@@ -1,4 +1,4 @@
-"""The membership index and the ties of members to their co-members."""
+"""The membership index: current memberships grouped by group, and lookups in it."""
 
 from __future__ import annotations
 
