@@ -318,7 +318,8 @@ def encounter_partners(start, span, encounters, rng):
 def first_of_each(keys, mask):
     """Of the entries where ``mask`` holds, the first of each key (the others are dropped).
 
-    An invitee who accepts several invitations to the same group on one day joins once.
+    An invitee who accepts several invitations to the same group on one day joins once
+    (docs/ODD.md §7.15).
     """
     chosen = np.flatnonzero(mask)
     first = np.zeros(len(keys), bool)
@@ -329,8 +330,8 @@ def first_of_each(keys, mask):
 def within_group_cap(accept, group, members, cap):
     """Acceptances that fit under each group's cap, first come first served.
 
-    A platform caps a group's size; the acceptances of one day are admitted in order
-    until the group is full.
+    A platform caps a group's size (C11); the acceptances of one day are admitted in
+    order until the group is full (docs/ODD.md §7.15).
     """
     accept = accept.copy()
     rank = np.zeros(len(group), np.int64)
@@ -343,7 +344,7 @@ def within_group_cap(accept, group, members, cap):
 
 
 def may_leave(person, organiser):
-    """An organiser does not walk out of its own group; every other member may."""
+    """An organiser does not walk out of its own group; every other member may (§7.17)."""
     return person != organiser
 
 
@@ -359,7 +360,8 @@ def dies(silent_days, unmuted_members, *, silence_days):
     """Which living groups die today, and of what (docs/ODD.md, §7.19).
 
     A group dies of silence after ``silence_days`` without an organic post, or deserted
-    when fewer than two members still read it (a conversation needs two).
+    when fewer than two members still read it (a conversation needs two). Groups that
+    stop posting are the common end of real groups (F14, F15).
 
     Returns:
         ``(dying, silent)``: masks of the groups that die and of those silent.
