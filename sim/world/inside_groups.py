@@ -45,11 +45,7 @@ class GroupQueries:
             index.start,
             mark,
             day,
-            self.w,
-            self.last,
-            self.kind,
-            self.half_life,
-            self.decay_table(day),
+            *self.decayed(int(day)),
         )
         return count, total, pair, member, strength
 
@@ -69,11 +65,7 @@ class GroupQueries:
             self.adj,
             self.nbr,
             self.deg,
-            self.w,
-            self.last,
-            self.kind,
-            self.half_life,
-            self.decay_table(day),
+            *self.decayed(int(day)),
             numba.config.NUMBA_NUM_THREADS,
             total,
             count,

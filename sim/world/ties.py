@@ -140,11 +140,7 @@ class TieStore(BackgroundContact, GroupQueries):
             self.adj,
             self.nbr,
             self.deg,
-            self.w,
-            self.last,
-            self.kind,
-            self.half_life,
-            self.decay_table(int(day)),
+            *self.decayed(int(day)),
         )
 
     def find(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -264,11 +260,7 @@ class TieStore(BackgroundContact, GroupQueries):
             eids,
             int(day),
             float(gain),
-            self.w,
-            self.last,
-            self.kind,
-            self.half_life,
-            self.decay_table(int(day)),
+            *self.decayed(int(day)),
             self._times,
         )
         self._oldest = min(self._oldest, day)
@@ -331,6 +323,13 @@ class TieStore(BackgroundContact, GroupQueries):
         if len(back):
             self._free.append(back)
         return ids[:made]
+
+    def decayed(self, day: int) -> tuple[np.ndarray, ...]:
+        """What a kernel needs to know any tie's strength on ``day``, in its order.
+
+        ``(w, last, kind, half_life, table)``: see :func:`sim.kernels.strength.strength_today`.
+        """
+        return self.w, self.last, self.kind, self.half_life, self.decay_table(day)
 
     def decay_table(self, day: int) -> np.ndarray:
         """Decay factor ``2 ** (-age / half_life)`` per kind code and age on ``day``.
