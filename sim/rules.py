@@ -218,6 +218,15 @@ def accept_probability(
     return np.clip(pull * np.clip(free_attention, 0.0, 1.0), 0.0, 1.0)
 
 
+def free_attention(load, budget):
+    """Share of a person's attention budget not spent reading its groups today (C17).
+
+    An invitee whose attention is taken up by the groups it reads has little room to join
+    another (see :func:`accept_probability`).
+    """
+    return 1.0 - np.asarray(load) / np.maximum(budget, 1e-9)
+
+
 def leave_probability(value, *, max_rate, scale):
     """Daily chance that a member leaves: highest with no belonging, falling with it.
 

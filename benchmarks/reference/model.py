@@ -316,7 +316,7 @@ class ReferenceModel(mesa.Model):
             return
         b = self.behaviour
         inside = len(invitee.ties_inside(group))
-        free = 1.0 - invitee.load / max(invitee.budget, 1e-9)
+        free = float(rules.free_attention(invitee.load, invitee.budget))
         p = rules.accept_probability(
             tie.strength(self.day),
             inside,

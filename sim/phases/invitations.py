@@ -2,9 +2,10 @@
 
 Rules: :func:`sim.rules.invite_rate` with :func:`sim.rules.role_multiplier` (C3, C12),
 the choice of invitee in proportion to tie strength (the tie store's
-``pick_by_strength``), :func:`sim.rules.accept_probability` (C7, F8, F12),
-:func:`sim.rules.first_of_each` and :func:`sim.rules.within_group_cap`. Groups grow by
-fission this way: invitees bring their own ties next.
+``pick_by_strength``), :func:`sim.rules.free_attention` and
+:func:`sim.rules.accept_probability` (C7, F8, F12), :func:`sim.rules.first_of_each` and
+:func:`sim.rules.within_group_cap`. Groups grow by fission this way: invitees bring their
+own ties next.
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ def run(model: Simulation, today: Today) -> None:
     if len(invitee) == 0:
         return
     inside = roster.ties_inside(invitee, group, today.day).count
-    free = 1.0 - today.load[invitee] / np.maximum(model.world.budget[invitee], 1e-9)
+    free = rules.free_attention(today.load[invitee], model.world.budget[invitee])
     p = rules.accept_probability(
         strength,
         inside,
