@@ -96,13 +96,20 @@ class GroupIndex(NamedTuple):
 
 
 class Invites(Growable):
-    """Every invitation: day, group, inviter, invitee and whether it was accepted."""
+    """Every invitation: day, group, inviter, invitee, what it rested on, and the answer.
+
+    ``strength`` is the invitee's tie to the inviter that day and ``ties_inside`` how many
+    other members the invitee was tied to (the inviter not counted): the two pulls of
+    :func:`sim.rules.accept_probability`, kept so that F8 and F12 can be checked.
+    """
 
     fields: ClassVar[dict[str, tuple[type, object]]] = {
         "day": (np.int32, 0),
         "group": (np.int32, 0),
         "inviter": (np.int64, 0),
         "invitee": (np.int64, 0),
+        "strength": (np.float32, 0.0),
+        "ties_inside": (np.int32, 0),
         "accepted": (np.bool_, False),
     }
 

@@ -315,7 +315,8 @@ class ReferenceModel(mesa.Model):
         if invitee.index in group.members:
             return
         b = self.behaviour
-        inside = len(invitee.ties_inside(group))
+        # The inviter is inside and tied to the invitee: its pull is the tie's strength.
+        inside = max(len(invitee.ties_inside(group)) - 1, 0)
         free = float(rules.free_attention(invitee.load, invitee.budget))
         p = rules.accept_probability(
             tie.strength(self.day),

@@ -47,7 +47,9 @@ def run(model: Simulation, today: Today) -> None:
     )
     if len(invitee) == 0:
         return
-    inside = roster.ties_inside(invitee, group, today.day).count
+    # The inviter is inside and tied to the invitee: its pull is the tie's strength, so it
+    # is not counted again among the ties inside.
+    inside = np.maximum(roster.ties_inside(invitee, group, today.day).count - 1, 0)
     free = rules.free_attention(today.load[invitee], model.world.budget[invitee])
     p = rules.accept_probability(
         strength,
@@ -66,6 +68,8 @@ def run(model: Simulation, today: Today) -> None:
         group=group,
         inviter=inviter,
         invitee=invitee,
+        strength=strength,
+        ties_inside=inside,
         accepted=accept,
     )
     np.add.at(g.invites_sent, group, 1)
