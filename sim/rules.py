@@ -117,6 +117,7 @@ def admit_under_cap(new_strength, weakest_strength, at_cap):
 
 def belonging(
     tie_strength_inside,
+    others,
     holds_topic,
     pulse,
     known_posts_seen,
@@ -130,32 +131,36 @@ def belonging(
 ):
     """How much a member values a group today.
 
-    ``b = tie_weight * (1 - exp(-S / tie_saturation))`` from the summed strength ``S``
-    of its ties to co-members (common bond, F10; concave like F8), plus ``topic_weight``
-    if it holds the group's topic (common identity, F10), plus the event pulse, plus
-    ``content_weight * (1 - exp(-P))`` for the organic posts ``P`` seen yesterday from
-    people one is tied to (conversation with people one knows is valued; strangers'
-    posts are a cost, see :func:`reading_cost`), minus ``promotion_cost`` per promotion
-    seen (C16). No term depends on the driver or the size of the group: those act only
-    through who is inside and what is posted.
+    ``b = tie_weight * (1 - exp(-(S / others) / tie_saturation))``: the bond (common bond,
+    F10; concave like F8) comes from the summed strength ``S`` of its ties to co-members
+    *relative to* the ``others`` in the group, i.e. its mean closeness to them. Knowing
+    three people in a group of five is a bond; knowing three in a group of 500 is not,
+    though a large random group holds more of one's acquaintances (F13, F19). Plus
+    ``topic_weight`` if it holds the group's topic (common identity, F10), plus the
+    event pulse, plus ``content_weight * (1 - exp(-P))`` for the organic posts ``P``
+    seen yesterday from people one is tied to (conversation with people one knows is
+    valued; strangers' posts are a cost, see :func:`reading_cost`), minus
+    ``promotion_cost`` per promotion seen (C16). No term depends on the driver of the
+    group, and size enters only through whom one knows among those inside.
     """
-    bond = tie_weight * -np.expm1(-np.asarray(tie_strength_inside) / tie_saturation)
+    closeness = np.asarray(tie_strength_inside, np.float64) / np.maximum(others, 1)
+    bond = tie_weight * -np.expm1(-closeness / tie_saturation)
     identity = topic_weight * np.asarray(holds_topic, np.float64)
     content = content_weight * -np.expm1(-np.asarray(known_posts_seen, np.float64))
     return bond + identity + pulse + content - promotion_cost * np.asarray(promotions_seen)
 
 
 def reading_cost(stranger_posts, *, membership_cost, overload_cost, overload_posts):
-    """Attention a membership costs today: a fixed part plus overload from strangers.
+    """Attention a membership costs today: a fixed part plus the strangers' volume.
 
-    ``c = membership_cost + overload_cost * (1 - exp(-V / overload_posts))`` where ``V`` is
-    the volume of posts (and promotions) by people one has no tie to. The cost rises with
-    volume and saturates, because people skim what they cannot read (information
-    overload: Jones, Ravid & Rafaeli 2004). A busy group of strangers costs the most
-    (C2, C17).
+    ``c = membership_cost + overload_cost * V / overload_posts`` where ``V`` is the volume
+    of posts (and promotions) by people one has no tie to. The cost keeps rising with
+    volume, with no ceiling below the attention budget: as volume grows, members cope by
+    reading less of it, muting or leaving, which bounds the size of an active group
+    (F18, Jones, Ravid & Rafaeli 2004; C2, C17).
     """
     volume = np.asarray(stranger_posts, np.float64)
-    return membership_cost + overload_cost * -np.expm1(-volume / overload_posts)
+    return membership_cost + overload_cost * volume / overload_posts
 
 
 def mute_overloaded(person, value, cost, budget):
@@ -189,18 +194,44 @@ def mute_overloaded(person, value, cost, budget):
     return muted | (np.asarray(value) < np.asarray(cost))
 
 
-def post_rate(value, role_multiplier, *, base_rate):
+def post_rate(
+    value, role_multiplier, strangers, posts_yesterday, *, base_rate, crowd_scale, initiative,
+    reply_posts,
+):
     """Expected posts per day of an unmuted member.
 
-    Proportional to belonging (members who value a group talk in it) and to the role
-    multiplier of super users (C12). Negative belonging means silence.
+    ``r = base_rate * max(b, 0) * role * crowd * conversation``: proportional to belonging
+    (members who value a group talk in it) and to the role multiplier of super users
+    (C12), and
+
+    - ``crowd = 1 / (1 + strangers / crowd_scale)``: speaking to an audience of people one
+      does not know is costly and responsibility to answer is diffused among many, so the
+      chance to post falls as the unknown part of the audience grows (F16, Markey 2000;
+      F17, Barasch & Berger 2014; participation inequality, F13);
+    - ``conversation = initiative + (1 - initiative) * (1 - exp(-posts_yesterday /
+      reply_posts))``: most posts answer posts, so a talking group keeps talking and
+      silence spreads; ``initiative`` is the share of a member's posting that needs no
+      prompt.
+
+    Negative belonging means silence.
     """
-    return base_rate * np.maximum(np.asarray(value, np.float64), 0.0) * role_multiplier
+    crowd = 1.0 / (1.0 + np.asarray(strangers, np.float64) / crowd_scale)
+    prompt = -np.expm1(-np.asarray(posts_yesterday, np.float64) / reply_posts)
+    conversation = initiative + (1.0 - initiative) * prompt
+    value = np.maximum(np.asarray(value, np.float64), 0.0)
+    return base_rate * value * role_multiplier * crowd * conversation
 
 
-def invite_rate(value, role_multiplier, *, base_rate):
-    """Expected invitations per day of an active member: from belonging and role (C3, C12)."""
-    return base_rate * np.maximum(np.asarray(value, np.float64), 0.0) * role_multiplier
+def invite_rate(value, role_multiplier, tenure, *, base_rate, half_life):
+    """Expected invitations per day of an active member (C3, C12).
+
+    From belonging and role, fading with the member's tenure in the group:
+    ``base_rate * max(b, 0) * role * 2 ** (-tenure / half_life)``. People bring in their
+    ties while a group is new to them (founders: while the group is new); the pool of
+    ties who would come is used up, and the novelty passes.
+    """
+    fade = np.exp2(-np.asarray(tenure, np.float64) / half_life)
+    return base_rate * np.maximum(np.asarray(value, np.float64), 0.0) * role_multiplier * fade
 
 
 def accept_probability(
@@ -227,14 +258,21 @@ def free_attention(load, budget):
     return 1.0 - np.asarray(load) / np.maximum(budget, 1e-9)
 
 
-def leave_probability(value, *, max_rate, scale):
-    """Daily chance that a member leaves: highest with no belonging, falling with it.
+def leave_probability(net_value, *, max_rate, scale):
+    """Daily chance that a member leaves: highest when a group gives it nothing net.
 
-    ``p = max_rate * exp(-max(b, 0) / scale)``. A newcomer who knows no one inside has
-    the least belonging and so the highest hazard (C4; a reply or a guide's greeting
-    keeps newcomers, F9, C15).
+    ``p = max_rate * exp(-max(v, 0) / scale)`` with ``v`` the membership's belonging less
+    what it costs to keep (:func:`net_value`). A newcomer who knows no one inside has the
+    least belonging and so the highest hazard (C4; a reply or a guide's greeting keeps
+    newcomers, F9, C15); a member swamped by strangers' posts it reads leaves too (F18).
     """
-    return max_rate * np.exp(-np.maximum(np.asarray(value, np.float64), 0.0) / scale)
+    return max_rate * np.exp(-np.maximum(np.asarray(net_value, np.float64), 0.0) / scale)
+
+
+def net_value(value, cost, reading, membership_cost):
+    """Belonging less the attention a membership takes: its reading cost if read, else the
+    fixed cost of staying in it (a muted member no longer reads the posts; F18, C17)."""
+    return np.asarray(value) - np.where(reading, cost, membership_cost)
 
 
 def silent_for(last_post_day, today):
@@ -267,17 +305,21 @@ def looks_again(muted, pulse, unmute_rate, rng):
     return muted & ((rng.random(len(muted)) < unmute_rate) | (pulse > 0))
 
 
-def organiser_posts(alive, rate, promotion_share, rng):
+def organiser_posts(rate, promotion_share, engagement, rng):
     """Posts of each group's organiser today and how many of them are promotions.
 
-    An organiser (a person or a brand) posts a Poisson number of times a day at its
-    cohort's rate, each post a promotion with the cohort's share (C16: promotions cost
-    belonging, see :func:`belonging`).
+    A brand organises from outside: it posts a Poisson number of times a day at its
+    cohort's rate whatever happens inside (``engagement`` 1). A person organiser is a
+    member like the others: it does its organiser's work only while it reads the group,
+    in proportion to its belonging up to 1 (``engagement = clip(b, 0, 1)``, 0 once it has
+    muted or left), so a group is not kept alive by someone who has lost interest (F14:
+    founders matter through what they do). Each post is a promotion with the cohort's
+    share (C16: promotions cost belonging, see :func:`belonging`).
 
     Returns:
         ``(posts, promotions)`` per group.
     """
-    posts = np.where(alive, rng.poisson(rate), 0)
+    posts = rng.poisson(np.asarray(rate, np.float64) * np.clip(engagement, 0.0, 1.0))
     return posts, rng.binomial(posts, promotion_share)
 
 
@@ -350,11 +392,6 @@ def within_group_cap(accept, group, members, cap):
         rank[order] = rank_in_runs(group[order])
         accept[acc] &= (members[group[acc]] + rank[acc]) < cap[group[acc]]
     return accept
-
-
-def may_leave(person, organiser):
-    """An organiser does not walk out of its own group; every other member may (§7.17)."""
-    return person != organiser
 
 
 def guide_order(is_super, group):

@@ -178,7 +178,7 @@ class Person(mesa.Agent):
         """Phase 2: value each group, count its reading cost, mute what does not fit (C17).
 
         Belonging (:func:`rules.belonging`) comes from the ties to co-members (their
-        strength today), the group's topic, the event pulse and yesterday's organic posts
+        strength today, over the number of co-members), the group's topic, the event pulse and yesterday's organic posts
         by people one knows; the reading cost (:func:`rules.reading_cost`) from
         yesterday's posts by strangers and promotions. A muted member looks again with
         chance ``unmute_rate`` (always during an event). Everyone deciding keeps groups
@@ -198,6 +198,7 @@ class Person(mesa.Agent):
             membership.value = float(
                 rules.belonging(
                     strength,
+                    len(group.members) - 1,
                     self.holds(group.topic),
                     pulse,
                     organic * known_share,
@@ -232,7 +233,8 @@ class Person(mesa.Agent):
     def post(self) -> None:
         """Phase 3: post in each unmuted group (C12); a post may reveal an interest (C5).
 
-        Posts are Poisson with mean :func:`rules.post_rate`. With chance ``reveal_rate``
+        Posts are Poisson with mean :func:`rules.post_rate`: from belonging, fewer the
+        more co-members are strangers, and answering yesterday's posts. With chance ``reveal_rate``
         a member who posted shows one of its interests, chosen at random, to the group.
         """
         model, b = self.model, self.model.behaviour
@@ -241,13 +243,25 @@ class Person(mesa.Agent):
             membership.posts_today = 0
             if membership.muted:
                 continue
-            rate = float(rules.post_rate(membership.value, role, base_rate=b.post_rate))
+            group = model.groups[membership.group]
+            strangers = max(len(group.members) - 1 - membership.ties_in, 0)
+            rate = float(
+                rules.post_rate(
+                    membership.value,
+                    role,
+                    strangers,
+                    group.organic_yesterday,
+                    base_rate=b.post_rate,
+                    crowd_scale=b.crowd_scale,
+                    initiative=b.initiative,
+                    reply_posts=b.reply_posts,
+                )
+            )
             posts = int(model.rng.poisson(rate))
             if posts == 0:
                 continue
             membership.posts += posts
             membership.posts_today = posts
-            group = model.groups[membership.group]
             group.member_posts_today += posts
             group.posters.append(membership)
             if model.rng.random() < b.reveal_rate:
@@ -291,7 +305,8 @@ class Person(mesa.Agent):
     def invite(self) -> None:
         """Phase 5: in each group it posted in, invite ties from outside (C3, C12).
 
-        The number of invitations is Poisson with mean :func:`rules.invite_rate`; each
+        The number of invitations is Poisson with mean :func:`rules.invite_rate`
+        (fading with the person's tenure in the group); each
         goes to one of the person's ties, chosen in proportion to strength. The invitee
         decides (:meth:`ReferenceModel.offer`) and joins at the end of the phase.
         """
@@ -302,26 +317,37 @@ class Person(mesa.Agent):
         for membership in self.posted_memberships():
             if not self.ties:
                 return
-            rate = float(rules.invite_rate(membership.value, role, base_rate=b.invite_rate))
+            rate = float(
+                rules.invite_rate(
+                    membership.value,
+                    role,
+                    model.day - membership.joined,
+                    base_rate=b.invite_rate,
+                    half_life=b.invite_half_life,
+                )
+            )
             for _ in range(int(model.rng.poisson(rate))):
                 tie = self.pick_tie()
                 group = model.groups[membership.group]
                 model.offer(group, self, model.people[tie.other(self.index)], tie)
 
     def consider_leaving(self) -> None:
-        """Phase 6: leave each group with a hazard that falls with belonging (C4).
+        """Phase 6: leave each group with a hazard that falls with its net value (C4, F18).
 
-        Members who joined today by invitation are not yet at risk; the organiser never
-        walks out of its own group.
+        The net value (:func:`rules.net_value`) is belonging less the reading cost if the
+        member reads the group, or less the fixed membership cost if it has muted it.
+        Members who joined today by invitation are not yet at risk; organisers may leave
+        like anyone (F14).
         """
         model, b = self.model, self.model.behaviour
         for membership in list(self.memberships.values()):
             if membership.joined == model.day and not membership.founder:
                 continue
-            if not rules.may_leave(self.index, model.groups[membership.group].organiser):
-                continue
+            net = rules.net_value(
+                membership.value, membership.cost, not membership.muted, b.membership_cost
+            )
             hazard = rules.leave_probability(
-                membership.value, max_rate=b.leave_rate, scale=b.leave_belonging_scale
+                net, max_rate=b.leave_rate, scale=b.leave_belonging_scale
             )
             if model.rng.random() < hazard:
                 model.leave(membership)

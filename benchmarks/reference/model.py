@@ -464,9 +464,11 @@ class ReferenceModel(mesa.Model):
     def phase_posting(self, members: list[Person]) -> None:
         """Phase 3: unmuted members post; organisers post; posts reveal interests (C5, C16).
 
-        The organiser (person or brand) of every living group posts Poisson
-        ``org_rate`` times, a share of them promotions. Organic posts (all but
-        promotions) keep a group alive and feed tomorrow's belonging and reading cost.
+        The organiser of every living group posts Poisson ``org_rate`` times its
+        engagement (:func:`rules.organiser_posts`: 1 for a brand; for a person, its
+        belonging up to 1 while it reads the group, 0 once it has muted or left), a share
+        of them promotions. Organic posts (all but promotions) keep a group alive and feed
+        tomorrow's belonging and reading cost.
         """
         for group in self.groups:
             group.posters, group.member_posts_today = [], 0
@@ -476,7 +478,9 @@ class ReferenceModel(mesa.Model):
         for group in self.groups:
             organiser_posts = promos = 0
             if group.alive:
-                drawn = rules.organiser_posts(True, group.org_rate, group.promo_share, self.rng)
+                drawn = rules.organiser_posts(
+                    group.org_rate, group.promo_share, self.engagement(group), self.rng
+                )
                 organiser_posts, promos = (int(x) for x in drawn)
             organic = group.member_posts_today + organiser_posts - promos
             group.posts += group.member_posts_today + organiser_posts
@@ -487,6 +491,15 @@ class ReferenceModel(mesa.Model):
             posts += group.member_posts_today + organiser_posts
             promotions += promos
         self.today["posts"], self.today["promotions"] = posts, promotions
+
+    def engagement(self, group: Group) -> float:
+        """How much of the organiser's work gets done today (:func:`rules.organiser_posts`)."""
+        if group.brand:
+            return 1.0
+        membership = group.members.get(group.organiser)
+        if membership is None or membership.muted:
+            return 0.0
+        return membership.value
 
     def phase_ties(self, members: list[Person]) -> None:
         """Phase 4: co-active members meet; ties strengthen or form (F7); periodic sweep."""

@@ -21,7 +21,9 @@ class Behaviour(Section):
         1.5, description="Belonging from ties inside the group, at saturation (F8, F10)."
     )
     tie_saturation: Scale = Field(
-        0.6, description="Summed tie strength inside at which that belonging is 63% reached."
+        0.15,
+        description="Mean tie strength to the other members (summed strength over their "
+        "number) at which that belonging is 63% reached.",
     )
     topic_belonging: Weight = Field(
         0.15, description="Belonging from holding the group's topic (common identity, F10)."
@@ -38,16 +40,33 @@ class Behaviour(Section):
         0.05, description="Attention a membership costs per day, posts aside."
     )
     overload_cost: Weight = Field(
-        0.6, description="Most attention that strangers' posts in one group can cost per day."
+        0.6,
+        description="Attention that overload_posts strangers' posts in one group cost per "
+        "day; the cost grows in proportion to their volume, without a ceiling (F18).",
     )
     overload_posts: Scale = Field(
-        20.0, description="Strangers' posts per day at which 63% of that cost is reached."
+        20.0, description="Strangers' posts per day that cost overload_cost."
     )
     unmute_rate: Probability = Field(
         0.05, description="Daily chance a muted member looks again (a mention, a notice)."
     )
     post_rate: Annotated[float, Field(gt=0.0, le=100.0)] = Field(
         0.15, description="Posts per day of an unmuted member at belonging 1."
+    )
+    crowd_scale: Scale = Field(
+        20.0,
+        description="Co-members one has no tie to at which a member's chance to post is "
+        "halved (diffused responsibility, audience of strangers: F16, F17).",
+    )
+    initiative: Probability = Field(
+        0.5,
+        description="Share of a member's posting that needs no prompt; the rest answers "
+        "yesterday's posts (conversation).",
+    )
+    reply_posts: Scale = Field(
+        2.0,
+        description="Organic posts in the group yesterday at which 63% of the answering "
+        "part of posting is reached.",
     )
     encounters: Annotated[int, Field(ge=0, le=50)] = Field(
         3, description="Co-members an active member talks with per day."
@@ -60,6 +79,11 @@ class Behaviour(Section):
     invite_rate: Annotated[float, Field(ge=0.0, le=10.0)] = Field(
         0.04, description="Invitations per active day of a member at belonging 1."
     )
+    invite_half_life: Scale = Field(
+        30.0,
+        description="Days of tenure in a group after which a member invites half as much "
+        "(the novelty passes; the ties who would come are used up).",
+    )
     accept_tie: Weight = Field(
         0.6, description="Acceptance gained from tie strength to the inviter (C7)."
     )
@@ -67,13 +91,17 @@ class Behaviour(Section):
         0.3, description="Acceptance gained from ties already inside, at saturation (F8)."
     )
     accept_friends_scale: Scale = Field(
-        1.5, description="Ties inside at which that gain is 63% reached (concave, F8)."
+        1.5,
+        description="Ties inside, the inviter not counted, at which that gain is 63% "
+        "reached (concave, F8).",
     )
     leave_rate: Probability = Field(
-        0.04, description="Daily leave hazard of a member with no belonging at all (C4)."
+        0.04,
+        description="Daily leave hazard of a member whose group gives it nothing net of "
+        "its cost (C4, F18).",
     )
     leave_belonging_scale: Scale = Field(
-        0.5, description="Belonging that cuts the leave hazard by a factor e."
+        0.5, description="Belonging net of cost that cuts the leave hazard by a factor e."
     )
     silence_days: Annotated[int, Field(ge=1, le=36_500)] = Field(
         7,

@@ -26,7 +26,9 @@ class Content(Section):
     """What the organiser posts."""
 
     organiser_posts_per_day: Annotated[float, Field(ge=0.0, le=1000.0)] = Field(
-        0.3, description="Mean posts per day by the organiser."
+        0.3,
+        description="Posts per day of the organiser's own work: a brand's whatever happens; "
+        "a person's only while it reads the group, times its belonging up to 1.",
     )
     promotion_share: Probability = Field(
         0.0, description="Share of the organiser's posts that are promotions."

@@ -27,6 +27,7 @@ def run(model: Simulation, today: Today) -> None:
     organic = g.organic_yesterday[group]
     value = rules.belonging(
         m.tie_in[present],
+        others,
         holds,
         pulse,
         organic * known_share,
@@ -55,4 +56,5 @@ def run(model: Simulation, today: Today) -> None:
         np.full(model.n, -1, np.int64),
     )
     reading = ~m.muted[present]
+    today.cost = cost
     today.load = np.bincount(person[reading], cost[reading], minlength=model.n).astype(np.float32)

@@ -1,6 +1,6 @@
 """Phase 5, invitations: active members invite outside ties; invitees accept or not.
 
-Rules: :func:`sim.rules.invite_rate` with :func:`sim.rules.role_multiplier` (C3, C12),
+Rules: :func:`sim.rules.invite_rate` (fading with tenure) with :func:`sim.rules.role_multiplier` (C3, C12),
 the choice of invitee in proportion to tie strength (the tie store's
 ``pick_by_strength``), :func:`sim.rules.free_attention` and
 :func:`sim.rules.accept_probability` (C7, F8, F12), :func:`sim.rules.first_of_each` and
@@ -29,7 +29,12 @@ def run(model: Simulation, today: Today) -> None:
     role = rules.role_multiplier(
         model.world.is_super[person], model.config.population.super_users.invite
     )
-    count = rng.poisson(rules.invite_rate(m.value[posted], role, base_rate=b.invite_rate))
+    tenure = today.day - m.joined[posted]
+    count = rng.poisson(
+        rules.invite_rate(
+            m.value[posted], role, tenure, base_rate=b.invite_rate, half_life=b.invite_half_life
+        )
+    )
     count = np.where(ties.deg[person] > 0, count, 0)
     senders = np.repeat(posted, count)
     if len(senders) == 0:

@@ -1,7 +1,8 @@
 """Phase 6, leaving: guides greet newcomers; members leave with a hazard falling with belonging.
 
-Rules: :func:`sim.rules.guide_order` (C15, C12), :func:`sim.rules.leave_probability`
-(C4, F9) and :func:`sim.rules.may_leave`.
+Rules: :func:`sim.rules.guide_order` (C15, C12), :func:`sim.rules.net_value` and
+:func:`sim.rules.leave_probability` (C4, F9, F18). Organisers are members like the others
+and may leave too (F14).
 """
 
 from __future__ import annotations
@@ -26,11 +27,9 @@ def run(model: Simulation, today: Today) -> None:
     if len(newcomers):
         greet(model, newcomers, current, today.day)
     present = today.present
-    leave = rules.leave_probability(
-        m.value[present], max_rate=b.leave_rate, scale=b.leave_belonging_scale
-    )
+    net = rules.net_value(m.value[present], today.cost, ~m.muted[present], b.membership_cost)
+    leave = rules.leave_probability(net, max_rate=b.leave_rate, scale=b.leave_belonging_scale)
     leavers = present[model.rng.random(len(present)) < leave]
-    leavers = leavers[rules.may_leave(m.person[leavers], g.organiser[m.group[leavers]])]
     roster.leave(leavers, today.day)
     today.counts["leaves"] = len(leavers)
 

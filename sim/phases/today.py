@@ -16,6 +16,7 @@ class Today:
     Attributes:
         day: The day being simulated.
         present: Memberships current once today's groups are created (set by attention).
+        cost: Reading cost of each present membership, were it read (set by attention).
         load: Attention each person spends reading today (set by attention).
         posted: Memberships whose member posted today (set by posting).
         counts: The day's counts for the DataCollector (see ``DAILY_SERIES``).
@@ -23,6 +24,7 @@ class Today:
 
     day: int
     present: np.ndarray = field(default_factory=lambda: EMPTY)
+    cost: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float64))
     load: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
     posted: np.ndarray = field(default_factory=lambda: EMPTY)
     counts: dict[str, int] = field(default_factory=dict)
