@@ -195,7 +195,14 @@ def mute_overloaded(person, value, cost, budget):
 
 
 def post_rate(
-    value, role_multiplier, strangers, posts_yesterday, *, base_rate, crowd_scale, initiative,
+    value,
+    role_multiplier,
+    strangers,
+    posts_yesterday,
+    *,
+    base_rate,
+    crowd_scale,
+    initiative,
     reply_posts,
 ):
     """Expected posts per day of an unmuted member.
@@ -270,8 +277,11 @@ def leave_probability(net_value, *, max_rate, scale):
 
 
 def net_value(value, cost, reading, membership_cost):
-    """Belonging less the attention a membership takes: its reading cost if read, else the
-    fixed cost of staying in it (a muted member no longer reads the posts; F18, C17)."""
+    """Belonging less the attention a membership takes (F18, C17).
+
+    Its reading cost if the member reads the group; else only the fixed cost of staying
+    in it, since a muted member no longer reads the posts.
+    """
     return np.asarray(value) - np.where(reading, cost, membership_cost)
 
 

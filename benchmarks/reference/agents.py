@@ -178,12 +178,12 @@ class Person(mesa.Agent):
         """Phase 2: value each group, count its reading cost, mute what does not fit (C17).
 
         Belonging (:func:`rules.belonging`) comes from the ties to co-members (their
-        strength today, over the number of co-members), the group's topic, the event pulse and yesterday's organic posts
-        by people one knows; the reading cost (:func:`rules.reading_cost`) from
-        yesterday's posts by strangers and promotions. A muted member looks again with
-        chance ``unmute_rate`` (always during an event). Everyone deciding keeps groups
-        in order of value per unit of cost while the budget lasts and mutes the rest,
-        and mutes any group worth less than it costs.
+        strength today, over the number of co-members), the group's topic, the event
+        pulse and yesterday's organic posts by people one knows; the reading cost
+        (:func:`rules.reading_cost`) from yesterday's posts by strangers and promotions.
+        A muted member looks again with chance ``unmute_rate`` (always during an event).
+        Everyone deciding keeps groups in order of value per unit of cost while the
+        budget lasts and mutes the rest, and mutes any group worth less than it costs.
         """
         model, b = self.model, self.model.behaviour
         deciding: list[Membership] = []

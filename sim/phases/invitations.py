@@ -1,8 +1,8 @@
 """Phase 5, invitations: active members invite outside ties; invitees accept or not.
 
-Rules: :func:`sim.rules.invite_rate` (fading with tenure) with :func:`sim.rules.role_multiplier` (C3, C12),
-the choice of invitee in proportion to tie strength (the tie store's
-``pick_by_strength``), :func:`sim.rules.free_attention` and
+Rules: :func:`sim.rules.invite_rate` (fading with tenure) with
+:func:`sim.rules.role_multiplier` (C3, C12), the choice of invitee in proportion to tie
+strength (the tie store's ``pick_by_strength``), :func:`sim.rules.free_attention` and
 :func:`sim.rules.accept_probability` (C7, F8, F12), :func:`sim.rules.first_of_each` and
 :func:`sim.rules.within_group_cap`. Groups grow by fission this way: invitees bring their
 own ties next.
