@@ -9,11 +9,11 @@ Scenarios (the shipped files, scaled down): (a) ``scenarios/event_vs_relationshi
 with event groups of 50 recruited by broadcast (strangers in a large world; in 1,000
 people many know each other) against relationship groups of 5 along kin ties, and
 (b) ``scenarios/fission.yaml``, relationship groups of 3–10 friends that grow only by
-invitation. Both keep the default ``behaviour.silence_days`` (7, ``SILENCE_DAYS``): groups
-fall silent within the short horizon on their own (when every group outlived it, the
-silence was shortened to 3 days so that the lifetime comparison was not empty). The fast set uses 1,000 people, 60 days and ``REPLICATES`` runs
-of each model; the slow set (``pytest -m slow``) 2,000 people, 120 days, more groups and
-more runs.
+invitation. Both keep the default ``behaviour.silence_days`` (7, ``SILENCE_DAYS``):
+groups fall silent within the short horizon on their own (when every group outlived it,
+the silence was shortened to 3 days so that the lifetime comparison was not empty). The
+fast set uses 1,000 people, 60 days and ``REPLICATES`` runs of each model; the slow set
+(``pytest -m slow``) 2,000 people, 120 days, more groups and more runs.
 
 Replicates: run ``i`` of the fast model gets seed ``children[i]`` and run ``i`` of the
 reference ``children[R + i]``, where ``children = SeedSequence(ENTROPY).spawn(2 R)``: the
