@@ -27,13 +27,34 @@ def _is_experiment(path: Path) -> bool:
     """Whether a YAML file is an experiment (it varies parameters) rather than a scenario."""
     from sim.scenario import read_yaml
 
-    return "parameters" in read_yaml(path).data
+    data = read_yaml(path).data
+    return "parameters" in data and "targets" not in data
+
+
+def _is_calibration(path: Path) -> bool:
+    """Whether a YAML file is a calibration (it fits parameters to targets)."""
+    from sim.scenario import read_yaml
+
+    return "targets" in read_yaml(path).data
 
 
 @app.command()
 def validate(file: Path, set_: Overrides = None) -> None:
-    """Check a scenario or experiment file and say what is wrong with it, if anything."""
+    """Check a scenario, experiment or calibration file and say what is wrong with it."""
     try:
+        if _is_calibration(file):
+            from sim.calibration import load_calibration
+
+            if set_:
+                raise ScenarioError("--set", "overrides apply to scenarios, not calibrations")
+            calibration = load_calibration(file)
+            out_console.print(
+                f"{file}: valid calibration '{calibration.name}': "
+                f"{len(calibration.spec.parameters)} parameters, "
+                f"{len(calibration.spec.targets)} targets",
+                highlight=False,
+            )
+            return
         if _is_experiment(file):
             from sim.sweep import load_experiment
 
@@ -120,6 +141,8 @@ def run(
     try:
         if _is_experiment(scenario):
             fail(f"{scenario}: this is an experiment: use `groupsim sweep {scenario}`")
+        if _is_calibration(scenario):
+            fail(f"{scenario}: this is a calibration: use `groupsim calibrate {scenario}`")
         loaded = load_scenario(scenario, set_ or [], memory="run")
         check_folder(out, str(loaded.name))
     except ScenarioError as error:
