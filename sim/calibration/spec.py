@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field
 
 from sim.calibration.measures import MEASURES
 from sim.config import Scenario, Section, Seed, name_from_stem
@@ -62,22 +62,6 @@ class Calibration(Section):
         ..., description="Fact targets; book claims are never targets."
     )
 
-    @field_validator("parameters")
-    @classmethod
-    def _behaviour_only(cls, parameters: dict[str, Range]) -> dict[str, Range]:
-        for path, prior in parameters.items():
-            section, _, field = path.partition(".")
-            if section != "behaviour" or "." in field:
-                raise ValueError(
-                    f"'{path}': only behaviour parameters are calibrated (behaviour.<name>)"
-                )
-            if field not in Behaviour.model_fields:
-                guess = did_you_mean(field, list(Behaviour.model_fields))
-                raise ValueError(f"'{path}': no such behaviour parameter{guess}")
-            if prior.integer or prior.num is not None:
-                raise ValueError(f"'{path}': a prior is a continuous range {{low, high[, log]}}")
-        return parameters
-
 
 @dataclass
 class LoadedCalibration:
@@ -120,6 +104,10 @@ def load_calibration(path: str | Path) -> LoadedCalibration:
     if located.data.get("name") is None:
         located.data["name"] = name_from_stem(Path(path).stem, "calibration")
     spec = validate(located, file, Calibration)
+    for name, prior in spec.parameters.items():
+        problem = _not_a_prior(name, prior)
+        if problem:
+            raise error_at(file, located, ("parameters", name), problem)
     base = _base(Path(path).parent / spec.scenario, spec, located, file)
     loaded = LoadedCalibration(spec, Path(path), base, Path(path).read_text(encoding="utf-8"))
     for name, prior in spec.parameters.items():
@@ -129,6 +117,18 @@ def load_calibration(path: str | Path) -> LoadedCalibration:
             except ScenarioError as error:
                 raise error_at(file, located, ("parameters", name), error.problem) from None
     return loaded
+
+
+def _not_a_prior(path: str, prior: Range) -> str | None:
+    """What is wrong with a parameter to fit, if anything: behaviour only, continuous."""
+    section, _, field = path.partition(".")
+    if section != "behaviour" or "." in field:
+        return "only behaviour parameters are calibrated (behaviour.<name>)"
+    if field not in Behaviour.model_fields:
+        return f"no such behaviour parameter{did_you_mean(field, list(Behaviour.model_fields))}"
+    if prior.integer or prior.num is not None:
+        return "a prior is a continuous range {low, high[, log]}"
+    return None
 
 
 def _base(base_path: Path, spec: Calibration, located: Located, file: str) -> Scenario:

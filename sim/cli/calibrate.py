@@ -40,6 +40,10 @@ def calibrate(
         loaded = load_calibration(file)
     except ScenarioError as error:
         fail(error)
+    try:
+        import pyabc  # noqa: F401
+    except ImportError:
+        fail("calibration needs pyabc: pip install 'groupsim[calibrate]'")
     from sim.calibration.fit import quiet_pyabc, write_calibration
     from sim.calibration.report import calibration_markdown, posterior_figure
 
