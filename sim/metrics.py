@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 from lifelines import KaplanMeierFitter
 from lifelines.statistics import logrank_test
-from lifelines.utils import median_survival_times
+from lifelines.utils import median_survival_times, restricted_mean_survival_time
 
 
 def membership_days(memberships: pd.DataFrame, groups: pd.DataFrame, horizon: int) -> pd.Series:
@@ -41,6 +41,20 @@ def median_lifetime(kmf: KaplanMeierFitter) -> tuple[float, float, float]:
         warnings.simplefilter("ignore")
         ci = median_survival_times(kmf.confidence_interval_)
     return median, float(ci.iloc[0, 0]), float(ci.iloc[0, 1])
+
+
+def rmst(kmf: KaplanMeierFitter, tau: int) -> float:
+    """Restricted mean survival time: the area under the Kaplan–Meier curve up to ``tau``.
+
+    The mean lifetime of groups counted up to ``tau`` days, defined however few die
+    (unlike the median, which is infinite when fewer than half do).
+    """
+    return float(restricted_mean_survival_time(kmf, t=max(int(tau), 1)))
+
+
+def follow_up(groups: pd.DataFrame, horizon: int) -> int:
+    """Days every one of these groups could be followed: horizon less the last creation."""
+    return max(int(horizon - groups["created"].max()), 1)
 
 
 def logrank(groups: pd.DataFrame, by: str, a: str, b: str) -> float:
@@ -121,8 +135,10 @@ def cohort_summary(tables: dict[str, pd.DataFrame], horizon: int) -> pd.DataFram
     """The summary table by cohort that ``groupsim run`` prints (docs/ODD.md, §7.20).
 
     Median lifetimes come from Kaplan–Meier fits with groups alive at the horizon
-    censored; ``inf`` means more than half of the cohort outlived the horizon. Peak and
-    final members are medians over the cohort's groups; the muted share is over the
+    censored; ``inf`` means more than half of the cohort outlived the horizon, so the
+    share alive and the restricted mean lifetime (RMST, up to the days every group of the
+    cohort could be followed, :func:`follow_up`) are given beside it. Peak and final
+    members are medians over the cohort's groups; the muted share is over the
     memberships current at the end.
     """
     groups, members = tables["groups"], tables["memberships"]
@@ -149,9 +165,12 @@ def cohort_summary(tables: dict[str, pd.DataFrame], horizon: int) -> pd.DataFram
                 "driver": part["driver"].iloc[0],
                 "groups": len(part),
                 "alive at end": int(alive),
+                "share alive": float(alive / len(part)),
                 "median lifetime (days)": median,
                 "95% CI low": low,
                 "95% CI high": high,
+                "RMST (days)": rmst(fits[str(cohort)], follow_up(part, horizon)),
+                "RMST up to (days)": follow_up(part, horizon),
                 "peak members": float(part["peak"].median()),
                 "final members": float(part["final"].median()),
                 "posts per member-day": float(

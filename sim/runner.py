@@ -28,6 +28,7 @@ from sim.config import TIE_KINDS, Scenario
 from sim.groups import CAUSES, DRIVERS, NO_ONE
 from sim.metrics import cohort_summary
 from sim.model import GroupModel
+from sim.notices import capped_groups, ineffective_settings
 from sim.output import check_folder, clear_stale, writing
 from sim.resources import memory_problem
 from sim.scenario import ScenarioError, load_scenario
@@ -247,6 +248,7 @@ def run(
     model, tables = simulate(scenario, progress=progress, by_cohort=scenario.output.figures)
     wall = time.perf_counter() - started
     summary = cohort_summary(tables, model.day) if len(tables["groups"]) else pd.DataFrame()
+    notes = ineffective_settings(scenario) + capped_groups(tables["groups"], scenario)
     manifest = {
         "scenario": scenario.name,
         "run_id": run_id(scenario),
@@ -260,6 +262,7 @@ def run(
         "wall_seconds": round(wall, 3),
         "phase_seconds": {k: round(v, 4) for k, v in model.phase_seconds.items()},
         "tie_kinds": list(TIE_KINDS),
+        "notes": notes,
     }
     result = RunResult(scenario=scenario, tables=tables, summary=summary, manifest=manifest)
     if out is not None:
@@ -335,6 +338,9 @@ def summary_markdown(result: RunResult, figures: list[Path]) -> str:
         lines.append(markdown_table(result.summary))
     else:
         lines.append("No groups in this scenario.")
+    notes = result.manifest.get("notes") or []
+    if notes:
+        lines += ["", "## Settings that could not take effect", ""] + [f"- {n}" for n in notes]
     if figures:
         lines += ["", "## Figures", ""] + [f"![{p.stem}](figures/{p.name})" for p in figures]
     return "\n".join(lines) + "\n"

@@ -18,7 +18,15 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from sim.cli.common import Overrides, app, err_console, fail, number, out_console, rich_table
+from sim.cli.common import (
+    Overrides,
+    app,
+    err_console,
+    fail,
+    number,
+    out_console,
+    summary_tables,
+)
 from sim.output import check_folder, writing
 from sim.scenario import ScenarioError, json_schema, load_scenario
 
@@ -79,6 +87,10 @@ def validate(file: Path, set_: Overrides = None) -> None:
     except ScenarioError as error:
         fail(error)
     out_console.print(f"{file}: valid scenario '{loaded.name}'", highlight=False)
+    from sim.notices import ineffective_settings
+
+    for note in ineffective_settings(loaded):
+        err_console.print(f"[yellow]note:[/] {escape(note)}", highlight=False, soft_wrap=True)
 
 
 @app.command()
@@ -178,9 +190,12 @@ def run(
             written=scenario.read_text(encoding="utf-8"),
         )
     if len(result.summary):
-        out_console.print(rich_table(result.summary, f"{loaded.name}: groups by cohort"))
+        for table in summary_tables(result.summary, str(loaded.name)):
+            out_console.print(table)
     else:
         out_console.print("No groups in this scenario.")
+    for note in result.manifest["notes"]:
+        err_console.print(f"[yellow]note:[/] {escape(note)}", highlight=False, soft_wrap=True)
     out_console.print(f"results: {result.out_dir}", highlight=False)
 
 

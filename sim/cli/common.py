@@ -34,6 +34,9 @@ SHORT_HEADERS = {
     "accepted invites per member": "accepted\ninvites per\nmember",
     "muted share": "muted\nshare",
     "alive at end": "alive\nat end",
+    "share alive": "share\nalive",
+    "median lifetime": "median\nlifetime\n[95% CI]",
+    "RMST (days)": "RMST\n(days)",
 }
 
 Overrides = Annotated[
@@ -65,10 +68,51 @@ def number(value: object) -> str:
     return str(value)
 
 
-def rich_table(frame, title: str) -> Table:
-    """A DataFrame as a rich table."""
+SURVIVAL_COLUMNS = ("cohort", "groups", "share alive", "median lifetime", "RMST (days)")
+ACTIVITY_COLUMNS = (
+    "cohort",
+    "peak members",
+    "final members",
+    "posts per member-day",
+    "accepted invites per member",
+    "muted share",
+)
+
+
+def summary_tables(summary, name: str) -> list[Table]:
+    """The run summary as two tables narrow enough for an 80-column terminal.
+
+    Survival (share alive, median lifetime with its 95% CI, restricted mean lifetime) and
+    size and activity; every column is in the run's ``summary.md``.
+    """
+    frame = summary.copy()
+    frame["median lifetime"] = [
+        f"{number(m)} [{number(lo)}, {number(hi)}]"
+        for m, lo, hi in zip(
+            frame["median lifetime (days)"], frame["95% CI low"], frame["95% CI high"], strict=True
+        )
+    ]
+    tau = sorted(set(frame["RMST up to (days)"]))
+    horizon = f"RMST up to {tau[0]} days" if len(tau) == 1 else "RMST up to each cohort's follow-up"
+    return [
+        rich_table(
+            frame[list(SURVIVAL_COLUMNS)],
+            f"{name}: survival of groups by cohort",
+            caption=f"median lifetime in days [95% CI]; {horizon}",
+        ),
+        rich_table(frame[list(ACTIVITY_COLUMNS)], f"{name}: size and activity by cohort"),
+    ]
+
+
+def rich_table(frame, title: str, caption: str | None = None) -> Table:
+    """A DataFrame as a rich table, with an optional line under it."""
     # Names such as rmst[plain] must not be read as rich markup.
-    table = Table(title=escape(title), title_justify="left")
+    table = Table(
+        title=escape(title),
+        title_justify="left",
+        caption=escape(caption) if caption else None,
+        caption_justify="left",
+    )
     for column in frame.columns:
         header = SHORT_HEADERS.get(str(column), str(column))
         justify = "left" if frame[column].dtype == object else "right"

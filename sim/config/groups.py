@@ -44,8 +44,8 @@ class Cohort(Section):
         "relationship: the organiser's own ties, no pulse; hybrid: recruited along ties, "
         "with a pulse (C6).",
     )
-    count: Annotated[int, Field(ge=1, le=10_000_000)] = Field(
-        ..., description="Groups in the cohort."
+    count: Annotated[int, Field(ge=0, le=10_000_000)] = Field(
+        ..., description="Groups in the cohort (0 switches the cohort off)."
     )
     size: int | tuple[int, int] = Field(
         ..., description="Initial members, or [low, high] drawn uniformly per group."

@@ -27,7 +27,6 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from lifelines import KaplanMeierFitter
-from lifelines.utils import restricted_mean_survival_time
 
 from sim import metrics as m
 from sim.sweep.spec import parse_metric
@@ -199,8 +198,7 @@ def rmst(run: RunData) -> float:
     kmf = _fit(run)
     if kmf is None:
         return math.nan
-    tau = run.horizon - int(run.groups["created"].max())
-    return float(restricted_mean_survival_time(kmf, t=max(tau, 1)))
+    return m.rmst(kmf, m.follow_up(run.groups, run.horizon))
 
 
 @register_metric("share_alive", unit="share", family="survival", bounds=SHARE)
