@@ -78,6 +78,7 @@ class Memberships(Growable):
         "ties_on_join": (np.int32, 0),
         "visible": (np.uint64, 0),  # interests the member has shown in this group
         "posts": (np.int32, 0),
+        "last_post": (np.int32, NO_ONE),  # day of the member's latest post, NO_ONE if none
         "value": (np.float32, 0.0),  # belonging, as of the last attention phase
         "guided": (np.bool_, False),
         "founder": (np.bool_, False),  # recruited when the group was created

@@ -114,6 +114,7 @@ def model_tables(model: GroupModel, persons: bool = False) -> dict[str, pd.DataF
                 "muted",
                 "ties_on_join",
                 "posts",
+                "last_post",
                 "guided",
             )
         }

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import Field, field_validator
 
@@ -41,11 +41,24 @@ class Scenario(Section):
     interventions: Interventions = Interventions()
     behaviour: Behaviour = Behaviour()
     output: Output = Output()
+    variants: dict[str, dict[str, Any]] = Field(
+        default_factory=dict,
+        description="Named sets of changes (dotted path: value) that groupsim compare runs "
+        "side by side with common random numbers; the first is the reference the others "
+        "are compared with. groupsim run ignores them.",
+    )
 
     @field_validator("name")
     @classmethod
     def _safe_name(cls, name: str | None) -> str | None:
         return check_name(name)
+
+    @field_validator("variants")
+    @classmethod
+    def _safe_variant_names(cls, variants: dict[str, dict[str, Any]]) -> dict:
+        for name in variants:
+            check_name(name)
+        return variants
 
     def __repr__(self) -> str:
         # Short, so that a results table (e.g. Mesa's batch_run) shows which scenario ran.

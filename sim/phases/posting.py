@@ -39,6 +39,7 @@ def run(model: Simulation, today: Today) -> None:
     posts = rng.poisson(rate)
     posted = today.posted = reading[posts > 0]
     m.posts[reading] += posts.astype(np.int32)
+    m.last_post[posted] = today.day
     member_posts = np.bincount(group, posts, minlength=g.n).astype(np.int64)
 
     alive = g.alive

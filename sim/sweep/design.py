@@ -129,5 +129,15 @@ def run_seed(experiment: Experiment, point: dict[str, Scalar], replicate: int) -
     if not experiment.common_random_numbers:
         digest = hashlib.sha256(canonical(point).encode()).digest()
         key = tuple(int.from_bytes(digest[i : i + 4], "little") for i in range(0, 16, 4))
-    sequence = np.random.SeedSequence(experiment.seed, spawn_key=(_RUN_STREAM, *key, replicate))
+    return replicate_seed(experiment.seed, replicate, key)
+
+
+def replicate_seed(root: int, replicate: int, key: tuple[int, ...] = ()) -> int:
+    """The seed of replicate ``replicate`` under root seed ``root`` (and a point's ``key``).
+
+    With no key, replicate ``r`` gets the same seed whatever is being varied: common
+    random numbers, as a sweep with ``common_random_numbers`` and ``groupsim compare``
+    use them.
+    """
+    sequence = np.random.SeedSequence(root, spawn_key=(_RUN_STREAM, *key, replicate))
     return int(sequence.generate_state(1, np.uint64)[0] >> np.uint64(1))

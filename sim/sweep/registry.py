@@ -282,6 +282,35 @@ def posts_per_member_day(run: RunData) -> float:
     return float(run.memberships["posts"].sum() / days) if days else math.nan
 
 
+def _current_in_living_groups(run: RunData) -> pd.DataFrame:
+    alive = run.groups.loc[run.groups["censored"], "group"]
+    members = run.memberships
+    return members[(members["left"] < 0) & members["group"].isin(alive)]
+
+
+@register_metric("members_at_end", unit="members", family="growth", bounds=NON_NEGATIVE)
+def members_at_end(run: RunData) -> float:
+    """Memberships of the groups still alive at the end (a person in two counts twice)."""
+    return float(len(_current_in_living_groups(run)))
+
+
+def _active_within(run: RunData, days: int) -> float:
+    current = _current_in_living_groups(run)
+    return float((current["last_post"] >= run.horizon - days).sum())
+
+
+@register_metric("active_7", unit="members", family="activity", bounds=NON_NEGATIVE)
+def active_7(run: RunData) -> float:
+    """Members of the groups alive at the end who posted there in the last 7 days."""
+    return _active_within(run, 7)
+
+
+@register_metric("active_30", unit="members", family="activity", bounds=NON_NEGATIVE)
+def active_30(run: RunData) -> float:
+    """Members of the groups alive at the end who posted there in the last 30 days."""
+    return _active_within(run, 30)
+
+
 @register_metric("muted_share", unit="share", family="activity", bounds=SHARE)
 def muted_share(run: RunData) -> float:
     """Share of the current memberships that are muted at the end."""
