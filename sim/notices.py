@@ -44,6 +44,11 @@ def ineffective_settings(scenario: Scenario) -> list[str]:
             )
         if cohort.count == 0:
             notes.append(f"groups.{name}.count: 0, the cohort is switched off")
+    if scenario.variants:
+        notes.append(
+            f"variants: {len(scenario.variants)} declared; this run is the scenario as "
+            "written, and groupsim compare runs the variants side by side"
+        )
     return notes
 
 
