@@ -439,4 +439,3 @@ NOT_COVERED: dict[str, str] = {
     "(the commerce phase is reserved).",
 }
 """Facts the model cannot speak to, and why."""
-

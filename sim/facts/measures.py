@@ -175,9 +175,7 @@ def acceptance_by_ties_inside(invites: pd.DataFrame) -> np.ndarray:
     """Acceptance rate with 0, 1, 2, 3+ other ties inside (NaN where no invitation)."""
     binned = np.minimum(invites["ties_inside"].to_numpy(), TIES_INSIDE_BINS[-1])
     accepted = invites["accepted"].to_numpy(np.float64)
-    return np.array(
-        [_nan_mean(accepted[binned == k]) for k in TIES_INSIDE_BINS], dtype=np.float64
-    )
+    return np.array([_nan_mean(accepted[binned == k]) for k in TIES_INSIDE_BINS], dtype=np.float64)
 
 
 def acceptance_by_strength(invites: pd.DataFrame) -> np.ndarray:
@@ -263,8 +261,11 @@ def long_lived_by_driver(run: Run) -> float:
 
 
 def organiser_ties_gain(run: Run) -> float:
-    """Share alive 90 days on: groups whose organiser had more ties inside on joining than
-    the median group, minus the others (F14: founders with more friends do better)."""
+    """Share alive 90 days on, organisers with many ties inside minus the others (F14).
+
+    "Many": more ties inside on joining than the median organiser (founders with more
+    friends do better).
+    """
     groups = _eligible(run.tables["groups"], run.scenario.days, 90)
     m = run.tables["memberships"]
     first = m[m["founder"]].drop_duplicates(["group", "person"])
@@ -310,8 +311,10 @@ def top_posters_share(share: float):
 
 
 def by_size(run: Run) -> pd.DataFrame:
-    """Per initial size: share of members who ever posted, posts per member-day and
-    posts per group per day alive (computed once)."""
+    """Per initial size: share who ever posted, posts per member-day, group posts per day.
+
+    Group posts per day are over the days each group was alive (computed once per run).
+    """
     if "size" not in run._cache:
         groups, m = run.tables["groups"], run.tables["memberships"]
         days = membership_days(m, groups, run.day)
@@ -321,9 +324,9 @@ def by_size(run: Run) -> pd.DataFrame:
         per_member = frame.groupby("size").agg(
             posted=("posted", "mean"), posts=("posts", "sum"), member_days=("member_days", "sum")
         )
-        per_member["posts per member-day"] = per_member["posts"] / per_member[
-            "member_days"
-        ].clip(lower=1)
+        per_member["posts per member-day"] = per_member["posts"] / per_member["member_days"].clip(
+            lower=1
+        )
         per_group = (
             groups.assign(rate=groups["posts"] / groups["lifetime"].clip(lower=1))
             .groupby("initial")["rate"]
@@ -341,8 +344,13 @@ def by_size(run: Run) -> pd.DataFrame:
 
 
 def size_slope(column: str, largest: bool = False, log_value: bool = True):
-    """Slope of (log) ``column`` on log initial size across sizes (``largest``: the two
-    largest sizes only)."""
+    """Slope of (log) ``column`` on log initial size across sizes.
+
+    Args:
+        column: A column of :func:`by_size`.
+        largest: Only the two largest sizes (where saturation shows).
+        log_value: Take the logarithm of the column (an elasticity).
+    """
 
     def measure(run: Run) -> float:
         frame = by_size(run)[[column]].dropna()

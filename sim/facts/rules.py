@@ -26,6 +26,7 @@ class Overlaps:
     high: float
 
     def __call__(self, mean: float, lo: float, hi: float) -> str:
+        """The verdict on a mean and its 95% CI."""
         if not _defined(lo, hi):
             return UNDEFINED
         return AGREES if lo <= self.high and hi >= self.low else DISAGREES
@@ -44,6 +45,7 @@ class Above:
     threshold: float
 
     def __call__(self, mean: float, lo: float, hi: float) -> str:
+        """The verdict on a mean and its 95% CI."""
         if not _defined(lo, hi):
             return UNDEFINED
         return AGREES if lo > self.threshold else DISAGREES
@@ -59,6 +61,7 @@ class Below:
     threshold: float
 
     def __call__(self, mean: float, lo: float, hi: float) -> str:
+        """The verdict on a mean and its 95% CI."""
         if not _defined(lo, hi):
             return UNDEFINED
         return AGREES if hi < self.threshold else DISAGREES
