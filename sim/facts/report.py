@@ -48,8 +48,8 @@ def figures(report: pd.DataFrame, data: dict, folder: Path) -> list[Path]:
     ax.set_xticks(x)
     ax.set_xlabel("layer (innermost = 1)")
     ax.set_ylabel("cumulative layer size (ties)")
-    ax.set_title("F1: ego-network layers at the end of the baseline runs")
-    fs.legend_outside(fig, ax)
+    ax.set_title("F1: ego-network layers (baseline runs, end)")
+    ax.legend(loc="upper left", fontsize=8, frameon=False)
     paths.append(fs.save(fig, folder / "layers.png"))
     # Acceptance (F8, F12).
     fig, axes = fs.figure(ncols=2, width=10.0, height=4.0)
@@ -87,9 +87,15 @@ def figures(report: pd.DataFrame, data: dict, folder: Path) -> list[Path]:
             xs = np.array(sorted(sizes.index.unique()), np.float64)
             _errorbar(ax, xs, stats[:, 0], stats[:, 1], stats[:, 2], color=fs.PALETTE[2])
         ax.set_xscale("log")
+        if len(sizes):
+            ax.set_xticks(xs, [f"{x:g}" for x in xs])
+            ax.minorticks_off()
         ax.set_xlabel("initial group size (members, log scale)")
         ax.set_ylabel(label)
         ax.set_title(f"{fact}: {label}")
+        if column == "group posts per day":
+            ax.set_yscale("log")
+            ax.set_ylabel(f"{label} (log scale)")
     fig.suptitle("Group-size runs: mean and 95% CI across replicates")
     paths.append(fs.save(fig, folder / "group_size.png"))
     # Everything else: each check's model figure against its rule, one row per check.
@@ -110,7 +116,9 @@ def _overview(fig, ax, report: pd.DataFrame, folder: Path, fs) -> Path:
         if np.isfinite(lo):
             ax.plot([lo, hi], [i, i], color=colour, lw=3)
         if np.isfinite(mean):
-            ax.plot([mean], [i], "o", color=colour)
+            # Off-scale means are drawn at the edge, pointing the way they went.
+            marker = "o" if -3 <= mean <= 4 else (">" if mean > 4 else "<")
+            ax.plot([np.clip(mean, -2.9, 3.9)], [i], marker, color=colour)
         labels.append(f"{row.fact} {row.measure[:55]}")
     ax.axvspan(0, 1, color="0.9", zorder=0, label="rule's range")
     ax.set_yticks(range(len(labels)), labels, fontsize=7)
