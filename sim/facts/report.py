@@ -167,7 +167,7 @@ def markdown(
         "model. The facts and their sources are listed in docs/ODD.md.",
         "",
         "Each check was declared in `sim/facts/checks.py` before any run: the measure, the "
-        "scenario (a shipped one, scaled down by the overrides listed at the end), the "
+        "scenario (a shipped one, with the overrides listed at the end), the "
         "published figure and the agreement rule. Means and 95% CIs (t interval) are "
         "across replicates; with one replicate the CI, and so the verdict, is undefined. "
         "A one-sided rule agrees only when the whole CI is on its side.",
@@ -202,7 +202,8 @@ def markdown(
     lines += ["", "## Scenarios and their scaling", ""]
     for name, path in SCENARIOS.items():
         overrides = " ".join(f"`{o}`" for o in SCALES[mode][name])
-        lines.append(f"- `{name}`: `{path}` with {overrides}")
+        how = f"with {overrides}" if overrides else "as shipped"
+        lines.append(f"- `{name}`: `{path}` {how}; its seed is replaced by each replicate's")
     return "\n".join(lines) + "\n"
 
 
