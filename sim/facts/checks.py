@@ -27,7 +27,7 @@ class Check:
         rule: The pre-declared agreement rule.
         why: What in the model makes this happen (generic, honest).
         compute: The measure of one replicate.
-        figure: Name of the figure the check appears in.
+        figure: The figure the check is drawn in (besides the overview of all checks).
     """
 
     fact: str
@@ -122,19 +122,27 @@ JONES = "Jones, Ravid & Rafaeli 2004, Information Systems Research 15:194"
 TIES_WHY = (
     "The world's generator draws ties in circles of kin, friends, work and acquaintances "
     "under a cap; background contact goes to ties in proportion to strength to a power, "
-    "and unattended ties decay (docs/ODD.md, §7.1–§7.7)."
+    "and unattended ties decay; group encounters strengthen and form ties "
+    "(docs/ODD.md, §7.1, §7.4–§7.7, §7.14)."
 )
 INVITE_WHY = (
     "An invitee's chance to accept rises with its tie to the inviter and with its other "
-    "ties inside the group (docs/ODD.md, invitations)."
+    "ties inside the group (docs/ODD.md, §7.15)."
 )
 LIFE_WHY = (
     "A group dies when it has been silent for a while; members post and stay while "
-    "belonging (ties inside, activity) outweighs the cost of reading (docs/ODD.md)."
+    "belonging (ties inside, activity) outweighs the cost of reading "
+    "(docs/ODD.md, §7.10, §7.11, §7.17, §7.19)."
+)
+POST_WHY = (
+    "An unmuted member posts at a rate proportional to its belonging and its role "
+    "(super users post more); members with negative belonging are silent "
+    "(docs/ODD.md, §7.10, §7.13)."
 )
 SIZE_WHY = (
     "Attention is finite: reading costs grow with the posts of a group, mostly "
-    "strangers' in large groups, and belonging rests on ties inside (docs/ODD.md)."
+    "strangers' in large groups, and belonging rests on ties inside; overloaded members "
+    "mute (docs/ODD.md, §7.10–§7.12)."
 )
 
 CHECKS: tuple[Check, ...] = (
@@ -181,7 +189,7 @@ CHECKS: tuple[Check, ...] = (
         Overlaps(100, 200),
         TIES_WHY,
         m.mean_degree,
-        "ego",
+        "overview",
     ),
     Check(
         "F3",
@@ -192,7 +200,7 @@ CHECKS: tuple[Check, ...] = (
         Overlaps(0.30, 0.50),
         TIES_WHY,
         m.top_share(5),
-        "ego",
+        "overview",
     ),
     Check(
         "F3",
@@ -203,7 +211,7 @@ CHECKS: tuple[Check, ...] = (
         Overlaps(0.50, 0.70),
         TIES_WHY,
         m.top_share(15),
-        "ego",
+        "overview",
     ),
     Check(
         "F4",
@@ -214,7 +222,7 @@ CHECKS: tuple[Check, ...] = (
         Above(1 / 7),
         TIES_WHY,
         m.contacts_at_rank(5),
-        "ego",
+        "overview",
     ),
     Check(
         "F4",
@@ -225,7 +233,7 @@ CHECKS: tuple[Check, ...] = (
         Above(1 / 30),
         TIES_WHY,
         m.contacts_at_rank(15),
-        "ego",
+        "overview",
     ),
     Check(
         "F4",
@@ -236,7 +244,7 @@ CHECKS: tuple[Check, ...] = (
         Above(1 / 365),
         TIES_WHY,
         m.contacts_at_rank(None),
-        "ego",
+        "overview",
     ),
     Check(
         "F6",
@@ -247,9 +255,9 @@ CHECKS: tuple[Check, ...] = (
         f"{BURT}; Burt 2000, Social Networks 22:1",
         Overlaps(0.05, 0.20),
         "Ties decay without contact and are dropped below a floor; weak ties get little "
-        "background contact (docs/ODD.md, §7.4–§7.7).",
+        "background contact (docs/ODD.md, §7.4–§7.6).",
         m.bridges_kept,
-        "shares",
+        "overview",
     ),
     Check(
         "F8",
@@ -282,9 +290,9 @@ CHECKS: tuple[Check, ...] = (
         JOYCE,
         Above(0.0),
         "A guide greets a newcomer and so gives it a tie inside, which raises its "
-        "belonging (docs/ODD.md, interventions).",
+        "belonging (docs/ODD.md, §7.16).",
         m.guided_minus_plain_posters,
-        "differences",
+        "overview",
     ),
     Check(
         "F11",
@@ -295,7 +303,7 @@ CHECKS: tuple[Check, ...] = (
         Above(0.0),
         LIFE_WHY,
         m.long_lived_by_driver,
-        "differences",
+        "overview",
     ),
     Check(
         "F12",
@@ -315,9 +323,9 @@ CHECKS: tuple[Check, ...] = (
         "~90% never post",
         NIELSEN,
         Overlaps(0.85, 0.95),
-        SIZE_WHY,
+        POST_WHY,
         m.never_posted,
-        "shares",
+        "overview",
     ),
     Check(
         "F13",
@@ -326,9 +334,9 @@ CHECKS: tuple[Check, ...] = (
         "~1% post most (> 50%)",
         NIELSEN,
         Above(0.5),
-        SIZE_WHY,
+        POST_WHY,
         m.top_posters_share(0.01),
-        "shares",
+        "overview",
     ),
     Check(
         "F13",
@@ -339,7 +347,7 @@ CHECKS: tuple[Check, ...] = (
         Below(0.0),
         SIZE_WHY,
         m.size_slope("share who posted", log_value=False),
-        "size",
+        "group_size",
     ),
     Check(
         "F14",
@@ -350,7 +358,7 @@ CHECKS: tuple[Check, ...] = (
         Overlaps(0.47, 0.67),
         LIFE_WHY,
         m.share_gone_within(90),
-        "shares",
+        "overview",
     ),
     Check(
         "F14",
@@ -361,7 +369,7 @@ CHECKS: tuple[Check, ...] = (
         Above(0.0),
         LIFE_WHY,
         m.organiser_ties_gain,
-        "differences",
+        "overview",
     ),
     Check(
         "F15",
@@ -372,18 +380,19 @@ CHECKS: tuple[Check, ...] = (
         Overlaps(0.10, 0.30),
         LIFE_WHY,
         m.share_gone_within(30),
-        "shares",
+        "overview",
     ),
     Check(
         "F16",
-        "elasticity of posts per member-day with initial group size (log-log slope)",
+        "elasticity of posts per member-day with initial group size (log-log slope; a "
+        "proxy: the model has no response times)",
         "group_size",
         "responsibility diffuses with more people present (slope < 0)",
         MARKEY,
         Below(0.0),
         SIZE_WHY,
         m.size_slope("posts per member-day"),
-        "size",
+        "group_size",
     ),
     Check(
         "F18",
@@ -394,7 +403,7 @@ CHECKS: tuple[Check, ...] = (
         Below(0.5),
         SIZE_WHY,
         m.size_slope("group posts per day", largest=True),
-        "size",
+        "group_size",
     ),
 )
 """Every check, in the order of the report."""

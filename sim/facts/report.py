@@ -209,6 +209,10 @@ def markdown(
                 f"**{row.verdict}** |"
             )
         lines += ["", f"What in the model makes this happen: {check.why}", ""]
+        drawn = {*(c.figure for c in CHECKS if c.fact == fact), "overview"}
+        links = [f"[{p.stem}]({p.as_posix()})" for p in rel if p.stem in drawn]
+        if links:
+            lines += ["Figures: " + ", ".join(links) + ".", ""]
     lines += ["## Figures", ""]
     lines += [f"![{p.stem}]({p.as_posix()})" for p in rel]
     lines += ["", "## Facts not checked", ""]
