@@ -160,6 +160,17 @@ CHECKS: tuple[Check, ...] = (
     ),
     Check(
         "F1",
+        "the same scaling ratio on day 0: the generated world, before any group",
+        "baseline",
+        "ratio close to 3 (cumulative ~5, 15, 50, 150)",
+        f"{ZHOU}; MacCarron, Kaski & Dunbar 2016, Social Networks",
+        Overlaps(2.5, 3.5),
+        TIES_WHY,
+        m.start_layer_ratio,
+        "layers",
+    ),
+    Check(
+        "F1",
         "cumulative size of the innermost layer (ties)",
         "baseline",
         "~5 (phone data ~4)",

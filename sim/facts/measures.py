@@ -57,7 +57,7 @@ def _nan_mean(values: np.ndarray) -> float:
 # ---------------------------------------------------------------- ego networks (F1-F4)
 
 
-def _ego(run: Run) -> dict:
+def ego_network(run: Run) -> dict:
     """Time shares and layers of the world at the end of the run (computed once)."""
     if "ego" not in run._cache:
         world = run.model.world
@@ -73,16 +73,30 @@ def _ego(run: Run) -> dict:
     return run._cache["ego"]
 
 
+def start_layers(model, rng: np.random.Generator) -> dict:
+    """Layers of the generated world before the first day (as ``groupsim world`` sees it)."""
+    world = model.world
+    exponent = model.config.network.ties.allocation_exponent
+    table = ranked_time_shares(world, exponent, model.day)
+    return natural_layers(table, np.asarray(world.ties.deg), LAYERS, rng, sample=400)
+
+
+def start_layer_ratio(run: Run) -> float:
+    """Layer scaling ratio of the world on day 0, before any group (F1)."""
+    layers = run.start.get("layers")
+    return float(layers["ratio"]) if layers else float("nan")
+
+
 def layer_ratio(run: Run) -> float:
     """Geometric mean ratio of successive cumulative layer sizes (F1)."""
-    return float(_ego(run)["layers"]["ratio"])
+    return float(ego_network(run)["layers"]["ratio"])
 
 
 def layer_size(k: int):
     """The mean cumulative size of layer ``k`` (0: innermost) (F1)."""
 
     def measure(run: Run) -> float:
-        sizes = _ego(run)["layers"]["sizes"]
+        sizes = ego_network(run)["layers"]["sizes"]
         return float(sizes[k]) if len(sizes) > k else float("nan")
 
     measure.__name__ = f"layer_size_{k}"
@@ -91,14 +105,14 @@ def layer_size(k: int):
 
 def mean_degree(run: Run) -> float:
     """Mean number of ties per person at the end (F2)."""
-    return float(_ego(run)["degree"].mean())
+    return float(ego_network(run)["degree"].mean())
 
 
 def top_share(k: int):
     """Mean share of social time to the ``k`` strongest ties, people with 15+ ties (F3)."""
 
     def measure(run: Run) -> float:
-        return float(_ego(run)["shares"][k])
+        return float(ego_network(run)["shares"][k])
 
     measure.__name__ = f"top_share_{k}"
     return measure
@@ -113,7 +127,7 @@ def contacts_at_rank(rank: int | None):
     """
 
     def measure(run: Run) -> float:
-        ego = _ego(run)
+        ego = ego_network(run)
         table, degree = ego["table"], ego["degree"]
         per_day = run.scenario.network.ties.contacts_per_day
         need = 15 if rank is not None else 50

@@ -40,16 +40,19 @@ def figures(report: pd.DataFrame, data: dict, folder: Path) -> list[Path]:
     paths = []
     # Layers (F1).
     fig, (ax,) = fs.figure(width=6.5, height=4.0)
-    mean, lo, hi = _band(data["curves"]["layer sizes"])
     x = np.arange(1, LAYERS + 1)
-    if len(mean):
-        _errorbar(ax, x, mean, lo, hi, color=fs.PALETTE[0], label="model (mean, 95% CI)")
+    for k, (curve, label) in enumerate(
+        [("layer sizes on day 0", "model, day 0"), ("layer sizes", "model, end of run")]
+    ):
+        mean, lo, hi = _band(data["curves"][curve])
+        if len(mean):
+            _errorbar(ax, x, mean, lo, hi, color=fs.PALETTE[k], label=f"{label} (mean, 95% CI)")
     ax.plot(x, PUBLISHED_LAYERS, "s--", color=fs.POOLED_COLOUR, label="published ~5, 15, 50, 150")
     ax.set_yscale("log")
     ax.set_xticks(x)
     ax.set_xlabel("layer (innermost = 1)")
     ax.set_ylabel("cumulative layer size (ties)")
-    ax.set_title("F1: ego-network layers (baseline runs, end)")
+    ax.set_title("F1: ego-network layers (baseline runs)")
     ax.legend(loc="upper left", fontsize=8, frameon=False)
     paths.append(fs.save(fig, folder / "layers.png"))
     # Acceptance (F8, F12).

@@ -79,6 +79,8 @@ def run_one(name: str, mode: str, sequence: np.random.SeedSequence) -> measures.
     start = {}
     if name == "year":
         start["bridges"] = measures.weak_bridges(model, BRIDGES, rng)
+    if name == "baseline":
+        start["layers"] = measures.start_layers(model, rng)
     model.run()
     if name == "year":
         # The model stops when every group is dead; ties live on for the year.
@@ -94,7 +96,10 @@ CURVES: dict[str, Callable[[measures.Run], np.ndarray]] = {
     ),
     "acceptance by strength": lambda run: measures.acceptance_by_strength(run.tables["invites"]),
     "layer sizes": lambda run: np.array(
-        measures._ego(run)["layers"]["sizes"] or [np.nan] * measures.LAYERS
+        measures.ego_network(run)["layers"]["sizes"] or [np.nan] * measures.LAYERS
+    ),
+    "layer sizes on day 0": lambda run: np.array(
+        run.start["layers"]["sizes"] or [np.nan] * measures.LAYERS
     ),
 }
 """Curves drawn in the figures, by the scenario they come from."""
@@ -102,6 +107,7 @@ CURVE_SCENARIO = {
     "acceptance by ties inside": "fission",
     "acceptance by strength": "fission",
     "layer sizes": "baseline",
+    "layer sizes on day 0": "baseline",
 }
 
 
