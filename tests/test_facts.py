@@ -139,3 +139,12 @@ def test_the_command_writes_the_report(tmp_path):
         "layers.png",
         "overview.png",
     ]
+
+
+def test_one_replicate_gives_no_interval_and_no_verdict():
+    checks = tuple(c for c in CHECKS if c.scenario == "fission")
+    report, _ = run_checks(replicates=1, seed=5, quick=True, checks=checks)
+    assert len(report) == len(checks)
+    assert report["CI low"].isna().all() and report["CI high"].isna().all()
+    assert (report["verdict"] == UNDEFINED).all()
+    assert report["model mean"].notna().any()

@@ -6,6 +6,7 @@ import time
 from pathlib import Path
 from typing import Annotated
 
+import numpy as np
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
@@ -77,6 +78,9 @@ def facts(
     shown = report[
         ["fact", "measure", "scenario", "model mean", "CI low", "CI high", "replicates", "verdict"]
     ].assign(measure=report["measure"].str.slice(0, 60))
+    for column in ("CI low", "CI high"):
+        # With one replicate there is no interval: said, not shown as a number.
+        shown[column] = [v if np.isfinite(v) else "undefined" for v in shown[column]]
     out_console.print(rich_table(shown, "Published facts: the model's figure and verdict"))
     counts = report["verdict"].value_counts()
     out_console.print(
@@ -84,4 +88,8 @@ def facts(
         + f" ({time.perf_counter() - started:.0f} s)",
         highlight=False,
     )
+    if replicates < 2:
+        out_console.print(
+            "With one replicate the 95% CI, and so every verdict, is undefined.", highlight=False
+        )
     out_console.print(f"report: {written[-1]}; figures: {out}", highlight=False)

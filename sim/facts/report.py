@@ -184,7 +184,8 @@ def markdown(
         "Each check was declared in `sim/facts/checks.py` before any run: the measure, the "
         "scenario (a shipped one, with the overrides listed at the end), the "
         "published figure and the agreement rule. Means and 95% CIs (t interval) are "
-        "across replicates; with one replicate the CI, and so the verdict, is undefined. "
+        "across replicates (the column counts the replicates that gave a number); with "
+        "fewer than two the CI, and so the verdict, is undefined. "
         "A one-sided rule agrees only when the whole CI is on its side. A t interval of a "
         "share may reach below 0 when few replicates differ. Measures on ties are taken "
         "on the world at the end of each run, after its groups have formed and dropped ties.",
