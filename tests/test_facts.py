@@ -148,3 +148,22 @@ def test_one_replicate_gives_no_interval_and_no_verdict():
     assert report["CI low"].isna().all() and report["CI high"].isna().all()
     assert (report["verdict"] == UNDEFINED).all()
     assert report["model mean"].notna().any()
+
+
+def test_a_report_of_some_checks_is_written(tmp_path):
+    checks = tuple(c for c in CHECKS if c.scenario == "fission")
+    report, data = run_checks(replicates=2, seed=5, quick=True, checks=checks)
+    doc = tmp_path / "v.md"
+    write_report(
+        report,
+        data,
+        tmp_path / "img",
+        doc,
+        command="x",
+        seed=5,
+        replicates=2,
+        quick=True,
+        checks=checks,
+    )
+    text = doc.read_text(encoding="utf-8")
+    assert "## F8\n" in text and "## F1\n" not in text

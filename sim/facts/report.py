@@ -33,8 +33,13 @@ def _errorbar(ax, x, mean, lo, hi, **style) -> None:
     ax.errorbar(x, mean, yerr=[mean - lo, hi - mean], capsize=4, marker="o", **style)
 
 
-def figures(report: pd.DataFrame, data: dict, folder: Path) -> list[Path]:
-    """Draw the report's figures into ``folder`` and return their paths."""
+def figures(
+    report: pd.DataFrame, data: dict, folder: Path, checks: tuple[Check, ...] = CHECKS
+) -> list[Path]:
+    """Draw the report's figures into ``folder`` and return their paths.
+
+    ``checks`` are the checks the report's rows come from, in order.
+    """
     from sim import figure_style as fs
 
     paths = []
@@ -104,11 +109,11 @@ def figures(report: pd.DataFrame, data: dict, folder: Path) -> list[Path]:
     paths.append(fs.save(fig, folder / "group_size.png"))
     # Everything else: each check's model figure against its rule, one row per check.
     fig, (ax,) = fs.figure(width=10.0, height=0.5 * len(report) + 1.5)
-    paths.append(_overview(fig, ax, report, folder, fs))
+    paths.append(_overview(fig, ax, report, checks, folder, fs))
     return paths
 
 
-def _overview(fig, ax, report: pd.DataFrame, folder: Path, fs) -> Path:
+def _overview(fig, ax, report: pd.DataFrame, checks, folder: Path, fs) -> Path:
     """One row per check: the model's CI, scaled so that the rule's range is [0, 1].
 
     The grey band of each row is what its rule accepts: [0, 1] for a published range,
@@ -116,7 +121,7 @@ def _overview(fig, ax, report: pd.DataFrame, folder: Path, fs) -> Path:
     """
     labels = []
     left, right = -3.0, 4.0
-    for i, (row, check) in enumerate(zip(report.itertuples(index=False), CHECKS, strict=True)):
+    for i, (row, check) in enumerate(zip(report.itertuples(index=False), checks, strict=True)):
         low, high = _rule_range(check)
         kind = type(check.rule).__name__
         band = {"Above": (0.0, right), "Below": (left, 1.0)}.get(kind, (0.0, 1.0))
@@ -168,6 +173,7 @@ def markdown(
     seed: int,
     replicates: int,
     quick: bool,
+    checks: tuple[Check, ...] = CHECKS,
 ) -> str:
     """The text of ``docs/validation.md``: one table per fact, links to the figures."""
     mode = "quick" if quick else "full"
@@ -198,7 +204,7 @@ def markdown(
     lines.append("")
     rel = [Path(_relative(p, doc.parent)) for p in figures]
     for fact, part in report.groupby("fact", sort=False):
-        check = next(c for c in CHECKS if c.fact == fact)
+        check = next(c for c in checks if c.fact == fact)
         lines += [f"## {fact}", "", f"Source: {check.source}.", ""]
         lines += [
             "| measure | scenario | model mean | 95% CI | replicates | published | rule | "
@@ -213,7 +219,7 @@ def markdown(
                 f"**{row.verdict}** |"
             )
         lines += ["", f"What in the model makes this happen: {check.why}", ""]
-        drawn = {*(c.figure for c in CHECKS if c.fact == fact), "overview"}
+        drawn = {*(c.figure for c in checks if c.fact == fact), "overview"}
         links = [f"[{p.stem}]({p.as_posix()})" for p in rel if p.stem in drawn]
         if links:
             lines += ["Figures: " + ", ".join(links) + ".", ""]
@@ -249,15 +255,16 @@ def write_report(
     seed: int,
     replicates: int,
     quick: bool,
+    checks: tuple[Check, ...] = CHECKS,
 ) -> list[Path]:
     """Write the figures into ``out`` and the Markdown report to ``doc``.
 
     Returns:
         The paths written: the figures, then the report.
     """
-    paths = figures(report, data, Path(out))
+    paths = figures(report, data, Path(out), checks)
     doc = Path(doc)
     doc.parent.mkdir(parents=True, exist_ok=True)
-    text = markdown(report, paths, doc, command, seed, replicates, quick)
+    text = markdown(report, paths, doc, command, seed, replicates, quick, checks)
     doc.write_text(text, encoding="utf-8")
     return [*paths, doc]
