@@ -67,24 +67,39 @@ def logrank(groups: pd.DataFrame, by: str, a: str, b: str) -> float:
 def cascade_depths(memberships: pd.DataFrame) -> pd.Series:
     """Depth of each membership in its group's invitation tree (founders: 0).
 
-    A member invited by a member who joined before has that inviter's depth plus one.
+    A member invited by a member has that inviter's depth plus one. The inviter's
+    membership is the one of that person in that group that was current when the
+    invitee joined: it began on or before that day and had not ended before it (the
+    latest such one, as a person may leave and rejoin). A join whose inviter had no
+    such membership starts a tree of its own (depth 0).
     """
-    depth = np.where(memberships["founder"], 0, -1)
-    key = memberships["group"].to_numpy(np.int64) * (1 << 32) + memberships["person"].to_numpy(
-        np.int64
-    )
-    inviter_key = memberships["group"].to_numpy(np.int64) * (1 << 32) + memberships[
-        "inviter"
-    ].to_numpy(np.int64)
-    # The inviter's membership: the latest one of that person in that group before joining.
-    order = np.argsort(key, kind="stable")
-    parent = np.full(len(memberships), -1, np.int64)
-    pos = np.searchsorted(key[order], inviter_key, side="right") - 1
-    ok = (pos >= 0) & (memberships["inviter"].to_numpy() >= 0)
-    ok &= key[order][np.clip(pos, 0, None)] == inviter_key
-    parent[ok] = order[pos[ok]]
-    parent[memberships["founder"].to_numpy()] = -1
-    for _ in range(len(memberships) + 1):
+    n = len(memberships)
+    if n == 0:
+        return pd.Series(np.zeros(0, np.int64), index=memberships.index, name="depth")
+    group = memberships["group"].to_numpy(np.int64)
+    person = memberships["person"].to_numpy(np.int64)
+    inviter = memberships["inviter"].to_numpy(np.int64)
+    joined = memberships["joined"].to_numpy(np.int64)
+    left = memberships["left"].to_numpy(np.int64)
+    founder = memberships["founder"].to_numpy(bool)
+    key = group * (1 << 32) + person
+    inviter_key = group * (1 << 32) + inviter
+    # Memberships sorted by (group, person, joined), searched on that pair: the last one
+    # of the inviter in the group that began by the invitee's join day is the only one
+    # that can have been current then (one person's memberships of a group never overlap).
+    unique_keys, rank = np.unique(key, return_inverse=True)
+    span = int(joined.max(initial=0)) + 2
+    pair = rank.astype(np.int64) * span + joined
+    order = np.argsort(pair, kind="stable")
+    inviter_rank = np.minimum(np.searchsorted(unique_keys, inviter_key), len(unique_keys) - 1)
+    at = np.searchsorted(pair[order], inviter_rank * span + joined, side="right") - 1
+    j = order[np.clip(at, 0, None)]
+    ok = (inviter >= 0) & ~founder & (at >= 0) & (key[j] == inviter_key)
+    # Left before the invitee joined: the inviter was not a member then.
+    ok &= ~((left[j] >= 0) & (left[j] < joined)) & (j != np.arange(n))
+    parent = np.where(ok, j, -1)
+    depth = np.where(founder, 0, -1)
+    for _ in range(n + 1):
         todo = (depth < 0) & (parent >= 0)
         ready = todo & (depth[np.maximum(parent, 0)] >= 0)
         if not ready.any():
