@@ -14,7 +14,8 @@ import pytest
 
 from sim.calibration import calibrate, load_calibration
 from sim.calibration.fit import weighted_quantile
-from sim.calibration.measures import share_who_posted, silent_within
+from sim.calibration.measures import MEASURES
+from sim.facts.measures import Run
 from sim.scenario import ScenarioError
 
 ROOT = Path(__file__).parent.parent
@@ -45,8 +46,8 @@ TINY = textwrap.dedent(
         source: a guild census
       posted:
         fact: F13
-        measure: share_who_posted
-        value: 0.1
+        measure: never_posted
+        value: 0.9
         scale: 0.05
         source: participation inequality
     """
@@ -59,22 +60,34 @@ def write(tmp_path: Path, text: str, name: str = "tiny.yaml") -> Path:
     return path
 
 
-def test_silent_within_counts_deaths_within_the_window_of_groups_seen_long_enough():
+def test_dead_within_counts_deaths_within_the_window_of_groups_seen_long_enough():
     groups = pd.DataFrame(
         {
             "created": [0, 0, 0, 10, 50],
             "died": [20, 45, -1, 30, 55],  # the last is created too late to be followed
         }
     )
-    tables = {"groups": groups}
+    scenario = load_calibration_base_scenario(days=60)
+    run = Run(scenario, {"groups": groups}, model=None)
     # Followed for 30 days: groups 0-3; dead by day 30 of their life: 0 (20) and 3 (20).
-    assert silent_within(30)(tables, 60) == pytest.approx(2 / 4)
-    assert np.isnan(silent_within(30)({"groups": groups.iloc[:0]}, 60))
+    assert MEASURES["dead_within_30_days"](run) == pytest.approx(2 / 4)
+    empty = Run(scenario, {"groups": groups.iloc[:0]}, model=None)
+    assert np.isnan(MEASURES["dead_within_30_days"](empty))
 
 
-def test_share_who_posted():
-    tables = {"memberships": pd.DataFrame({"posts": [0, 0, 3, 0, 1]})}
-    assert share_who_posted(tables, 10) == pytest.approx(0.4)
+def test_never_posted():
+    run = Run(
+        load_calibration_base_scenario(10),
+        {"memberships": pd.DataFrame({"posts": [0, 0, 3, 0, 1]})},
+        None,
+    )
+    assert MEASURES["never_posted"](run) == pytest.approx(0.6)
+
+
+def load_calibration_base_scenario(days: int):
+    from sim.scenario import scenario_from_dict
+
+    return scenario_from_dict({"days": days})
 
 
 def test_weighted_quantile_follows_the_weights():

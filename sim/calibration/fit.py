@@ -30,6 +30,7 @@ import pandas as pd
 
 from sim.calibration.measures import finite, measure_all
 from sim.calibration.spec import LoadedCalibration
+from sim.facts.measures import Run
 from sim.runner import simulate, versions
 from sim.sweep.spec import Range
 
@@ -106,11 +107,11 @@ def calibrate(
         nonlocal runs
         seed = int(np.random.randint(0, 2**31 - 1))  # noqa: NPY002 - pyabc's generator
         scenario = loaded.scenario({n: float(parameter[key[n]]) for n in names}, seed)
-        _, tables = simulate(scenario, agents=False)
+        model, tables = simulate(scenario, agents=False)
         runs += 1
         if progress is not None:
             progress(runs)
-        return finite(measure_all(measures, tables, scenario.days))
+        return finite(measure_all(measures, Run(scenario, tables, model)))
 
     started = time.perf_counter()
     # pyabc draws from NumPy's global generator: seeded here, given back as it was.
