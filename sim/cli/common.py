@@ -39,6 +39,25 @@ SHORT_HEADERS = {
     "RMST (days)": "RMST\n(days)",
 }
 
+Workers = Annotated[
+    int, typer.Option(min=1, help="Local worker processes (1: run in this process).")
+]
+Scheduler = Annotated[
+    str | None,
+    typer.Option(help="Address of a running Dask scheduler, e.g. tcp://10.0.0.5:8786."),
+]
+DaskLocal = Annotated[
+    int | None,
+    typer.Option("--dask-local", min=1, help="Start a local Dask cluster with N workers."),
+]
+Resume = Annotated[
+    bool, typer.Option("--resume", help="Keep stored runs; run only the missing ones.")
+]
+Fresh = Annotated[
+    bool, typer.Option("--fresh", help="Delete the stored runs first and start over.")
+]
+"""Options of the commands that run many scenarios (sweep, compare): where and how."""
+
 Overrides = Annotated[
     list[str] | None,
     typer.Option("--set", help="Override a field: --set population.size=5000 (repeatable)."),

@@ -9,7 +9,19 @@ import pandas as pd
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
-from sim.cli.common import app, err_console, fail, number, out_console, rich_table
+from sim.cli.common import (
+    DaskLocal,
+    Fresh,
+    Resume,
+    Scheduler,
+    Workers,
+    app,
+    err_console,
+    fail,
+    number,
+    out_console,
+    rich_table,
+)
 from sim.scenario import ScenarioError
 
 
@@ -43,23 +55,11 @@ def compare(
     replicates: Annotated[
         int, typer.Option(min=2, max=10_000, help="Runs per variant (common random numbers).")
     ] = 10,
-    workers: Annotated[
-        int, typer.Option(min=1, help="Local worker processes (1: run in this process).")
-    ] = 1,
-    scheduler: Annotated[
-        str | None,
-        typer.Option(help="Address of a running Dask scheduler, e.g. tcp://10.0.0.5:8786."),
-    ] = None,
-    dask_local: Annotated[
-        int | None,
-        typer.Option("--dask-local", min=1, help="Start a local Dask cluster with N workers."),
-    ] = None,
-    resume: Annotated[
-        bool, typer.Option("--resume", help="Keep stored runs; run only the missing ones.")
-    ] = False,
-    fresh: Annotated[
-        bool, typer.Option("--fresh", help="Delete stored runs of this comparison first.")
-    ] = False,
+    workers: Workers = 1,
+    scheduler: Scheduler = None,
+    dask_local: DaskLocal = None,
+    resume: Resume = False,
+    fresh: Fresh = False,
     out: Annotated[Path, typer.Option(help="Folder under which compare/<scenario>/ goes.")] = (
         Path("results")
     ),

@@ -18,7 +18,19 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from sim.cli.common import app, err_console, fail, number, out_console, rich_table
+from sim.cli.common import (
+    DaskLocal,
+    Fresh,
+    Resume,
+    Scheduler,
+    Workers,
+    app,
+    err_console,
+    fail,
+    number,
+    out_console,
+    rich_table,
+)
 from sim.scenario import ScenarioError, apply_override
 
 PER_RUN = ("seed", "name")
@@ -80,23 +92,11 @@ def adjusted(loaded, overrides: list[str], replicates: int | None, *, check_memo
 @app.command()
 def sweep(
     experiment: Path,
-    workers: Annotated[
-        int, typer.Option(min=1, help="Local worker processes (1: run in this process).")
-    ] = 1,
-    scheduler: Annotated[
-        str | None,
-        typer.Option(help="Address of a running Dask scheduler, e.g. tcp://10.0.0.5:8786."),
-    ] = None,
-    dask_local: Annotated[
-        int | None,
-        typer.Option("--dask-local", min=1, help="Start a local Dask cluster with N workers."),
-    ] = None,
-    resume: Annotated[
-        bool, typer.Option("--resume", help="Keep stored runs; run only the missing ones.")
-    ] = False,
-    fresh: Annotated[
-        bool, typer.Option("--fresh", help="Delete stored runs of this sweep and start over.")
-    ] = False,
+    workers: Workers = 1,
+    scheduler: Scheduler = None,
+    dask_local: DaskLocal = None,
+    resume: Resume = False,
+    fresh: Fresh = False,
     out: Annotated[Path, typer.Option(help="Folder under which the sweep folder is written.")] = (
         Path("results")
     ),

@@ -32,7 +32,7 @@ from sim.sweep.analysis import mean_ci
 from sim.sweep.design import replicate_seed
 from sim.sweep.execute import Executor, Task, pending
 from sim.sweep.registry import bounds_of
-from sim.sweep.store import RunStore, atomic_write
+from sim.sweep.store import RunStore, StoredRunsError, atomic_write, reusable_runs
 
 COMPARED = (
     "reach",
@@ -138,17 +138,10 @@ def run_comparison(
     store.clear_partial()
     tasks = plan_tasks(comparison)
     wanted = {task.run_id for task in tasks}
-    stored = store.done()
-    if stored and fresh:
-        store.clear()
-        stored = set()
-    elif stored and not resume:
-        raise CompareError(
-            f"{folder}: {len(stored)} finished run(s) are stored already; use --resume to "
-            "run only the missing ones, or --fresh to delete them and start over"
-        )
-    if resume:
-        stored, _ = store.check(wanted, list(COMPARED))
+    try:
+        stored, _ = reusable_runs(store, wanted, list(COMPARED), resume=resume, fresh=fresh)
+    except StoredRunsError as error:
+        raise CompareError(str(error)) from None
     todo = list({task.run_id: task for task in pending(tasks, stored)}.values())
     finished = len(wanted) - len(todo)
     if progress:

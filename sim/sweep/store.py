@@ -158,3 +158,40 @@ class RunStore:
                 for path in self.folder.glob(pattern):
                     if path.is_file() and not path.is_symlink():
                         path.unlink()
+
+
+class StoredRunsError(ValueError):
+    """Runs are stored already, and neither resuming nor starting afresh was asked for."""
+
+
+def reusable_runs(
+    store: RunStore, wanted: set[str], metrics: list[str], *, resume: bool, fresh: bool
+) -> tuple[set[str], list[str]]:
+    """The stored runs that can be used as they are, after ``fresh`` or ``resume``.
+
+    Args:
+        store: Where the runs are stored.
+        wanted: The run ids planned now.
+        metrics: The metrics the runs must have recorded.
+        resume: Keep what is stored and usable (see :meth:`RunStore.check`).
+        fresh: Delete every stored run first.
+
+    Returns:
+        The usable run ids and the notes of :meth:`RunStore.check`.
+
+    Raises:
+        StoredRunsError: Runs are stored and neither ``resume`` nor ``fresh`` is set.
+    """
+    stored = store.done()
+    if stored and fresh:
+        store.clear()
+        return set(), []
+    if stored and not resume:
+        raise StoredRunsError(
+            f"{store.folder.parent}: {len(stored)} finished run(s) are stored already "
+            f"({len(stored & wanted)} of these {len(wanted)}); use --resume to run only the "
+            "missing ones, or --fresh to delete them and start over"
+        )
+    if resume:
+        return store.check(wanted, metrics)
+    return stored, []

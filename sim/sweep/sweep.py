@@ -37,7 +37,7 @@ from sim.sweep.analysis import point_summary, pooled_survival, sensitivity
 from sim.sweep.design import run_seed
 from sim.sweep.execute import Executor, Task, pending, point_scenario, rough_cost
 from sim.sweep.load import LoadedExperiment, load_experiment
-from sim.sweep.store import RunStore, atomic_write
+from sim.sweep.store import RunStore, StoredRunsError, atomic_write, reusable_runs
 
 
 class SweepError(ValueError):
@@ -141,20 +141,12 @@ def run_sweep(
     store.clear_partial()
     tasks = plan_tasks(loaded)
     wanted = {task.run_id for task in tasks}
-    stored = store.done()
-    if stored and fresh:
-        store.clear()
-        stored = set()
-    elif stored and not resume:
-        mine = len(stored & wanted)
-        raise SweepError(
-            f"{folder}: {len(stored)} finished run(s) are stored already ({mine} of this "
-            f"sweep's {len(wanted)}); use --resume to run only the missing ones, or "
-            "--fresh to delete them and start over"
+    try:
+        stored, notes = reusable_runs(
+            store, wanted, list(loaded.experiment.metrics), resume=resume, fresh=fresh
         )
-    notes: list[str] = []
-    if resume:
-        stored, notes = store.check(wanted, list(loaded.experiment.metrics))
+    except StoredRunsError as error:
+        raise SweepError(str(error).replace("of these", "of this sweep's")) from None
     todo = pending(tasks, stored)
     # Identical runs (the same point drawn twice) are run once.
     unique = list({task.run_id: task for task in todo}.values())
