@@ -1,7 +1,8 @@
-"""Background social life of the tie store: periodic contact, decay and dropping.
+"""Background social life of the tie store: periodic contact, decay, dropping, new ties.
 
 Part of :class:`sim.world.ties.TieStore`. Between sweeps ties only decay (lazily); a
-sweep gives every tie the contacts of the period at once (C9, F3–F6).
+sweep gives every tie the contacts of the period at once (C9, F3–F6), and
+:meth:`BackgroundContact.introduce` adds the new acquaintances of the period (F1, F2, F6).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ POISSON_INVERSION_MAX = 30.0  # largest mean drawn by inversion in a sweep
 
 
 class BackgroundContact:
-    """The periodic sweep, for :class:`~sim.world.ties.TieStore`."""
+    """The periodic sweep and new acquaintances, for :class:`~sim.world.ties.TieStore`."""
 
     def _sweep_weights(
         self, day: int, exponent: float
@@ -148,3 +149,49 @@ class BackgroundContact:
         dropped = np.concatenate(doomed) if doomed else np.zeros(0, np.int64)
         self.remove(dropped)
         return len(dropped)
+
+    def introduce(
+        self,
+        day: int,
+        rng: np.random.Generator,
+        *,
+        days: int,
+        per_year: float,
+        closure_share: float,
+        strength: float,
+        kind: int,
+    ) -> int:
+        """New acquaintances made outside groups over the last ``days`` days (F1, F2, F6).
+
+        Meetings are drawn by :func:`sim.rules.background_meetings`. A meeting through a
+        friend picks one of the starter's ties with probability proportional to its
+        strength today, then one of that friend's ties likewise, so a friend's friend is
+        met in proportion to the strengths of both ties (the meeting is lost if that
+        is the starter itself); a starter with no ties, and every other meeting, meets a
+        random person (:func:`sim.rules.stranger`). The pairs become ties of ``strength``
+        and ``kind`` under the cap (:meth:`add`, :func:`sim.rules.admit_under_cap`):
+        pairs already tied are left as they are. Every draw comes from ``rng``.
+
+        Args:
+            day: Today.
+            rng: The model's generator.
+            days: Length of the period (``sweep_days``).
+            per_year: ``new_acquaintances_per_year``.
+            closure_share: ``closure_share``.
+            strength: Strength of the new ties.
+            kind: Kind code of the new ties.
+
+        Returns:
+            The number of ties made.
+        """
+        if per_year <= 0 or self.n < 2:
+            return 0
+        starter, through = rules.background_meetings(self.n, per_year, days, closure_share, rng)
+        through &= self.deg[starter] > 0
+        other = np.empty(len(starter), np.int64)
+        chance = np.flatnonzero(~through)
+        other[chance] = rules.stranger(starter[chance], self.n, rng)
+        closing = np.flatnonzero(through)
+        friend = self.pick_by_strength(starter[closing], day, rng)[0]
+        other[closing] = self.pick_by_strength(friend, day, rng)[0]
+        return len(self.add(starter, other, strength, kind, day))
