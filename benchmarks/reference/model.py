@@ -6,7 +6,8 @@ It mirrors :class:`sim.model.GroupModel` phase by phase (see that module's docst
 2. attention     members value their groups; overloaded people mute the least valued
 3. posting       unmuted members post; organisers post; posts reveal interests
 4. ties          co-active members meet, strengthen or form ties; periodic sweep of
-                 background contact, decay and dropping
+                 background contact, decay and dropping, then new acquaintances
+                 outside groups
 5. invitations   active members invite outside ties; invitees accept or not (fission)
 6. leaving       guides greet newcomers; members leave with a hazard falling with belonging
 7. commerce      (reserved: purchases and referrals, for scenarios with a product)
