@@ -661,3 +661,21 @@ def test_pick_by_strength_follows_strength_and_stays_in_the_row():
     kin_share = float(ties.strength(ties.find(np.array([0]), np.array([4])), 400)[0] / today.sum())
     assert kin_share > 0.15
     assert np.mean(other == 4) == pytest.approx(kin_share, abs=0.015)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_pick_from_todays_strengths_chooses_as_pick_by_strength(seed):
+    """The many-people pick of new acquaintances (one strength per edge id) agrees exactly."""
+    rng = np.random.default_rng(seed)
+    ties = store(n=60, cap=12)
+    a, b = rng.integers(0, 60, 600), rng.integers(0, 60, 600)
+    kinds = rng.choice([KIN, FRIEND, ACQ, GROUP], 600)
+    for day, chunk in enumerate(np.array_split(np.arange(600), 6)):
+        ties.add(a[chunk], b[chunk], rng.random(len(chunk)), int(kinds[chunk[0]]), day * 20)
+    day = 250
+    persons = np.flatnonzero(ties.deg > 0)
+    persons = np.repeat(persons, 50)
+    expected, _, _ = ties.pick_by_strength(persons, day, np.random.default_rng(9))
+    now = ties.strength(np.arange(ties._top), day)
+    got = ties._pick_by_strength_now(persons, now, np.random.default_rng(9))
+    assert np.array_equal(got, expected)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim import rules
+from sim.kernels.strength import pick_by_edge_strength
 from sim.kernels.sweep import sweep_contacts, sweep_weights
 
 SWEEP_CHUNK = 1 << 18  # edge ids per batch of uniform draws in a sweep
@@ -169,8 +170,9 @@ class BackgroundContact:
         met in proportion to the strengths of both ties (the meeting is lost if that
         is the starter itself); a starter with no ties, and every other meeting, meets a
         random person (:func:`sim.rules.stranger`). The pairs become ties of ``strength``
-        and ``kind`` under the cap (:meth:`add`, :func:`sim.rules.admit_under_cap`):
-        pairs already tied are left as they are. Every draw comes from ``rng``.
+        and ``kind`` under the cap (:meth:`add`, :func:`sim.rules.admit_under_cap`), in a
+        random order: pairs already tied are left as they are. Every draw comes from
+        ``rng``.
 
         Args:
             day: Today.
@@ -192,6 +194,26 @@ class BackgroundContact:
         chance = np.flatnonzero(~through)
         other[chance] = rules.stranger(starter[chance], self.n, rng)
         closing = np.flatnonzero(through)
-        friend = self.pick_by_strength(starter[closing], day, rng)[0]
-        other[closing] = self.pick_by_strength(friend, day, rng)[0]
-        return len(self.add(starter, other, strength, kind, day))
+        if len(closing):
+            # Today's strength of every edge id once, for both picks: the same choices
+            # as ``pick_by_strength``, without a decay per slot visited.
+            now = self.strength(np.arange(self._top), day)
+            friend = self._pick_by_strength_now(starter[closing], now, rng)
+            other[closing] = self._pick_by_strength_now(friend, now, rng)
+        # Candidates of equal strength are admitted in batch order: a random one, so that
+        # at the cap no one's meetings come first because of its id.
+        order = rng.permutation(len(starter))
+        return len(self.add(starter[order], other[order], strength, kind, day))
+
+    def _pick_by_strength_now(
+        self, persons: np.ndarray, now: np.ndarray, rng: np.random.Generator
+    ) -> np.ndarray:
+        """The other end of one tie of each person, chosen in proportion to ``now``.
+
+        ``now`` is every edge id's strength today; one uniform per person from ``rng``,
+        as :meth:`~sim.world.ties.TieStore.pick_by_strength` draws it.
+        """
+        uniforms = rng.random(len(persons))
+        return pick_by_edge_strength(
+            np.asarray(persons, np.int64), uniforms, self.adj, self.nbr, self.deg, now
+        )[0]
