@@ -120,14 +120,16 @@ def contact_edges(
 
 @one_at_a_time
 @njit(cache=True, parallel=True)
-def pick_by_edge_strength(persons, uniforms, adj, nbr, deg, strength):  # pragma: no cover
+def pick_by_edge_strength(persons, uniforms, adj, nbr, deg, strength, total):  # pragma: no cover
     """:func:`pick_by_strength` for many people at once, from each tie's strength today.
 
-    ``strength`` holds every edge id's strength today (as :func:`strength_of` gives it),
-    so each slot costs one read instead of a decay per pass; the choice is the same as
-    :func:`pick_by_strength` with the same uniforms (the same float32 strengths summed in
-    float64 in slot order). People are done in parallel, each from its own uniform, so
-    the result does not depend on the number of threads.
+    ``strength`` holds every edge id's strength today (as :func:`strength_of` gives it)
+    and ``total`` each person's summed strength, so a pick reads its row only up to the
+    chosen slot, one read per slot instead of a decay per slot and pass. The chosen slot
+    is the first whose running sum exceeds ``uniform * total`` (the last one if rounding
+    leaves the target at the end), as in :func:`pick_by_strength`, whose sums differ
+    from ``total`` only in rounding. People are done in parallel, each from its own
+    uniform, so the result does not depend on the number of threads.
 
     Args:
         persons: People who choose (each must hold a tie).
@@ -136,6 +138,7 @@ def pick_by_edge_strength(persons, uniforms, adj, nbr, deg, strength):  # pragma
         nbr: Person at the other end per slot.
         deg: Used slots per person.
         strength: Strength today per edge id (float32).
+        total: Summed strength today of each person's ties (float64).
 
     Returns:
         ``(other, eid)`` of the chosen tie of each person.
@@ -145,10 +148,7 @@ def pick_by_edge_strength(persons, uniforms, adj, nbr, deg, strength):  # pragma
     eid = np.empty(n, np.int64)
     for i in prange(n):
         p = persons[i]
-        total = 0.0
-        for s in range(deg[p]):
-            total += strength[adj[p, s]]
-        target = uniforms[i] * total
+        target = uniforms[i] * total[p]
         chosen = deg[p] - 1  # if rounding leaves the target at the very end
         running = 0.0
         for s in range(deg[p]):

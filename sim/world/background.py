@@ -198,22 +198,40 @@ class BackgroundContact:
             # Today's strength of every edge id once, for both picks: the same choices
             # as ``pick_by_strength``, without a decay per slot visited.
             now = self.strength(np.arange(self._top), day)
-            friend = self._pick_by_strength_now(starter[closing], now, rng)
-            other[closing] = self._pick_by_strength_now(friend, now, rng)
+            total = self._strength_totals(now)
+            friend = self._pick_by_strength_now(starter[closing], now, total, rng)
+            other[closing] = self._pick_by_strength_now(friend, now, total, rng)
         # Candidates of equal strength are admitted in batch order: a random one, so that
         # at the cap no one's meetings come first because of its id.
         order = rng.permutation(len(starter))
         return len(self.add(starter[order], other[order], strength, kind, day))
 
+    def _strength_totals(self, now: np.ndarray) -> np.ndarray:
+        """Each person's summed strength, from ``now``, every edge id's strength today.
+
+        Freed ids have strength 0, so they add nothing whatever their stale ends.
+        """
+        top = len(now)
+        weight = now.astype(np.float64)
+        return np.bincount(self.u[:top], weight, minlength=self.n) + np.bincount(
+            self.v[:top], weight, minlength=self.n
+        )
+
     def _pick_by_strength_now(
-        self, persons: np.ndarray, now: np.ndarray, rng: np.random.Generator
+        self,
+        persons: np.ndarray,
+        now: np.ndarray,
+        total: np.ndarray,
+        rng: np.random.Generator,
     ) -> np.ndarray:
         """The other end of one tie of each person, chosen in proportion to ``now``.
 
-        ``now`` is every edge id's strength today; one uniform per person from ``rng``,
-        as :meth:`~sim.world.ties.TieStore.pick_by_strength` draws it.
+        ``now`` is every edge id's strength today and ``total`` each person's sum of it
+        (:meth:`_strength_totals`); one uniform per person from ``rng``, as
+        :meth:`~sim.world.ties.TieStore.pick_by_strength` draws it, which chooses the
+        same tie up to the rounding of the sums.
         """
         uniforms = rng.random(len(persons))
         return pick_by_edge_strength(
-            np.asarray(persons, np.int64), uniforms, self.adj, self.nbr, self.deg, now
+            np.asarray(persons, np.int64), uniforms, self.adj, self.nbr, self.deg, now, total
         )[0]
