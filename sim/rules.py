@@ -122,11 +122,14 @@ def background_meetings(n_people, per_year, days, closure_share, rng):
     gives *both* people a new acquaintance, so each person starts a Poisson number of
     meetings with mean ``per_year / 2 * days / 365``, and each meeting goes through a
     friend with probability ``closure_share`` (else it is a chance meeting, see
-    :func:`stranger`; the friend is chosen by :func:`sim.world.ties.TieStore.pick_by_strength`).
+    :func:`stranger`); through a friend, a tie and then one of that friend's ties are
+    chosen in proportion to strength (:meth:`sim.world.ties.TieStore.introduce`).
     The new ties are weak and must then survive decay and the cap like any other
     (:func:`admit_under_cap`): this turnover of weak ties (F6: about nine in ten bridges
     are gone a year later, Burt 2002) is what keeps the outer layers of personal
-    networks filled (F1, F2) instead of thinning with decay.
+    networks filled (F1, F2) instead of thinning with decay. The default rate (36 a
+    year, "a few new people a month") and closure share (0.7) are guesses to be
+    calibrated (docs/ODD.md §7.6), not fitted to any layer size.
 
     Args:
         n_people: Number of people who may start a meeting (ids ``0 .. n_people - 1``).

@@ -681,3 +681,29 @@ def test_pick_from_todays_strengths_chooses_as_pick_by_strength(seed):
     got = ties._pick_by_strength_now(persons, now, total, np.random.default_rng(9))
     # The same uniforms choose the same tie, but where rounding of the sums differs.
     assert np.mean(got == expected) > 0.999
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_add_with_todays_strengths_given_is_the_same(seed):
+    """Handing ``add`` today's strengths (as new acquaintances do) changes nothing."""
+    import copy
+
+    rng = np.random.default_rng(seed)
+    ties = store(n=40, cap=6)
+    for day in range(0, 200, 25):
+        a, b = rng.integers(0, 40, 60), rng.integers(0, 40, 60)
+        ties.add(a, b, rng.random(60), int(rng.choice([KIN, FRIEND, ACQ, GROUP])), day)
+    assert ties.deg.max() == 6  # full rows are scanned for their weakest tie
+    day = 230
+    a, b = rng.integers(0, 40, 200), rng.integers(0, 40, 200)
+    w = np.full(200, 0.05, np.float32)
+    plain, given = copy.deepcopy(ties), copy.deepcopy(ties)
+    made_plain = plain.add(a, b, w, ACQ, day)
+    now = given.strength(np.arange(given._top), day)
+    made_given = given.add(a, b, w, ACQ, day, now)
+    assert np.array_equal(made_plain, made_given) and len(made_plain) > 0
+    assert_unchanged(given, snapshot(plain))
+    given.check()
+    ids = given.alive_ids()
+    ids = ids[ids < len(now)]
+    assert np.array_equal(now[ids], given.strength(ids, day))

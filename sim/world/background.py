@@ -194,17 +194,17 @@ class BackgroundContact:
         chance = np.flatnonzero(~through)
         other[chance] = rules.stranger(starter[chance], self.n, rng)
         closing = np.flatnonzero(through)
+        # Today's strength of every edge id once, for both picks (the same choices as
+        # ``pick_by_strength``, without a decay per slot visited) and for the cap.
+        now = self.strength(np.arange(self._top), day)
         if len(closing):
-            # Today's strength of every edge id once, for both picks: the same choices
-            # as ``pick_by_strength``, without a decay per slot visited.
-            now = self.strength(np.arange(self._top), day)
             total = self._strength_totals(now)
             friend = self._pick_by_strength_now(starter[closing], now, total, rng)
             other[closing] = self._pick_by_strength_now(friend, now, total, rng)
         # Candidates of equal strength are admitted in batch order: a random one, so that
         # at the cap no one's meetings come first because of its id.
         order = rng.permutation(len(starter))
-        return len(self.add(starter[order], other[order], strength, kind, day))
+        return len(self.add(starter[order], other[order], strength, kind, day, now))
 
     def _strength_totals(self, now: np.ndarray) -> np.ndarray:
         """Each person's summed strength, from ``now``, every edge id's strength today.
