@@ -112,6 +112,61 @@ def admit_under_cap(new_strength, weakest_strength, at_cap):
     return ~np.asarray(at_cap) | (np.asarray(new_strength) > np.asarray(weakest_strength))
 
 
+def background_meetings(n_people, per_year, days, closure_share, rng):
+    """Who meets someone new outside groups over ``days`` days, and how (F1, F2, F6).
+
+    Everyday life keeps bringing new people into one's network, mostly through people
+    one already knows: two people with a friend in common are far more likely to become
+    tied than two strangers (triadic closure; Kossinets & Watts 2006, Science 311:88),
+    the rest by chance or a shared place (focal closure, same source). Each meeting
+    gives *both* people a new acquaintance, so each person starts a Poisson number of
+    meetings with mean ``per_year / 2 * days / 365``, and each meeting goes through a
+    friend with probability ``closure_share`` (else it is a chance meeting, see
+    :func:`stranger`); through a friend, a tie and then one of that friend's ties are
+    chosen in proportion to strength (:meth:`sim.world.ties.TieStore.introduce`).
+    The new ties are weak and must then survive decay and the cap like any other
+    (:func:`admit_under_cap`): this turnover of weak ties (F6: about nine in ten bridges
+    are gone a year later, Burt 2002) is what keeps the outer layers of personal
+    networks filled (F1, F2) instead of thinning with decay. The default rate (36 a
+    year, "a few new people a month") and closure share (0.7) are guesses to be
+    calibrated (docs/ODD.md §7.6), not fitted to any layer size.
+
+    Args:
+        n_people: Number of people who may start a meeting (ids ``0 .. n_people - 1``).
+        per_year: New acquaintances per person and year, both ends counted.
+        days: Length of the period.
+        closure_share: Share of meetings made through a common friend.
+        rng: The model's generator: one Poisson draw per person, then one uniform per
+            meeting.
+
+    Returns:
+        ``(starter, through_friend)``: the person who starts each meeting (ascending)
+        and whether it goes through a friend.
+    """
+    counts = rng.poisson(0.5 * per_year * days / 365.0, size=n_people)
+    starter = np.repeat(np.arange(n_people, dtype=np.int64), counts)
+    return starter, rng.random(len(starter)) < closure_share
+
+
+def stranger(starter, n_people, rng):
+    """Whom a chance meeting is with: anyone but oneself, uniformly (F1, F6).
+
+    The population has no places in common to draw from (the circles generator does not
+    keep its neighbourhoods), so a chance meeting is with a random person.
+
+    Args:
+        starter: The person who starts each meeting.
+        n_people: Number of people (at least 2).
+        rng: The model's generator: one integer per meeting.
+
+    Returns:
+        The other person of each meeting.
+    """
+    starter = np.asarray(starter, np.int64)
+    draw = rng.integers(0, n_people - 1, size=len(starter))
+    return np.where(draw >= starter, draw + 1, draw)  # skip oneself
+
+
 # --------------------------------------------------------------------------- groups
 
 

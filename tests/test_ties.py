@@ -661,3 +661,49 @@ def test_pick_by_strength_follows_strength_and_stays_in_the_row():
     kin_share = float(ties.strength(ties.find(np.array([0]), np.array([4])), 400)[0] / today.sum())
     assert kin_share > 0.15
     assert np.mean(other == 4) == pytest.approx(kin_share, abs=0.015)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_pick_from_todays_strengths_chooses_as_pick_by_strength(seed):
+    """The many-people pick of new acquaintances (one strength per edge id) agrees."""
+    rng = np.random.default_rng(seed)
+    ties = store(n=60, cap=12)
+    a, b = rng.integers(0, 60, 600), rng.integers(0, 60, 600)
+    kinds = rng.choice([KIN, FRIEND, ACQ, GROUP], 600)
+    for day, chunk in enumerate(np.array_split(np.arange(600), 6)):
+        ties.add(a[chunk], b[chunk], rng.random(len(chunk)), int(kinds[chunk[0]]), day * 20)
+    day = 250
+    persons = np.flatnonzero(ties.deg > 0)
+    persons = np.repeat(persons, 50)
+    expected, _, _ = ties.pick_by_strength(persons, day, np.random.default_rng(9))
+    now = ties.strength(np.arange(ties._top), day)
+    total = ties._strength_totals(now)
+    got = ties._pick_by_strength_now(persons, now, total, np.random.default_rng(9))
+    # The same uniforms choose the same tie, but where rounding of the sums differs.
+    assert np.mean(got == expected) > 0.999
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_add_with_todays_strengths_given_is_the_same(seed):
+    """Handing ``add`` today's strengths (as new acquaintances do) changes nothing."""
+    import copy
+
+    rng = np.random.default_rng(seed)
+    ties = store(n=40, cap=6)
+    for day in range(0, 200, 25):
+        a, b = rng.integers(0, 40, 60), rng.integers(0, 40, 60)
+        ties.add(a, b, rng.random(60), int(rng.choice([KIN, FRIEND, ACQ, GROUP])), day)
+    assert ties.deg.max() == 6  # full rows are scanned for their weakest tie
+    day = 230
+    a, b = rng.integers(0, 40, 200), rng.integers(0, 40, 200)
+    w = np.full(200, 0.05, np.float32)
+    plain, given = copy.deepcopy(ties), copy.deepcopy(ties)
+    made_plain = plain.add(a, b, w, ACQ, day)
+    now = given.strength(np.arange(given._top), day)
+    made_given = given.add(a, b, w, ACQ, day, now)
+    assert np.array_equal(made_plain, made_given) and len(made_plain) > 0
+    assert_unchanged(given, snapshot(plain))
+    given.check()
+    ids = given.alive_ids()
+    ids = ids[ids < len(now)]
+    assert np.array_equal(now[ids], given.strength(ids, day))

@@ -6,7 +6,8 @@ It mirrors :class:`sim.model.GroupModel` phase by phase (see that module's docst
 2. attention     members value their groups; overloaded people mute the least valued
 3. posting       unmuted members post; organisers post; posts reveal interests
 4. ties          co-active members meet, strengthen or form ties; periodic sweep of
-                 background contact, decay and dropping
+                 background contact, decay and dropping, then new acquaintances
+                 outside groups
 5. invitations   active members invite outside ties; invitees accept or not (fission)
 6. leaving       guides greet newcomers; members leave with a hazard falling with belonging
 7. commerce      (reserved: purchases and referrals, for scenarios with a product)
@@ -533,6 +534,37 @@ class ReferenceModel(mesa.Model):
                 tie.last = self.day
             elif now < cfg.floor:
                 self.drop_tie(tie)
+        self.introduce_ties()
+
+    def introduce_ties(self) -> None:
+        """New acquaintances outside groups since the last sweep (F1, F2, F6).
+
+        Person after person, in random order, starts the meetings of
+        :func:`rules.background_meetings` (drawn for that person alone). A meeting through
+        a friend (if the person has ties) goes to a tie chosen in proportion to strength
+        today, then to one of that friend's ties chosen likewise, and is lost if that is
+        the person itself; any other meeting is with a random person
+        (:func:`rules.stranger`). Each pair not yet tied becomes an acquaintance tie under
+        the cap (:meth:`make_tie`). Unlike the fast model, which draws every meeting of
+        the sweep on the ties as they were before it, each meeting here sees the ties
+        made before it.
+        """
+        cfg = self.config.network.ties
+        if cfg.new_acquaintances_per_year <= 0 or self.n < 2:
+            return
+        kind = KIND_CODES["acquaintance"]
+        for person in self.shuffled(self.people):
+            _, through = rules.background_meetings(
+                1, cfg.new_acquaintances_per_year, cfg.sweep_days, cfg.closure_share, self.rng
+            )
+            for by_friend in through.tolist():
+                if by_friend and person.ties:
+                    friend = self.people[person.pick_tie().other(person.index)]
+                    other = friend.pick_tie().other(friend.index)
+                else:
+                    other = int(rules.stranger([person.index], self.n, self.rng)[0])
+                if other != person.index:
+                    self.make_tie(person.index, other, cfg.new_acquaintance_strength, kind)
 
     def phase_invitations(self, members: list[Person]) -> None:
         """Phase 5: active members invite outside ties; invitees accept or not (C3, C7, F8).

@@ -1,6 +1,7 @@
 """The ``network`` section: how ties are generated and how they change.
 
-See docs/ODD.md §7.1 (generators) and §7.4–§7.7 (decay, the cap, the periodic sweep).
+See docs/ODD.md §7.1 (generators) and §7.4–§7.7 (decay, the cap, the periodic sweep, new
+acquaintances outside groups).
 """
 
 from __future__ import annotations
@@ -153,6 +154,20 @@ class TieDynamics(Section):
         0.03, description="Increase of that chance per shared visible interest (F7)."
     )
     new_tie_strength: Strength = Field(0.1, description="Strength of a newly formed tie.")
+    new_acquaintances_per_year: Annotated[float, Field(ge=0.0, le=3650.0)] = Field(
+        36.0,
+        description="New acquaintances a person makes per year outside groups (both ends "
+        "of a new tie count), formed at each sweep; 0 switches background tie formation "
+        "off (F1, F2, F6).",
+    )
+    closure_share: Probability = Field(
+        0.7,
+        description="Share of those new acquaintances met through a common friend "
+        "(triadic closure); the rest are chance meetings with anyone.",
+    )
+    new_acquaintance_strength: Strength = Field(
+        0.05, description="Strength of a new acquaintance tie made outside groups."
+    )
 
     @field_validator("half_life_days", mode="after")
     @classmethod

@@ -128,6 +128,7 @@ def admit_in_order(
     half_life,
     table_s,
     victims,
+    now,
 ):  # pragma: no cover - compiled
     """Admit candidate ties one at a time, in the given order, holding the cap (F1, F2).
 
@@ -158,6 +159,9 @@ def admit_in_order(
         half_life: Half-life per kind code (for ages past the table).
         table_s: Decay factor per kind code and age in days.
         victims: Output, the edge ids dropped (room for two per candidate).
+        now: Strength today of the edge ids below its length, exactly as
+            :func:`strength_today` gives it (updated for the ties made), so that the
+            rows of full ends are scanned with one read per slot; may be empty.
 
     Returns:
         ``(made, dropped)``: ``ids[:made]`` are the ties made, in candidate order, and
@@ -177,7 +181,11 @@ def admit_in_order(
                 continue
             lowest = np.float32(np.inf)
             for s in range(deg[p]):
-                y = strength_today(adj[p, s], day, w, last, kind, half_life, table_s)
+                e = adj[p, s]
+                if e < len(now):
+                    y = now[e]
+                else:
+                    y = strength_today(e, day, w, last, kind, half_life, table_s)
                 if y < lowest:
                     lowest = y
                     weakest[j] = adj[p, s]
@@ -197,6 +205,8 @@ def admit_in_order(
         e = ids[made]
         made += 1
         u[e], v[e], w[e], kind[e], last[e], created[e] = a[i], b[i], x, new_kind, day, day
+        if e < len(now):
+            now[e] = x  # w * 2 ** 0
         adj[a[i], deg[a[i]]], nbr[a[i], deg[a[i]]] = e, b[i]
         deg[a[i]] += 1
         adj[b[i], deg[b[i]]], nbr[b[i], deg[b[i]]] = e, a[i]

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
 from sim import rules
+from sim.kernels.parallel import one_at_a_time
 
 decay_factor = njit(cache=True)(rules.decay_factor)
 
@@ -115,3 +116,46 @@ def contact_edges(
             w[e] = min(max(now, 1e-6), 1.0)
             last[e] = day
             times[e] = 0
+
+
+@one_at_a_time
+@njit(cache=True, parallel=True)
+def pick_by_edge_strength(persons, uniforms, adj, nbr, deg, strength, total):  # pragma: no cover
+    """:func:`pick_by_strength` for many people at once, from each tie's strength today.
+
+    ``strength`` holds every edge id's strength today (as :func:`strength_of` gives it)
+    and ``total`` each person's summed strength, so a pick reads its row only up to the
+    chosen slot, one read per slot instead of a decay per slot and pass. The chosen slot
+    is the first whose running sum exceeds ``uniform * total`` (the last one if rounding
+    leaves the target at the end), as in :func:`pick_by_strength`, whose sums differ
+    from ``total`` only in rounding. People are done in parallel, each from its own
+    uniform, so the result does not depend on the number of threads.
+
+    Args:
+        persons: People who choose (each must hold a tie).
+        uniforms: One uniform draw in ``[0, 1)`` per person.
+        adj: Edge id per person and slot.
+        nbr: Person at the other end per slot.
+        deg: Used slots per person.
+        strength: Strength today per edge id (float32).
+        total: Summed strength today of each person's ties (float64).
+
+    Returns:
+        ``(other, eid)`` of the chosen tie of each person.
+    """
+    n = len(persons)
+    other = np.empty(n, np.int64)
+    eid = np.empty(n, np.int64)
+    for i in prange(n):
+        p = persons[i]
+        target = uniforms[i] * total[p]
+        chosen = deg[p] - 1  # if rounding leaves the target at the very end
+        running = 0.0
+        for s in range(deg[p]):
+            running += strength[adj[p, s]]
+            if running > target:
+                chosen = s
+                break
+        other[i] = nbr[p, chosen]
+        eid[i] = adj[p, chosen]
+    return other, eid

@@ -3,7 +3,9 @@
 Rules: :func:`sim.rules.encounter_partners`, :func:`sim.rules.strengthen` (through the
 tie store's ``contact``), :func:`sim.rules.formation_probability` (F7, C5), and in the
 sweep every ``sweep_days`` the background contact, decay and dropping of the tie store
-(:func:`sim.rules.contact_rate`, :func:`sim.rules.decay`; C9, F3–F6).
+(:func:`sim.rules.contact_rate`, :func:`sim.rules.decay`; C9, F3–F6) and the new
+acquaintances made outside groups (:func:`sim.rules.background_meetings`,
+:func:`sim.rules.stranger`, :func:`sim.rules.admit_under_cap`; F1, F2, F6).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from sim.simulation import Simulation
 from sim.world import KIND_CODES
 
 GROUP_KIND = KIND_CODES["group"]
+ACQUAINTANCE_KIND = KIND_CODES["acquaintance"]
 
 
 def run(model: Simulation, today: Today) -> None:
@@ -78,11 +81,13 @@ def meet(model: Simulation, today: Today) -> int:
 
 
 def sweep(model: Simulation, day: int) -> None:
-    """Background social life since the last sweep: contact, decay, dropping (C9, F3–F6).
+    """Background social life since the last sweep: contact, decay, dropping, new ties.
 
     Each tie receives a Poisson number of contacts over the sweep period, at the rate its
     ends give it; a contacted tie is strengthened once per contact, the others keep
-    decaying and are dropped once below the floor. Ties inside groups are then recounted.
+    decaying and are dropped once below the floor (C9, F3–F6). Then the period's new
+    acquaintances outside groups are made, mostly friends of friends (F1, F2, F6). Ties
+    inside groups are then recounted.
     """
     cfg = model.config.network.ties
     model.world.ties.sweep(
@@ -93,5 +98,14 @@ def sweep(model: Simulation, day: int) -> None:
         contacts_per_day=cfg.contacts_per_day,
         gain=cfg.contact_gain,
         floor=cfg.floor,
+    )
+    model.world.ties.introduce(
+        day,
+        model.rng,
+        days=cfg.sweep_days,
+        per_year=cfg.new_acquaintances_per_year,
+        closure_share=cfg.closure_share,
+        strength=cfg.new_acquaintance_strength,
+        kind=ACQUAINTANCE_KIND,
     )
     model.roster.recount(day)

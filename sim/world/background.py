@@ -1,7 +1,8 @@
-"""Background social life of the tie store: periodic contact, decay and dropping.
+"""Background social life of the tie store: periodic contact, decay, dropping, new ties.
 
 Part of :class:`sim.world.ties.TieStore`. Between sweeps ties only decay (lazily); a
-sweep gives every tie the contacts of the period at once (C9, F3–F6).
+sweep gives every tie the contacts of the period at once (C9, F3–F6), and
+:meth:`BackgroundContact.introduce` adds the new acquaintances of the period (F1, F2, F6).
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim import rules
+from sim.kernels.strength import pick_by_edge_strength
 from sim.kernels.sweep import sweep_contacts, sweep_weights
 
 SWEEP_CHUNK = 1 << 18  # edge ids per batch of uniform draws in a sweep
@@ -17,7 +19,7 @@ POISSON_INVERSION_MAX = 30.0  # largest mean drawn by inversion in a sweep
 
 
 class BackgroundContact:
-    """The periodic sweep, for :class:`~sim.world.ties.TieStore`."""
+    """The periodic sweep and new acquaintances, for :class:`~sim.world.ties.TieStore`."""
 
     def _sweep_weights(
         self, day: int, exponent: float
@@ -148,3 +150,88 @@ class BackgroundContact:
         dropped = np.concatenate(doomed) if doomed else np.zeros(0, np.int64)
         self.remove(dropped)
         return len(dropped)
+
+    def introduce(
+        self,
+        day: int,
+        rng: np.random.Generator,
+        *,
+        days: int,
+        per_year: float,
+        closure_share: float,
+        strength: float,
+        kind: int,
+    ) -> int:
+        """New acquaintances made outside groups over the last ``days`` days (F1, F2, F6).
+
+        Meetings are drawn by :func:`sim.rules.background_meetings`. A meeting through a
+        friend picks one of the starter's ties with probability proportional to its
+        strength today, then one of that friend's ties likewise, so a friend's friend is
+        met in proportion to the strengths of both ties (the meeting is lost if that
+        is the starter itself); a starter with no ties, and every other meeting, meets a
+        random person (:func:`sim.rules.stranger`). The pairs become ties of ``strength``
+        and ``kind`` under the cap (:meth:`add`, :func:`sim.rules.admit_under_cap`), in a
+        random order: pairs already tied are left as they are. Every draw comes from
+        ``rng``.
+
+        Args:
+            day: Today.
+            rng: The model's generator.
+            days: Length of the period (``sweep_days``).
+            per_year: ``new_acquaintances_per_year``.
+            closure_share: ``closure_share``.
+            strength: Strength of the new ties.
+            kind: Kind code of the new ties.
+
+        Returns:
+            The number of ties made.
+        """
+        if per_year <= 0 or self.n < 2:
+            return 0
+        starter, through = rules.background_meetings(self.n, per_year, days, closure_share, rng)
+        through &= self.deg[starter] > 0
+        other = np.empty(len(starter), np.int64)
+        chance = np.flatnonzero(~through)
+        other[chance] = rules.stranger(starter[chance], self.n, rng)
+        closing = np.flatnonzero(through)
+        # Today's strength of every edge id once, for both picks (the same choices as
+        # ``pick_by_strength``, without a decay per slot visited) and for the cap.
+        now = self.strength(np.arange(self._top), day)
+        if len(closing):
+            total = self._strength_totals(now)
+            friend = self._pick_by_strength_now(starter[closing], now, total, rng)
+            other[closing] = self._pick_by_strength_now(friend, now, total, rng)
+        # Candidates of equal strength are admitted in batch order: a random one, so that
+        # at the cap no one's meetings come first because of its id.
+        order = rng.permutation(len(starter))
+        return len(self.add(starter[order], other[order], strength, kind, day, now))
+
+    def _strength_totals(self, now: np.ndarray) -> np.ndarray:
+        """Each person's summed strength, from ``now``, every edge id's strength today.
+
+        Freed ids have strength 0, so they add nothing whatever their stale ends.
+        """
+        top = len(now)
+        weight = now.astype(np.float64)
+        return np.bincount(self.u[:top], weight, minlength=self.n) + np.bincount(
+            self.v[:top], weight, minlength=self.n
+        )
+
+    def _pick_by_strength_now(
+        self,
+        persons: np.ndarray,
+        now: np.ndarray,
+        total: np.ndarray,
+        rng: np.random.Generator,
+    ) -> np.ndarray:
+        """The other end of one tie of each person, chosen in proportion to ``now``.
+
+        ``now`` is every edge id's strength today and ``total`` each person's sum of it
+        (:meth:`_strength_totals`); one uniform per person from ``rng``, as
+        :meth:`~sim.world.ties.TieStore.pick_by_strength` draws it, which chooses the
+        same tie up to the rounding of the sums.
+        """
+        uniforms = rng.random(len(persons))
+        return pick_by_edge_strength(
+            np.asarray(persons, np.int64), uniforms, self.adj, self.nbr, self.deg, now, total
+        )[0]

@@ -272,6 +272,7 @@ class TieStore(BackgroundContact, GroupQueries):
         w: float | np.ndarray,
         kind: int,
         day: int,
+        now: np.ndarray | None = None,
     ) -> np.ndarray:
         """Form new ties, holding the cap (:func:`sim.rules.admit_under_cap`).
 
@@ -280,6 +281,16 @@ class TieStore(BackgroundContact, GroupQueries):
         time, each seeing the ties made and replaced before it. Self-ties and pairs
         already tied are skipped (an existing tie is left to :meth:`contact`), so of a
         pair repeated in the batch only the strongest candidate can be made.
+
+        Args:
+            a: First end of each candidate.
+            b: Second end of each candidate.
+            w: Strength of each candidate (or one for all).
+            kind: Kind code of the new ties.
+            day: Today.
+            now: Optionally, today's strength of the edge ids below its length
+                (``self.strength(np.arange(k), day)``), which makes scanning full rows
+                cheaper; it is updated for the ties made. The result is the same.
 
         Returns:
             Edge ids of the ties formed, in the order they were made.
@@ -317,6 +328,7 @@ class TieStore(BackgroundContact, GroupQueries):
             self.half_life,
             self.decay_table(day),
             victims,
+            np.zeros(0, np.float32) if now is None else now,
         )
         self._oldest = min(self._oldest, day)
         back = np.concatenate([victims[:dropped], ids[made:]])
