@@ -21,6 +21,7 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
+from sim.config.behaviour import Behaviour
 from sim.model import GroupModel
 from sim.scenario import load_scenario
 
@@ -238,25 +239,29 @@ def test_page_steps_the_model_and_redraws(page):
 
 
 def test_a_slider_change_reaches_the_model(page):
+    from sim.app import SLIDERS
+
+    default = Behaviour().post_rate
+    moved = round(default + 5 * SLIDERS["post_rate"][3], 6)
     settings = page.get_by_text("settings: ")
-    assert "post_rate 0.15" in settings.inner_text()
+    assert f"post_rate {default:g}" in settings.inner_text()
     assert "invite_rate 0.08" in settings.inner_text()  # fission's, the file given
     post_rate = page.locator(".v-input", has_text="Post rate")
     label = post_rate.locator(".v-slider__thumb-label")
-    assert label.is_visible() and label.inner_text() == "0.15"  # shown, not only on drag
+    assert label.is_visible() and label.inner_text() == f"{default:g}"  # shown, not on drag only
     post_rate.get_by_role("slider").focus()
     for _ in range(5):
         page.keyboard.press("ArrowRight")
         page.wait_for_timeout(200)  # each value reaches the server before the next
-    assert label.inner_text() == "0.2"
-    assert "post_rate 0.15" in settings.inner_text()  # the model changes on Reset only
+    assert label.inner_text() == f"{moved:g}"
+    assert f"post_rate {default:g}" in settings.inner_text()  # the model changes on Reset only
     # Another scenario: the moved slider applies to it, the others leave it its own.
     page.locator(".v-select", has_text="Scenario").click()
     page.get_by_role("option", name="baseline").click()
     page.get_by_role("button", name="Reset").click()
     page.get_by_text("baseline, day 0 of 180").wait_for()
     text = page.get_by_text("settings: ").inner_text()
-    assert "post_rate 0.2 " in text and "invite_rate 0.04" in text
+    assert f"post_rate {moved:g} " in text and "invite_rate 0.04" in text
     step(page, 1)
     page.get_by_role("cell", name="lecture", exact=True).first.wait_for()
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import textwrap
@@ -182,3 +183,19 @@ def test_a_bad_calibration_file_is_reported_at_its_line(tmp_path, change, line, 
 def test_the_shipped_calibration_file_is_valid():
     loaded = load_calibration(ROOT / "experiments" / "calibration" / "facts.yaml")
     assert loaded.spec.targets and all(t.fact.startswith("F") for t in loaded.spec.targets.values())
+
+
+def test_the_behaviour_defaults_are_the_calibration_s_best_point():
+    from sim.config.behaviour import Behaviour
+
+    report = (ROOT / "docs" / "calibration.md").read_text(encoding="utf-8")
+    rows = re.findall(
+        r"^\| `behaviour\.(\w+)` \| \[[^]]+\] \|(?: [^|]+ \|){3} ([^|]+) \|$", report, re.M
+    )
+    fitted = set(
+        load_calibration(ROOT / "experiments" / "calibration" / "facts.yaml").spec.parameters
+    )
+    assert {f"behaviour.{name}" for name, _ in rows} == fitted
+    defaults = Behaviour()
+    for name, best in rows:
+        assert getattr(defaults, name) == pytest.approx(float(best), rel=1e-9), name

@@ -5,19 +5,27 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import matplotlib.pyplot as plt
 import numpy as np
 
 from sim.calibration.fit import CalibrationResult
 from sim.calibration.spec import LoadedCalibration
-from sim.figure_style import figure, save
+from sim.figure_style import save
 
 
 def posterior_figure(result: CalibrationResult, path: Path) -> Path:
     """The accepted particles of each parameter against its prior range (weighted)."""
     ranges = result.ranges
     n = len(ranges)
-    fig, axes = figure(ncols=n, width=max(3.0 * n, 4.5), height=3.2)
-    for ax, row in zip(axes, ranges.itertuples(), strict=True):
+    cols = min(n, 3)
+    rows = -(-n // cols)
+    fig, grid = plt.subplots(
+        rows, cols, figsize=(3.6 * cols, 2.9 * rows), layout="constrained", squeeze=False
+    )
+    axes = list(grid.flat)
+    for ax in axes[n:]:
+        ax.axis("off")
+    for ax, row in zip(axes, ranges.itertuples(), strict=False):
         values = result.posterior[row.parameter].to_numpy()
         spaced = np.geomspace if row.log else np.linspace
         bins = spaced(row.prior_low, row.prior_high, 16)
@@ -28,10 +36,11 @@ def posterior_figure(result: CalibrationResult, path: Path) -> Path:
         if row.log:
             ax.set_xscale("log")
         ax.set_title(row.parameter.removeprefix("behaviour."), fontsize=10)
-        ax.set_xlabel("value (axis: the prior range" + (", log)" if row.log else ")"))
+        ax.set_xlabel("value (axis: its prior range" + (", log)" if row.log else ")"), fontsize=9)
         ax.set_yticks([])
-    axes[0].set_ylabel("posterior weight")
-    axes[-1].legend(loc="upper right", fontsize=8)
+    for r in range(rows):
+        grid[r][0].set_ylabel("posterior weight")
+    axes[n - 1].legend(loc="upper right", fontsize=8)
     fig.suptitle("Accepted parameter values (last ABC-SMC generation)")
     return save(fig, path)
 
@@ -96,7 +105,13 @@ def calibration_markdown(
             f"| `{row.parameter}` | [{_cell(row.prior_low)}, {_cell(row.prior_high)}] | "
             f"{_cell(row.q05)} | {_cell(row.median)} | {_cell(row.q95)} | {_cell(row.best)} |"
         )
+    w = result.posterior["weight"].to_numpy()
+    ess = float(w.sum() ** 2 / (w**2).sum())
     lines += [
+        "",
+        f"The last generation's {len(w)} accepted particles have an effective sample size "
+        f"of {ess:.1f} (Kish): the fewer, the more the ranges rest on a few particles, and "
+        "the more a larger calibration (`--particles`) would change them.",
         "",
         f"![accepted values]({rel})",
         "",

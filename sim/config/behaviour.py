@@ -10,7 +10,12 @@ from sim.config.section import Probability, Scale, Section, Weight
 
 
 class Behaviour(Section):
-    """Propensities of members in groups: the knobs of the daily step."""
+    """Propensities of members in groups: the knobs of the daily step.
+
+    ``post_rate``, ``initiative``, ``crowd_scale``, ``topic_belonging``, ``overload_cost``
+    and ``leave_rate`` default to the best point of the calibration to published facts
+    (``experiments/calibration/facts.yaml``, docs/calibration.md).
+    """
 
     topic_pull: Probability = Field(
         0.8,
@@ -26,7 +31,7 @@ class Behaviour(Section):
         "number) at which that belonging is 63% reached.",
     )
     topic_belonging: Weight = Field(
-        0.15, description="Belonging from holding the group's topic (common identity, F10)."
+        0.542, description="Belonging from holding the group's topic (common identity, F10)."
     )
     content_belonging: Weight = Field(
         0.5,
@@ -40,7 +45,7 @@ class Behaviour(Section):
         0.05, description="Attention a membership costs per day, posts aside."
     )
     overload_cost: Weight = Field(
-        0.6,
+        1.46,
         description="Attention that overload_posts strangers' posts in one group cost per "
         "day; the cost grows in proportion to their volume, without a ceiling (F18).",
     )
@@ -51,15 +56,15 @@ class Behaviour(Section):
         0.05, description="Daily chance a muted member looks again (a mention, a notice)."
     )
     post_rate: Annotated[float, Field(gt=0.0, le=100.0)] = Field(
-        0.15, description="Posts per day of an unmuted member at belonging 1."
+        0.089, description="Posts per day of an unmuted member at belonging 1."
     )
     crowd_scale: Scale = Field(
-        20.0,
+        5.31,
         description="Co-members one has no tie to at which a member's chance to post is "
         "halved (diffused responsibility, audience of strangers: F16, F17).",
     )
     initiative: Probability = Field(
-        0.5,
+        0.607,
         description="Share of a member's posting that needs no prompt; the rest answers "
         "yesterday's posts (conversation).",
     )
@@ -96,7 +101,7 @@ class Behaviour(Section):
         "reached (concave, F8).",
     )
     leave_rate: Probability = Field(
-        0.04,
+        0.0679,
         description="Daily leave hazard of a member whose group gives it nothing net of "
         "its cost (C4, F18).",
     )
