@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import shutil
 import tempfile
 import time
@@ -58,11 +59,23 @@ class CalibrationResult:
 
 
 def _prior(prior: Range):
+    """The prior of a parameter as pyabc samples it: uniform, on a log10 scale if log.
+
+    A log-uniform range is sampled as a uniform log10 value, so that pyabc's perturbation
+    kernel moves particles on the same scale as the prior; with a log-uniform density on
+    the natural scale the importance weights pile onto the low end of the range.
+    """
     import pyabc
 
-    if prior.log:
-        return pyabc.RV("loguniform", prior.low, prior.high)
-    return pyabc.RV("uniform", prior.low, prior.high - prior.low)
+    low, high = (
+        (math.log10(prior.low), math.log10(prior.high)) if prior.log else (prior.low, prior.high)
+    )
+    return pyabc.RV("uniform", low, high - low)
+
+
+def _value(prior: Range, sampled: float) -> float:
+    """A parameter's value from what pyabc sampled (see :func:`_prior`)."""
+    return float(10.0**sampled) if prior.log else float(sampled)
 
 
 def weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float) -> float:
@@ -106,7 +119,8 @@ def calibrate(
     def model(parameter) -> dict[str, float]:
         nonlocal runs
         seed = int(np.random.randint(0, 2**31 - 1))  # noqa: NPY002 - pyabc's generator
-        scenario = loaded.scenario({n: float(parameter[key[n]]) for n in names}, seed)
+        values = {n: _value(spec.parameters[n], parameter[key[n]]) for n in names}
+        scenario = loaded.scenario(values, seed)
         model, tables = simulate(scenario, agents=False)
         runs += 1
         if progress is not None:
@@ -138,7 +152,7 @@ def calibrate(
 
     rows = []
     for particle in population.particles:
-        row = {n: float(particle.parameter[key[n]]) for n in names}
+        row = {n: _value(spec.parameters[n], particle.parameter[key[n]]) for n in names}
         row.update(weight=float(particle.weight), distance=float(particle.distance))
         row.update({t: float(particle.sum_stat[t]) for t in spec.targets})
         rows.append(row)
