@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,6 +44,9 @@ def _n(value: float | None) -> str:
         return "–"
     if isinstance(value, float) and math.isinf(value):
         return "∞"
+    value = value + 0.0  # no "-0"
+    if value == 0:
+        return "0"
     return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.3g}"
 
 
@@ -67,8 +71,9 @@ def _test_lines(claim: LoadedClaim, result: ClaimResult) -> list[str]:
     if spec.against is not None:
         cause = f"`{spec.cause}` − {spec.against:g} (the level the claim names)"
     variants = ", ".join(f"`{m['variant']}`" for m in result.means)
+    scenario = os.path.relpath(os.path.normpath(claim.file.parent / str(spec.scenario)))
     lines = [
-        f"- scenario: `{spec.scenario}` (variants {variants}; reference `{spec.reference}`)",
+        f"- scenario: `{scenario}` (variants {variants}; reference `{spec.reference}`)",
         f"- effect: {cause}, paired by replicate (common random numbers)",
         f"- outcome: `{spec.metric}`; claimed direction: **{spec.direction}**",
         f"- smallest effect that matters: {spec.smallest_effect:g} (in the metric's units)",
