@@ -112,7 +112,8 @@ def test_the_rule_turns_the_effect_into_the_claimed_direction(direction):
         assert found.effect == pytest.approx(shift + 0.15)
         assert found.oriented == pytest.approx(sign * found.effect)
         assert found.oriented_low <= found.oriented <= found.oriented_high
-    noisy = _runs(reference, [x + sign * d for x, d in zip(reference, [3.0, -2.0, 4.0, -3.0])])
+    jitter = [3.0, -2.0, 4.0, -3.0]
+    noisy = _runs(reference, [x + sign * d for x, d in zip(reference, jitter, strict=True)])
     assert effect_of(noisy, "x", "ref", {"cause": 1.0}, direction, 1.0).verdict == "inconclusive"
     assert orient(2.0, 1.0, 3.0, "lower") == (-2.0, -3.0, -1.0)
 
