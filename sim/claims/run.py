@@ -101,7 +101,7 @@ def run_claim(
     spec = claim.spec
     assert claim.comparison is not None, "only testable claims are tested"
     root = check_folder(Path(out), "claims")
-    base = with_changes(claim.comparison, changes) if changes else claim.comparison
+    base = with_changes(claim.comparison, changes, "--set") if changes else claim.comparison
     metric = str(spec.metric)
 
     def one(stage: str, comparison) -> tuple[Effect, Any]:
@@ -144,7 +144,10 @@ def run_claim(
     ]
     ranges, source = uncertain_ranges(calibration, out)
     points = draws(ranges, k, DRAW_SEED)
-    effects = [one(f"draw_{i + 1}", with_changes(base, point))[0] for i, point in enumerate(points)]
+    effects = [
+        one(f"draw_{i + 1}", with_changes(base, point, f"robustness draw {i + 1}"))[0]
+        for i, point in enumerate(points)
+    ]
     same = [e.verdict == default.verdict for e in effects]
     outcome = ClaimResult(
         id=spec.id,

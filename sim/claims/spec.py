@@ -187,11 +187,18 @@ def load_claim(
     return loaded
 
 
-def with_changes(comparison: Comparison, changes: dict[str, object]) -> Comparison:
+def with_changes(
+    comparison: Comparison, changes: dict[str, object], origin: str = "quick"
+) -> Comparison:
     """The comparison with ``changes`` (dotted path -> value) applied to every variant.
 
     A path that a variant sets itself keeps the variant's value there: the claimed cause
     is never overwritten by an assumption changed around it.
+
+    Args:
+        comparison: The variants.
+        changes: Dotted path -> value.
+        origin: Where the changes come from, for errors (``quick``, ``--set``, a draw).
 
     Raises:
         ScenarioError: A change makes a variant invalid (``field`` names the change).
@@ -205,13 +212,14 @@ def with_changes(comparison: Comparison, changes: dict[str, object]) -> Comparis
             try:
                 set_path(data, dotted, value)
             except ScenarioError as error:
-                raise ScenarioError(error.file, error.problem, field=dotted) from None
+                raise ScenarioError(origin, error.problem, field=dotted) from None
         try:
             made = scenario_from_dict(data, variant.scenario.name)
         except ScenarioError as error:
             blamed = [d for d in changes if str(error.field).startswith(d)]
+            problem = f"variant '{variant.name}': {error.problem}"
             raise ScenarioError(
-                "quick", error.problem, field=blamed[0] if blamed else str(error.field)
+                origin, problem, field=blamed[0] if blamed else str(error.field)
             ) from None
         variants.append(Variant(variant.name, variant.changes, made))
     return Comparison(

@@ -76,6 +76,10 @@ def claims(
         changes = parse_sets(sets or [])
         files = claim_files(folder, ids)
         loaded = [load_claim(f, quick=quick, replicates=replicates) for f in files]
+        # The report covers every claim file, with the stored results of those not run now.
+        asked = {c.id for c in loaded}
+        others = [load_claim(f) for f in claim_files(folder) if f.stem not in asked]
+        everyone = sorted([*loaded, *others], key=lambda c: int(c.id[1:]))
     except ScenarioError as error:
         fail(error)
     executor = Executor(workers=workers)
@@ -103,7 +107,7 @@ def claims(
                 except ScenarioError as error:
                     fail(error)
                 bar.remove_task(task)
-    report = write_report(loaded, out)
+    report = write_report(everyone, out)
     rows = pd.DataFrame(summary_rows(loaded, out))
     if len(rows):
         out_console.print(rich_table(rows, "book claims: effect [95% CI], verdict, robustness"))
