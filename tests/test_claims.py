@@ -213,3 +213,17 @@ def test_the_same_seeds_give_the_same_report_and_a_changed_claim_is_flagged(clai
     section = text.split("## C1")[1]
     assert "C1.yaml` changed after these results were produced" in section
     assert "(file changed since)" in text.split("## ")[0]
+
+
+def test_every_book_claim_has_a_valid_file():
+    files = claim_files(REPO / "claims")
+    assert [f.stem for f in files] == [f"C{i}" for i in range(1, 19)]
+    loaded = {f.stem: load_claim(f, quick=True, check_memory=False) for f in files}
+    testable = {i for i, c in loaded.items() if c.spec.testable}
+    assert testable == {"C1", "C2", "C3", "C4", "C5", "C6", "C7", "C9", "C15", "C16", "C17"}
+    for claim in loaded.values():
+        assert claim.spec.original and claim.spec.gloss and claim.spec.meaning
+        if claim.spec.testable:
+            assert claim.comparison is not None and claim.spec.cannot_say
+        else:
+            assert claim.spec.reason
