@@ -227,3 +227,16 @@ def test_every_book_claim_has_a_valid_file():
             assert claim.comparison is not None and claim.spec.cannot_say
         else:
             assert claim.spec.reason
+
+
+def test_changes_to_every_variant_keep_each_variant_s_own_values(claims_dir):
+    from sim.claims.spec import with_changes
+
+    comparison = load_claim(claims_dir / "C1.yaml").comparison
+    changed = with_changes(comparison, {"behaviour.post_rate": 0.05, "days": 20}, "--set")
+    plain, chatty = (v.scenario for v in changed.variants)
+    assert plain.behaviour.post_rate == 0.05 and chatty.behaviour.post_rate == 0.6
+    assert plain.days == chatty.days == 20
+    with pytest.raises(ScenarioError) as caught:
+        with_changes(comparison, {"days": -3}, "--set")
+    assert caught.value.file == "--set" and caught.value.field == "days"

@@ -192,8 +192,8 @@ def with_changes(
 ) -> Comparison:
     """The comparison with ``changes`` (dotted path -> value) applied to every variant.
 
-    A path that a variant sets itself keeps the variant's value there: the claimed cause
-    is never overwritten by an assumption changed around it.
+    A path that a variant sets itself keeps the variant's value: the claimed cause is
+    never overwritten by an assumption changed around it.
 
     Args:
         comparison: The variants.
@@ -207,12 +207,14 @@ def with_changes(
     for variant in comparison.variants:
         data = copy.deepcopy(variant.scenario.model_dump(mode="python"))
         for dotted, value in changes.items():
-            if any(dotted == own or dotted.startswith(own + ".") for own in variant.changes):
-                continue
             try:
                 set_path(data, dotted, value)
             except ScenarioError as error:
                 raise ScenarioError(origin, error.problem, field=dotted) from None
+        # The variant's own changes are set again on top, so that they win even where a
+        # change sets a whole section around them.
+        for own, value in variant.changes.items():
+            set_path(data, own, copy.deepcopy(value))
         try:
             made = scenario_from_dict(data, variant.scenario.name)
         except ScenarioError as error:
