@@ -10,7 +10,15 @@ from __future__ import annotations
 
 import sys
 
-from sim.cli import calibrate, commands, compare, facts, sweep, viz  # noqa: F401 (commands)
+from sim.cli import (  # noqa: F401 (commands)
+    calibrate,
+    claims,
+    commands,
+    compare,
+    facts,
+    sweep,
+    viz,
+)
 from sim.cli.common import app, err_console, error, out_console, rich_table
 from sim.scenario import ScenarioError
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -88,8 +88,18 @@ def rmst_horizon(comparison: Comparison) -> int:
     return max(min(follow), 1)
 
 
-def plan_tasks(comparison: Comparison) -> list[Task]:
-    """One task per variant and replicate; replicate ``r`` has the same seed everywhere."""
+def recorded(extra: Sequence[str] = ()) -> tuple[str, ...]:
+    """The registry metrics a comparison records: :data:`COMPARED` and ``extra``."""
+    return tuple(dict.fromkeys([*COMPARED, *(m for m in extra if m != "rmst")]))
+
+
+def plan_tasks(comparison: Comparison, metrics: Sequence[str] = ()) -> list[Task]:
+    """One task per variant and replicate; replicate ``r`` has the same seed everywhere.
+
+    Args:
+        comparison: The variants.
+        metrics: Registry metrics to record besides :data:`COMPARED`.
+    """
     tasks = []
     for index, variant in enumerate(comparison.variants):
         for replicate in range(comparison.replicates):
@@ -104,7 +114,7 @@ def plan_tasks(comparison: Comparison) -> list[Task]:
                     run_id=run_id(scenario),
                     parameters={"variant": variant.name},
                     scenario=scenario.model_dump(mode="json"),
-                    metrics=COMPARED,
+                    metrics=recorded(metrics),
                 )
             )
     return tasks
@@ -118,6 +128,7 @@ def run_comparison(
     resume: bool = False,
     fresh: bool = False,
     progress: Callable[[int, int], None] | None = None,
+    metrics: Sequence[str] = (),
 ) -> ComparisonResult:
     """Run a comparison's missing runs and summarise all of them.
 
@@ -128,6 +139,8 @@ def run_comparison(
         resume: Keep the runs already stored and run only the others.
         fresh: Delete stored runs and start over.
         progress: Called with (runs finished, runs in all) as runs finish.
+        metrics: Registry metrics (``name`` or ``name[cohort]``) to record besides
+            :data:`COMPARED`; they get means, differences and CIs like the others.
 
     Raises:
         CompareError: Runs are stored already and neither ``resume`` nor ``fresh`` given.
@@ -136,10 +149,12 @@ def run_comparison(
     folder = check_folder(Path(out) / "compare", comparison.name)
     store = RunStore(folder)
     store.clear_partial()
-    tasks = plan_tasks(comparison)
+    tasks = plan_tasks(comparison, metrics)
     wanted = {task.run_id for task in tasks}
     try:
-        stored, _ = reusable_runs(store, wanted, list(COMPARED), resume=resume, fresh=fresh)
+        stored, _ = reusable_runs(
+            store, wanted, list(recorded(metrics)), resume=resume, fresh=fresh
+        )
     except StoredRunsError as error:
         raise CompareError(str(error)) from None
     todo = list({task.run_id: task for task in pending(tasks, stored)}.values())
@@ -208,14 +223,15 @@ def assemble(
     from sim.compare import figures
 
     tau = rmst_horizon(comparison)
-    metrics = [*COMPARED, "rmst"]
+    kept = recorded(tasks[0].metrics if tasks else ())
+    metrics = [*kept, "rmst"]
     rows, lives = [], []
     for task in tasks:
         record = store.read(task.run_id)
         variant = comparison.variants[task.point].name
         life = pd.DataFrame(record["lifetimes"])
         rmst = run_metrics.rmst(_kaplan_meier(life, variant), tau) if len(life) else math.nan
-        values = {m: _number(record["metrics"].get(m)) for m in COMPARED}
+        values = {m: _number(record["metrics"].get(m)) for m in kept}
         rows.append(
             {
                 "run": task.run,

@@ -163,7 +163,7 @@ def run_task(task: Task) -> dict[str, Any]:
     try:
         scenario = Scenario.model_validate(task.scenario)
         model, tables = simulate(scenario, agents=False)
-        values = compute(list(task.metrics), RunData(tables, model.day))
+        values = compute(list(task.metrics), RunData(tables, model.day, model=model))
     except Exception as exc:  # one failed run is recorded; the others go on
         return {
             **record,

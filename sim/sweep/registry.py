@@ -23,6 +23,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -40,11 +41,14 @@ class RunData:
         tables: ``groups``, ``memberships``, ``invites`` and ``timeseries``.
         horizon: Days run.
         cohort: The cohort these tables are restricted to, or None for all.
+        model: The finished model (its world and scenario), for the few metrics that
+            measure the world rather than the tables; None when only tables are known.
     """
 
     tables: dict[str, pd.DataFrame]
     horizon: int
     cohort: str | None = None
+    model: Any = None
 
     @property
     def groups(self) -> pd.DataFrame:
@@ -76,7 +80,7 @@ class RunData:
             memberships=self.memberships[self.memberships["group"].isin(ids)],
             invites=self.invites[self.invites["group"].isin(ids)],
         )
-        return RunData(tables, self.horizon, cohort)
+        return RunData(tables, self.horizon, cohort, self.model)
 
 
 @dataclass(frozen=True)
@@ -338,6 +342,29 @@ def retention_30(run: RunData) -> float:
     return float((table.iloc[:, 0] * table["joiners"]).sum() / joiners)
 
 
+@register_metric("retention_30_all", unit="share", family="churn", bounds=SHARE)
+def retention_30_all(run: RunData) -> float:
+    """Share of all joiners, founders and invited alike, still members 30 days on (C4).
+
+    Like ``retention_30`` but founders count too: a founder of a group of strangers is a
+    newcomer who knows no one as much as an invited joiner is. Only memberships whose
+    group lived, and whose horizon allowed, 30 days after joining are counted, so that
+    group death and the end of the run do not pass for leaving.
+    """
+    members, groups = run.memberships, run.groups
+    if len(members) == 0:
+        return math.nan
+    died = groups.set_index("group")["died"].reindex(members["group"]).to_numpy()
+    end_of_group = np.where(died >= 0, died, run.horizon)
+    joined = members["joined"].to_numpy()
+    left = members["left"].to_numpy()
+    eligible = (joined + 30) <= end_of_group
+    if not eligible.any():
+        return math.nan
+    stayed = (left < 0) | (left >= joined + 30)
+    return float(stayed[eligible].mean())
+
+
 # --------------------------------------------------------------------------- ties
 
 
@@ -354,3 +381,20 @@ def internal_strength(run: RunData) -> float:
     """Mean over groups alive at the end of the tie strength inside per member."""
     alive = run.groups[run.groups["censored"].astype(bool)]
     return float(np.mean(alive["internal_strength"])) if len(alive) else math.nan
+
+
+@register_metric("top15_time_share", unit="share", family="ties", per_cohort=False, bounds=SHARE)
+def top15_time_share(run: RunData) -> float:
+    """Mean share of a person's social time given to their 15 strongest ties (C9, F3).
+
+    Measured on the world at the end of the run, over people with at least 15 ties, with
+    the scenario's allocation exponent (docs/ODD.md §7.6). Needs the finished model.
+    """
+    if run.model is None:
+        return math.nan
+    from sim.world.stats import ranked_time_shares, top_shares
+
+    world = run.model.world
+    exponent = run.model.config.network.ties.allocation_exponent
+    table = ranked_time_shares(world, exponent, run.horizon)
+    return top_shares(table, world.ties.deg, tops=(15,))[15]
