@@ -151,6 +151,9 @@ def test_calibrate_command_writes_tables_manifest_report_and_figure(tmp_path):
     assert "![accepted values](img/calibration/tiny.png)" in text
     assert (doc.parent / "img" / "calibration" / "tiny.png").stat().st_size > 0
     assert "accepted ranges" in done.stdout
+    accepted = pd.read_csv(tmp_path / "tiny.accepted.csv")
+    assert list(accepted["parameter"]) == ["behaviour.post_rate", "behaviour.crowd_scale"]
+    assert (accepted["q05"] <= accepted["q95"]).all()
 
 
 @pytest.mark.parametrize(

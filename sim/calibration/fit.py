@@ -227,3 +227,23 @@ def quiet_pyabc() -> None:
     for name in ("ABC", "pyabc", "Sampler", "Distance", "Epsilon", "Acceptor", "History"):
         logging.getLogger(name).setLevel(logging.WARNING)
     logging.getLogger("ABC").propagate = False
+
+
+def accepted_path(calibration_file: Path) -> Path:
+    """Where a calibration's accepted ranges are kept, next to its file (committed)."""
+    return Path(calibration_file).with_suffix(".accepted.csv")
+
+
+def write_accepted(result: CalibrationResult, calibration_file: Path) -> Path:
+    """Write the accepted ranges and best point next to the calibration file.
+
+    Unlike the results folder, this small table is meant to be kept with the file: it is
+    what the defaults were set from, and what ``groupsim claims`` draws the uncertain
+    parameters from.
+    """
+    path = accepted_path(calibration_file)
+    atomic_text = result.ranges.to_csv(index=False)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(atomic_text, encoding="utf-8")
+    tmp.replace(path)
+    return path

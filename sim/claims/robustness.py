@@ -1,7 +1,8 @@
 """Draws of the uncertain behaviour parameters, for re-testing a claim (robustness).
 
 The uncertain parameters are those a calibration fits: their calibrated 5–95% ranges
-(``results/calibration/<name>/ranges.parquet``, columns ``parameter``, ``q05``, ``q95``)
+(``experiments/calibration/<name>.accepted.csv``, kept with the file, or else
+``results/calibration/<name>/ranges.parquet``; columns ``parameter``, ``q05``, ``q95``)
 when a calibration has been run, otherwise the priors of its file
 (``experiments/calibration/facts.yaml``). Draws are a seeded Latin hypercube over them.
 """
@@ -17,6 +18,7 @@ import pandas as pd
 from scipy.stats import qmc
 
 from sim.calibration import load_calibration
+from sim.calibration.fit import accepted_path
 
 DEFAULT_CALIBRATION = Path("experiments/calibration/facts.yaml")
 """The calibration whose ranges are the uncertain behaviour parameters."""
@@ -65,17 +67,19 @@ def uncertain_ranges(
         name: Uncertain(prior.low, prior.high, prior.log)
         for name, prior in loaded.spec.parameters.items()
     }
+    kept = accepted_path(Path(calibration))
     fitted = Path(results) / "calibration" / loaded.name / "ranges.parquet"
-    if fitted.is_file():
-        table = pd.read_parquet(fitted)
+    for source in (kept, fitted):
+        if not source.is_file():
+            continue
+        table = pd.read_csv(source) if source.suffix == ".csv" else pd.read_parquet(source)
         if {"parameter", "q05", "q95"} <= set(table.columns):
-            out = {}
+            out = dict(priors)
             for row in table.itertuples():
                 name = str(row.parameter)
                 if name in priors and float(row.q05) < float(row.q95):
                     out[name] = Uncertain(float(row.q05), float(row.q95), priors[name].log)
-            if out:
-                return out, f"calibrated 5-95% ranges ({fitted})"
+            return out, f"calibrated 5-95% ranges ({source})"
     return priors, f"prior ranges of {calibration} (no calibration results yet)"
 
 

@@ -44,7 +44,7 @@ def calibrate(
         import pyabc  # noqa: F401
     except ImportError:
         fail("calibration needs pyabc: pip install 'groupsim[calibrate]'")
-    from sim.calibration.fit import quiet_pyabc, write_calibration
+    from sim.calibration.fit import quiet_pyabc, write_accepted, write_calibration
     from sim.calibration.report import calibration_markdown, posterior_figure
 
     quiet_pyabc()
@@ -61,6 +61,7 @@ def calibrate(
     shown = result.ranges.drop(columns="log")
     out_console.print(rich_table(shown, f"{loaded.name}: accepted ranges"))
     out_console.print(f"results: {folder}", highlight=False)
+    out_console.print(f"accepted ranges: {write_accepted(result, file)}", highlight=False)
     if doc is not None:
         command = "groupsim calibrate " + shlex.join(
             [str(file)]
