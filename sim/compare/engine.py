@@ -32,7 +32,13 @@ from sim.sweep.analysis import mean_ci
 from sim.sweep.design import replicate_seed
 from sim.sweep.execute import Executor, Task, pending
 from sim.sweep.registry import bounds_of
-from sim.sweep.store import RunStore, StoredRunsError, atomic_write, reusable_runs
+from sim.sweep.store import (
+    RunStore,
+    StoredRunsError,
+    atomic_write,
+    reusable_runs,
+    stored_value,
+)
 
 COMPARED = (
     "reach",
@@ -231,7 +237,7 @@ def assemble(
         variant = comparison.variants[task.point].name
         life = pd.DataFrame(record["lifetimes"])
         rmst = run_metrics.rmst(_kaplan_meier(life, variant), tau) if len(life) else math.nan
-        values = {m: _number(record["metrics"].get(m)) for m in kept}
+        values = {m: stored_value(record["metrics"].get(m)) for m in kept}
         rows.append(
             {
                 "run": task.run,
@@ -349,7 +355,3 @@ def survival_table(lifetimes: pd.DataFrame, variants: list[str], tau: int) -> pd
             }
         )
     return pd.DataFrame(rows)
-
-
-def _number(value: Any) -> float:
-    return math.nan if value is None else float(value)

@@ -9,6 +9,7 @@ reused for exactly the run that produced it.
 from __future__ import annotations
 
 import json
+import math
 import os
 from pathlib import Path
 from typing import Any
@@ -195,3 +196,8 @@ def reusable_runs(
     if resume:
         return store.check(wanted, metrics)
     return stored, []
+
+
+def stored_value(value: float | None) -> float:
+    """A metric value as a run record stores it; a failed run's missing one is nan."""
+    return math.nan if value is None else float(value)

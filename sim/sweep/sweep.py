@@ -19,7 +19,6 @@ the records only, not on the order in which runs finished or where they ran.
 from __future__ import annotations
 
 import json
-import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -37,7 +36,13 @@ from sim.sweep.analysis import point_summary, pooled_survival, sensitivity
 from sim.sweep.design import run_seed
 from sim.sweep.execute import Executor, Task, pending, point_scenario, rough_cost
 from sim.sweep.load import LoadedExperiment, load_experiment
-from sim.sweep.store import RunStore, StoredRunsError, atomic_write, reusable_runs
+from sim.sweep.store import (
+    RunStore,
+    StoredRunsError,
+    atomic_write,
+    reusable_runs,
+    stored_value,
+)
 
 
 class SweepError(ValueError):
@@ -222,7 +227,7 @@ def assemble(
                 "seed": task.seed,
                 "run_id": task.run_id,
                 **{p: task.parameters[p] for p in parameters},
-                **{m: _number(record["metrics"][m]) for m in metrics},
+                **{m: stored_value(record["metrics"][m]) for m in metrics},
                 "days_run": record["days_run"],
                 "error": record.get("error", ""),
             }
@@ -281,11 +286,6 @@ def assemble(
         "files": [*_outputs(folder), "manifest.json", "runs/"],
     }
     return result
-
-
-def _number(value: float | None) -> float:
-    """A stored metric value; a failed run's missing one is nan."""
-    return math.nan if value is None else value
 
 
 def _shown(point: dict[str, Any]) -> str:
