@@ -185,7 +185,9 @@ def plan_groups(scenario: Scenario, rng: np.random.Generator) -> Groups:
         g.cap[rows] = cohort.cap
         g.brand[rows] = cohort.organiser == "brand"
         g.circle[rows] = -1 if cohort.circle == "any" else KIND_CODES[cohort.circle]
-        g.topic[rows] = rng.integers(0, topics, size=k)
+        g.topic[rows] = rng.integers(0, topics, size=k)  # drawn always: same streams
+        if cohort.topic is not None:
+            g.topic[rows] = cohort.topic
         event = cohort.resolved_event
         if event is not None:
             g.event_start[rows] = g.created[rows] + event.start

@@ -11,7 +11,7 @@ membership at once (docs/ODD.md, "Process overview and scheduling"), one module 
                  background contact, decay and dropping
 5. invitations   active members invite outside ties; invitees accept or not (fission)
 6. leaving       guides greet newcomers; members leave with a hazard falling with belonging
-7. commerce      (reserved: purchases and referrals, for scenarios with a product)
+7. commerce      (with products) exposures, purchases, word of mouth, the brand relationship
 8. death         groups silent for ``silence_days`` or with fewer than 2 unmuted members die
 """
 
@@ -27,6 +27,7 @@ import numpy as np
 from sim.agents import Person
 from sim.config import TIE_KINDS, Scenario
 from sim.groups import NO_ONE, Invites, Memberships, plan_groups
+from sim.market import CHANNELS, Market
 from sim.phases import PHASES, Today
 from sim.roster import Roster
 from sim.world import World, build_world
@@ -45,6 +46,15 @@ DAILY_SERIES = (
     "ties",
     "ties_formed",
     "deaths",
+    "purchases",
+    "purchases_organic",
+    "purchases_promotion",
+    "purchases_recommendation",
+    "purchases_referral",
+    "buyers_new",
+    "revenue",
+    "rewards",
+    "shares",
 )
 """The daily counts the DataCollector records (one row per day)."""
 
@@ -106,6 +116,7 @@ class GroupModel(mesa.Model):
         planned = int(self.groups.size0.sum())
         self.roster = Roster(self.groups, self.world.ties, capacity=max(1024, planned * 2))
         self.invites = Invites(capacity=4096)
+        self.market = Market(self.n, scenario.commerce) if scenario.commerce.on else None
         self.topic_holders = self._topic_holders()
         self.today: dict[str, int] = {}
         self.datacollector = mesa.DataCollector(
@@ -223,6 +234,21 @@ class GroupModel(mesa.Model):
         accepted = np.bincount(inv.view("group")[acc], minlength=g.n)
         assert np.array_equal(accepted, by_invite), "accepted invites != joins by invite"
         assert np.all(g.members <= g.cap), "a group is over its cap"
+        if self.market is not None:
+            self.market.check(self.day)
+            self._check_sales_add_up()
+
+    def _check_sales_add_up(self) -> None:
+        """The day just recorded: purchases by channel sum to the total; money adds up."""
+        t, p = self.today, self.market.purchases
+        if not t:
+            return
+        by_channel = sum(t[f"purchases_{name}"] for name in CHANNELS)
+        assert by_channel == t["purchases"], "purchases by channel do not sum to the total"
+        day = p.view("day") == self.day - 1
+        assert int(day.sum()) == t["purchases"], "the day's purchases differ from its record"
+        assert np.isclose(p.view("price")[day].sum(), t["revenue"]), "revenue != prices paid"
+        assert np.isclose(p.view("reward")[day].sum(), t["rewards"]), "rewards do not add up"
 
 
 def _as_scenario(scenario: Scenario | str | Path | None) -> Scenario:

@@ -479,3 +479,118 @@ def dies(silent_days, unmuted_members, *, silence_days):
     """
     silent = silent_days >= silence_days
     return silent | (unmuted_members < 2), silent
+
+
+# --------------------------------------------------------------------------- commerce
+
+
+def need(
+    holds_topic,
+    bought_before,
+    satisfied,
+    days_since,
+    *,
+    appeal,
+    off_topic_appeal,
+    cycle,
+    repurchase=1.0,
+):
+    """How much a person needs a product today (0..1): interest first, then the cycle.
+
+    Someone who never bought it needs it as much as the product appeals to its interests
+    (``appeal`` for a holder of the product's topic, ``off_topic_appeal`` otherwise). After
+    a purchase the need starts again from 0: a satisfied buyer's need returns linearly to
+    1 over the product's ``cycle`` (``repurchase`` times faster for super users, C12); a
+    disappointed buyer's need returns only to what the product's appeal gives anyone.
+    Repeat buying on a cycle is the standard description of frequently bought goods
+    (Ehrenberg 1988); whether heavy buyers make most of the sales is then measured (C13).
+    """
+    first = np.where(holds_topic, appeal, off_topic_appeal)
+    back = np.clip(np.asarray(days_since, np.float64) * repurchase / cycle, 0.0, 1.0)
+    again = np.where(satisfied, back, first * back)
+    return np.where(bought_before, again, first)
+
+
+def trust(strength, baseline):
+    """Trust in a source, from the strength of one's relationship with it (C11).
+
+    ``baseline + (1 - baseline) * s``: a stranger or an unknown brand earns the baseline;
+    a close tie or a brand one is intimate with, nearly full trust. Recommendations from
+    strong ties are more influential than from weak ones (Brown & Reingen 1987; F12 for
+    invitations), and the same rule serves the brand, whose relationship is a tie to it.
+    """
+    return baseline + (1.0 - baseline) * np.asarray(strength, np.float64)
+
+
+def purchase_hazard(conversion, need_today, trust_in_source, convert=1.0):
+    """Hazard of buying from one exposure: ``conversion * convert * need * trust`` (C11).
+
+    Summed over a person's exposures of a day, the chance to buy that day is
+    ``1 - exp(-sum)`` (:func:`buy_probability`); the exposure that led to the purchase is
+    drawn in proportion to its hazard, so channels compete and none is favoured by rule.
+    ``convert`` is the super users' conversion trait (C12).
+    """
+    return conversion * convert * need_today * trust_in_source
+
+
+def buy_probability(total_hazard):
+    """Chance of at least one purchase in a day from the summed hazard of its exposures."""
+    return -np.expm1(-np.asarray(total_hazard, np.float64))
+
+
+def talk_rate(base_rate, trait, days_since_good_purchase, half_life):
+    """Recommendations (or referral invitations) a satisfied buyer makes per day.
+
+    ``base_rate * trait * 2 ** (-days / half_life)``: buyers talk about a good purchase
+    most right after it, then less (word of mouth follows the experience, Anderson 1998);
+    only satisfied buyers talk. ``trait`` is the super users' sharing or referring trait
+    (C12); the receiving tie is chosen in proportion to its strength, since strong ties
+    are the ones activated for referrals (Brown & Reingen 1987).
+    """
+    return (
+        base_rate * trait * np.exp2(-np.asarray(days_since_good_purchase, np.float64) / half_life)
+    )
+
+
+def brand_relationship(
+    relationship,
+    read_brand_content,
+    good,
+    bad,
+    days,
+    *,
+    half_life,
+    contact_gain,
+    experience_gain,
+    disappointment,
+):
+    """A person's relationship with the brand after one day (0..1; C10, C18).
+
+    It decays like a tie without contact (half-life ``half_life``, F5), grows towards 1
+    on a day the person reads the brand's own posts (contact) and more with a good
+    experience, and loses a share with a bad one. Where it ranks among the person's ties
+    (inside the intimate 15 or not, C10) is measured, never set.
+    """
+    r = np.asarray(relationship, np.float64) * np.exp2(-days / half_life)
+    r = np.where(read_brand_content, r + contact_gain * (1.0 - r), r)
+    r = np.where(good, r + experience_gain * (1.0 - r), r)
+    r = np.where(bad, r * (1.0 - disappointment), r)
+    return np.clip(r, 0.0, 1.0)
+
+
+def pick_in_proportion(keys, weights, uniforms):
+    """For each run of equal ``keys`` (sorted), the index of one entry drawn by weight.
+
+    ``uniforms`` holds one U(0, 1) per run. Used to name the exposure that led to a
+    purchase: each is chosen in proportion to its hazard (:func:`purchase_hazard`).
+    """
+    keys = np.asarray(keys)
+    if len(keys) == 0:
+        return np.zeros(0, np.int64)
+    starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
+    ends = np.append(starts[1:], len(keys))
+    cum = np.cumsum(np.asarray(weights, np.float64))
+    before = np.where(starts > 0, cum[np.maximum(starts - 1, 0)], 0.0)
+    target = before + np.asarray(uniforms) * (cum[ends - 1] - before)
+    index = np.searchsorted(cum, target, side="right")
+    return np.clip(index, starts, ends - 1)

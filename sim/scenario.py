@@ -67,7 +67,7 @@ def cross_check(
     def fail(loc: tuple, problem: str, *involved: tuple) -> None:
         raise error_at(file, located, loc, problem, overrides, involved)
 
-    for label in ("icebreaker", "guides"):
+    for label in ("icebreaker", "guides", "promotion_push"):
         item = getattr(scenario.interventions, label)
         if item is None:
             continue
@@ -81,7 +81,23 @@ def cross_check(
                     f"'{name}' is not a cohort in groups{hint} Known cohorts: {known}",
                     ("groups",),
                 )
+    topics = scenario.population.interests.topics
+    for index, product in enumerate(scenario.commerce.products):
+        if product.topic >= topics:
+            fail(
+                ("commerce", "products", index, "topic"),
+                f"topic {product.topic} does not exist: topics are numbered 0..{topics - 1} "
+                "(population.interests.topics)",
+                ("population", "interests", "topics"),
+            )
     for name, cohort in scenario.groups.items():
+        if cohort.topic is not None and cohort.topic >= topics:
+            fail(
+                ("groups", name, "topic"),
+                f"topic {cohort.topic} does not exist: topics are numbered 0..{topics - 1} "
+                "(population.interests.topics)",
+                ("population", "interests", "topics"),
+            )
         last = cohort.created_range[1]
         if last >= scenario.days:
             fail(

@@ -14,6 +14,7 @@ import numpy as np
 if TYPE_CHECKING:
     from sim.config import Scenario
     from sim.groups import Groups, Invites, Memberships
+    from sim.market import Market
     from sim.roster import Roster
     from sim.world import World
 
@@ -31,6 +32,8 @@ class Simulation(Protocol):
     """Memberships, their index and their ties inside."""
     invites: Invites
     """Every invitation sent."""
+    market: Market | None
+    """Purchases and the brand relationship (None in a scenario without products)."""
     rng: np.random.Generator
     """The model's generator: every draw comes from it."""
     n: int

@@ -167,7 +167,7 @@ class ReferenceModel(mesa.Model):
         self.behaviour = scenario.behaviour
         self.day = 0
         self.group_kind = KIND_CODES["group"]
-        self.cap = scenario.network.dunbar.cap
+        self.cap = scenario.network.cap
         half_life = scenario.network.ties.half_life_days
         self.half_life = [float(half_life[kind]) for kind in TIE_KINDS]
         self.people: list[Person] = []

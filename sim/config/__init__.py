@@ -7,7 +7,16 @@ The JSON Schema that editors use for completion is generated from these classes
 """
 
 from sim.config.behaviour import Behaviour
-from sim.config.groups import Cohort, Content, Event, Guides, Icebreaker, Interventions
+from sim.config.commerce import Brand, Commerce, Product, ReferralReward
+from sim.config.groups import (
+    Cohort,
+    Content,
+    Event,
+    Guides,
+    Icebreaker,
+    Interventions,
+    PromotionPush,
+)
 from sim.config.names import NAME_LENGTH, NAME_PUNCTUATION, check_name, name_from_stem, name_problem
 from sim.config.network import (
     DEFAULT_HALF_LIVES,
@@ -50,10 +59,12 @@ __all__ = [
     "TIE_KINDS",
     "Attention",
     "Behaviour",
+    "Brand",
     "CircleKind",
     "CircleSize",
     "Circles",
     "Cohort",
+    "Commerce",
     "Content",
     "Day",
     "Dunbar",
@@ -71,6 +82,9 @@ __all__ = [
     "Population",
     "Positive",
     "Probability",
+    "Product",
+    "PromotionPush",
+    "ReferralReward",
     "Scale",
     "Scenario",
     "Section",

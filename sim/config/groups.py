@@ -9,6 +9,7 @@ from typing import Annotated, Literal, Self
 
 from pydantic import Field, model_validator
 
+from sim.config.commerce import ReferralReward
 from sim.config.section import CIRCLE_KINDS, Day, Probability, Section, Strength, Weight
 
 
@@ -66,6 +67,11 @@ class Cohort(Section):
         description="For relationship and hybrid groups: the kind of the organiser's ties "
         "its first round of founders is recruited from (any kind if it has none of this "
         "kind); later rounds go along ties of any kind.",
+    )
+    topic: Annotated[int, Field(ge=0, le=63)] | None = Field(
+        None,
+        description="The topic every group of the cohort is about (a product's topic, for "
+        "a brand's groups); none: a random topic per group.",
     )
     event: Event | None = Field(
         None, description="The event; event and hybrid groups get a default one if omitted."
@@ -127,8 +133,22 @@ class Guides(Section):
     tie_strength: Strength = Field(0.3, description="Strength of the greeting tie.")
 
 
+class PromotionPush(Section):
+    """From some day of each group's life, a share of its organiser's posts are promotions."""
+
+    cohorts: list[str] = Field(..., description="Cohorts it applies to.")
+    day: Annotated[int, Field(ge=0, le=36_500)] = Field(
+        0, description="Days after each group's creation."
+    )
+    share: Probability = Field(
+        0.9, description="Share of the organiser's posts that are promotions."
+    )
+
+
 class Interventions(Section):
-    """Interventions that change who can see what or who meets whom."""
+    """Interventions that change who can see what, who meets whom, and what is posted."""
 
     icebreaker: Icebreaker | None = None
     guides: Guides | None = None
+    promotion_push: PromotionPush | None = None
+    referral_reward: ReferralReward | None = None

@@ -188,6 +188,18 @@ class Network(Section):
     holme_kim: HolmeKim = HolmeKim()
     edgelist: EdgeList | None = Field(None, description="Required when generator is edgelist.")
     ties: TieDynamics = TieDynamics()
+    platform_cap: Annotated[int, Field(ge=1, le=2000)] | None = Field(
+        None,
+        description="Most friends the platform lets a person keep (Path: 50, C11); the "
+        "tie store's cap is the smaller of this and dunbar.cap; none: no platform limit.",
+    )
+
+    @property
+    def cap(self) -> int:
+        """Most ties a person holds: the Dunbar cap, or the platform's if smaller."""
+        if self.platform_cap is None:
+            return self.dunbar.cap
+        return min(self.dunbar.cap, self.platform_cap)
 
     @model_validator(mode="after")
     def _edgelist_given(self) -> Self:

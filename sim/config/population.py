@@ -49,6 +49,16 @@ class SuperUsers(Section):
     post: Multiplier = Field(2.0, description="Multiplier on posting propensity.")
     invite: Multiplier = Field(3.0, description="Multiplier on invitation (share) propensity.")
     attention: Multiplier = Field(2.0, description="Multiplier on the attention budget.")
+    recommend: Multiplier = Field(
+        3.0, description="Multiplier on recommending a product bought (sharing, C12)."
+    )
+    convert: Multiplier = Field(
+        2.0, description="Multiplier on the purchase hazard of an exposure (conversion, C12)."
+    )
+    repurchase: Multiplier = Field(
+        2.0, description="Multiplier on how fast a satisfied buyer's need returns (C12)."
+    )
+    refer: Multiplier = Field(3.0, description="Multiplier on sending referral invitations (C12).")
 
 
 class Population(Section):

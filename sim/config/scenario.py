@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from pydantic import Field, field_validator
 
 from sim.config.behaviour import Behaviour
+from sim.config.commerce import Commerce
 from sim.config.groups import Cohort, Interventions
 from sim.config.names import check_name
 from sim.config.network import Network
@@ -40,6 +41,7 @@ class Scenario(Section):
     )
     interventions: Interventions = Interventions()
     behaviour: Behaviour = Behaviour()
+    commerce: Commerce = Commerce()
     output: Output = Output()
     variants: dict[str, dict[str, Any]] = Field(
         default_factory=dict,

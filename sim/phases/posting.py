@@ -46,6 +46,7 @@ def run(model: Simulation, today: Today) -> None:
     organiser_posts, promos = rules.organiser_posts(
         np.where(alive, g.org_rate, 0.0), g.promo_share, organiser_engagement(model), rng
     )
+    today.organiser_posts = organiser_posts
     organic = member_posts + organiser_posts - promos
     g.posts += member_posts + organiser_posts
     g.promotions += promos

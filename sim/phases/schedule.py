@@ -38,6 +38,11 @@ def run(model: Simulation, today: Today) -> None:
             today.day,
             founder=True,
         )
+    push = model.config.interventions.promotion_push
+    if push is not None:
+        cohorts = [model.cohort_names.index(name) for name in push.cohorts]
+        pushed = np.isin(g.cohort, cohorts) & (g.created + push.day == today.day) & g.alive
+        g.promo_share[pushed] = push.share
     fire = np.flatnonzero((g.icebreaker_day == today.day) & g.alive)
     if len(fire):
         current = roster.current()

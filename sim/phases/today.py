@@ -19,6 +19,8 @@ class Today:
         cost: Reading cost of each present membership, were it read (set by attention).
         load: Attention each person spends reading today (set by attention).
         posted: Memberships whose member posted today (set by posting).
+        organiser_posts: Posts of each group's organiser today, promotions included (set
+            by posting).
         counts: The day's counts for the DataCollector (see ``DAILY_SERIES``).
     """
 
@@ -27,4 +29,5 @@ class Today:
     cost: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float64))
     load: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
     posted: np.ndarray = field(default_factory=lambda: EMPTY)
-    counts: dict[str, int] = field(default_factory=dict)
+    organiser_posts: np.ndarray = field(default_factory=lambda: EMPTY)
+    counts: dict[str, float] = field(default_factory=dict)

@@ -48,9 +48,9 @@ def build_world(scenario: Scenario, rng: np.random.Generator) -> World:
     """
     pop, net = scenario.population, scenario.network
     n = pop.size
-    batch = merge_and_cap(generate(n, net, pop.interests.topics, rng), n, net.dunbar.cap)
+    batch = merge_and_cap(generate(n, net, pop.interests.topics, rng), n, net.cap)
     half_lives = np.array([net.ties.half_life_days[k] for k in TIE_KINDS])
-    ties = TieStore(n, net.dunbar.cap, half_lives, capacity=int(len(batch.a) * 1.1) + 16)
+    ties = TieStore(n, net.cap, half_lives, capacity=int(len(batch.a) * 1.1) + 16)
     ties.add_unchecked(batch.a, batch.b, batch.w, batch.kind, day=0)
     is_super = super_users(n, pop.super_users.share, rng)
     interests = homophilous_interests(pop, ties, batch.pinned_topics, rng)
