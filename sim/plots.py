@@ -284,13 +284,18 @@ def run_figures(result, folder: Path) -> list[Path]:
     colours = cohort_colours(declared)
     days = pool_days(t["cohort_days"], labels)
     days = days[days["cohort"].isin(colours)]  # cohorts none of whose groups was created
-    return [
+    figures = [
         survival(groups, folder / "survival.png", colours),
         members_over_time(days, colours, folder / "members.png"),
         posts_per_day(days, colours, folder / "posts.png"),
         flows(t["timeseries"], days, colours, folder / "flows.png"),
         cascade_figure(groups, t["memberships"], colours, folder / "cascades.png"),
     ]
+    if "purchases" in t:
+        from sim.sales_plots import commerce_figures
+
+        figures += commerce_figures(t, folder)
+    return figures
 
 
 def world_figure(world, stats: dict, exponent: float, path: Path) -> Path:

@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from sim import customers
 from sim.by_cohort import CohortDays
 from sim.config import TIE_KINDS, Scenario
 from sim.groups import CAUSES, DRIVERS, NO_ONE
@@ -43,6 +44,7 @@ class RunResult:
         tables: ``timeseries``, ``groups``, ``memberships``, ``invites`` (and
             ``persons`` when requested, ``cohort_days`` when figures are), as DataFrames.
         summary: The summary table by cohort.
+        commerce: With products: ``sales`` by product and ``customer value`` (C18).
         manifest: What was run, with which versions, and how long each phase took.
         out_dir: The run folder, if the run was written.
     """
@@ -53,6 +55,7 @@ class RunResult:
     manifest: dict
     out_dir: Path | None = None
     figures: list[Path] = field(default_factory=list)
+    commerce: dict[str, pd.DataFrame] = field(default_factory=dict)
 
     def __getattr__(self, name: str) -> pd.DataFrame:
         tables = self.__dict__.get("tables", {})
@@ -128,6 +131,8 @@ def model_tables(model: GroupModel, persons: bool = False) -> dict[str, pd.DataF
         "memberships": memberships,
         "invites": invites,
     }
+    if model.market is not None:
+        tables.update(commerce_tables(model))
     if persons:
         world = model.world
         tables["persons"] = pd.DataFrame(
@@ -141,6 +146,22 @@ def model_tables(model: GroupModel, persons: bool = False) -> dict[str, pd.DataF
             }
         )
     return tables
+
+
+def commerce_tables(model: GroupModel) -> dict[str, pd.DataFrame]:
+    """``purchases`` and ``customers`` (docs/ODD.md §7.21) of a run with products."""
+    market, world = model.market, model.world
+    purchases = customers.purchases_table(market)
+    ranks = customers.brand_ranks(market.relationship, world.ties, model.day)
+    intimate = model.config.network.dunbar.layers[
+        min(1, len(model.config.network.dunbar.layers) - 1)
+    ]
+    return {
+        "purchases": purchases,
+        "customers": customers.customers_table(
+            purchases, market.relationship, ranks, world.is_super, intimate
+        ),
+    }
 
 
 def versions() -> dict[str, str]:
@@ -266,6 +287,12 @@ def run(
         "notes": notes,
     }
     result = RunResult(scenario=scenario, tables=tables, summary=summary, manifest=manifest)
+    if "purchases" in tables:
+        result.commerce = {
+            "sales": customers.commerce_summary(tables["purchases"]),
+            "customer value": customers.customer_value(tables["customers"]),
+        }
+        manifest["brand_in_top15"] = customers.brand_in_top15_share(tables["customers"])
     if out is not None:
         write_run(result, Path(out))
     return result
@@ -339,6 +366,17 @@ def summary_markdown(result: RunResult, figures: list[Path]) -> str:
         lines.append(markdown_table(result.summary))
     else:
         lines.append("No groups in this scenario.")
+    if result.commerce:
+        lines += ["", "## Sales by product", "", markdown_table(result.commerce["sales"])]
+        lines += [
+            "",
+            "## Customer value over buyers (retention, spend, referred reach)",
+            "",
+            markdown_table(result.commerce["customer value"]),
+            "",
+            f"Buyers whose relationship with the brand ranks inside their 15 closest: "
+            f"{cell(result.manifest['brand_in_top15'])}.",
+        ]
     notes = result.manifest.get("notes") or []
     if notes:
         lines += ["", "## Settings that could not take effect", ""] + [f"- {n}" for n in notes]

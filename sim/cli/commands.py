@@ -21,6 +21,7 @@ from rich.table import Table
 from sim.cli.common import (
     Overrides,
     app,
+    commerce_tables,
     err_console,
     fail,
     number,
@@ -194,6 +195,10 @@ def run(
             out_console.print(table)
     else:
         out_console.print("No groups in this scenario.")
+    if result.commerce:
+        brand = result.manifest["brand_in_top15"]
+        for table in commerce_tables(result.commerce, str(loaded.name), brand):
+            out_console.print(table)
     for note in result.manifest["notes"]:
         err_console.print(f"[yellow]note:[/] {escape(note)}", highlight=False, soft_wrap=True)
     out_console.print(f"results: {result.out_dir}", highlight=False)

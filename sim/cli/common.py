@@ -123,6 +123,29 @@ def summary_tables(summary, name: str) -> list[Table]:
     ]
 
 
+def commerce_tables(commerce: dict, name: str, brand_in_top15: float) -> list[Table]:
+    """Sales by product and customer value, each narrow enough for 80 columns."""
+    sales = commerce["sales"]
+    return [
+        rich_table(
+            sales[["product", "purchases", "sales", "buyers", "repurchase rate"]],
+            f"{name}: sales by product",
+        ),
+        rich_table(
+            sales[
+                ["product", "word of mouth", "of which referral", "top 10% share", "top 20% share"]
+            ],
+            f"{name}: word of mouth and concentration",
+            caption="shares of purchases; top shares: of sales, by the top buyers",
+        ),
+        rich_table(
+            commerce["customer value"],
+            f"{name}: customer value over buyers",
+            caption=f"buyers with the brand inside their 15 closest: {number(brand_in_top15)}",
+        ),
+    ]
+
+
 def rich_table(frame, title: str, caption: str | None = None) -> Table:
     """A DataFrame as a rich table, with an optional line under it."""
     # Names such as rmst[plain] must not be read as rich markup.

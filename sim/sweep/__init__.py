@@ -8,6 +8,7 @@ In Python::
     result.summary  # one row per point: each metric's mean and 95% CI over replicates
 """
 
+from sim.sweep import sales as _sales  # noqa: F401  (registers the commerce metrics)
 from sim.sweep.execute import Executor
 from sim.sweep.load import LoadedExperiment, load_experiment
 from sim.sweep.registry import METRICS, RunData, register_metric
