@@ -50,6 +50,9 @@ COMPARED = (
 )
 """Metrics of the sweep registry every comparison records (with ``rmst``, computed here)."""
 
+COMPARED_SALES = ("sales", "buyers", "word_of_mouth_share", "conversion_per_share")
+"""Metrics a comparison records too when its scenario has products."""
+
 
 class CompareError(ValueError):
     """A comparison that cannot start as asked (for example, results already there)."""
@@ -99,6 +102,12 @@ def recorded(extra: Sequence[str] = ()) -> tuple[str, ...]:
     return tuple(dict.fromkeys([*COMPARED, *(m for m in extra if m != "rmst")]))
 
 
+def compared(comparison: Comparison, extra: Sequence[str] = ()) -> tuple[str, ...]:
+    """What a comparison records: :func:`recorded`, and the sales if it has products."""
+    sales = COMPARED_SALES if any(v.scenario.commerce.on for v in comparison.variants) else ()
+    return recorded([*sales, *extra])
+
+
 def plan_tasks(comparison: Comparison, metrics: Sequence[str] = ()) -> list[Task]:
     """One task per variant and replicate; replicate ``r`` has the same seed everywhere.
 
@@ -120,7 +129,7 @@ def plan_tasks(comparison: Comparison, metrics: Sequence[str] = ()) -> list[Task
                     run_id=run_id(scenario),
                     parameters={"variant": variant.name},
                     scenario=scenario.model_dump(mode="json"),
-                    metrics=recorded(metrics),
+                    metrics=compared(comparison, metrics),
                 )
             )
     return tasks
@@ -159,7 +168,7 @@ def run_comparison(
     wanted = {task.run_id for task in tasks}
     try:
         stored, _ = reusable_runs(
-            store, wanted, list(recorded(metrics)), resume=resume, fresh=fresh
+            store, wanted, list(compared(comparison, metrics)), resume=resume, fresh=fresh
         )
     except StoredRunsError as error:
         raise CompareError(str(error)) from None

@@ -5,7 +5,8 @@ product in four ways, each an exposure with a purchase hazard
 (:func:`sim.rules.purchase_hazard`: need × trust in the source):
 
 - **organic**: people who have a relationship with the brand buy by themselves;
-- **promotion**: the brand's promotion posts read in a group (trust: the brand relationship);
+- **promotion**: promotion posts read in a group (trust: the brand relationship, or the
+  reader's tie to the person who posted them, whichever is closer);
 - **recommendation**: a satisfied buyer tells a tie, or mentions the product in a group
   it posts in (trust: the reader's tie to the buyer, if any);
 - **referral**: a satisfied buyer sends a referral invitation to a tie (more while a
@@ -87,10 +88,13 @@ def run(model: Simulation, today: Today) -> None:
         exposures.add(known, product, "organic", NO_ONE, hazard * convert(model, known))
 
     promos = g.promo_yesterday[group]  # set by posting: today's promotions
-    seen = promos > 0
+    seen = (promos > 0) & (g.organiser[group] != reader)  # not one's own promotions
     if seen.any():
         people = reader[seen]
-        belief = rules.trust(market.relationship[people], c.trust_baseline)
+        closeness = np.maximum(
+            market.relationship[people], to_organiser(model, people, group[seen])
+        )
+        belief = rules.trust(closeness, c.trust_baseline)
         for product in range(len(market.products)):
             hazard = rules.purchase_hazard(
                 c.conversion * promos[seen],
@@ -130,6 +134,22 @@ def run(model: Simulation, today: Today) -> None:
     counts["shares"] = shares
     for code, name in enumerate(CHANNELS):
         counts[f"purchases_{name}"] = int((bought.channel == code).sum())
+
+
+def to_organiser(model: Simulation, people: np.ndarray, group: np.ndarray) -> np.ndarray:
+    """Strength of each reader's tie to its group's organiser (0 for a brand or no tie).
+
+    A promotion posted by a person is trusted as that person is: a mother selling to her
+    friends' group is believed as a friend (C8, C11).
+    """
+    organiser = model.groups.organiser[group].astype(np.int64)
+    strength = np.zeros(len(people))
+    person_led = np.flatnonzero((organiser >= 0) & (organiser != people))
+    if len(person_led):
+        eid = model.world.ties.find(people[person_led], organiser[person_led])
+        tied = eid >= 0
+        strength[person_led[tied]] = model.world.ties.strength(eid[tied], model.day)
+    return strength
 
 
 def need_of(model: Simulation, people: np.ndarray, product: int) -> np.ndarray:
