@@ -8,9 +8,15 @@ N / 10,000 (rounded, at least 1), then does what ``sim.runner.simulate`` does --
 peak RSS (``ru_maxrss`` of that process). D must exceed 30: the baseline's cohorts are
 created on days 0-30, and a shorter horizon fails the scenario check.
 
+With ``--commerce`` each (N, D) runs twice, in a world where the lecture groups are about
+one topic and a fifth of their organisers' posts are promotions: once without products
+and once selling a product of that topic (phase 7 at work), and a table gives the cost of
+commerce as the ratio of the two runs' daily steps.
+
 Usage (from the repository root)::
 
     .venv/bin/python benchmarks/bench_run.py --sizes 10000 100000 --days 180 365
+    .venv/bin/python benchmarks/bench_run.py --sizes 100000 --days 365 --commerce
 """
 
 from __future__ import annotations
@@ -49,12 +55,20 @@ TARGETS: dict[tuple[int, int], tuple[float, float | None]] = {
 }
 
 
-def scaled_overrides(size: int, days: int) -> list[str]:
+SELLING = ("groups.lecture.topic=3", "groups.lecture.content.promotion_share=0.2")
+"""With ``--commerce``: the lecture groups are about the product's topic and promote."""
+PRODUCT = "commerce.products=[{name: kit, price: 20, topic: 3}]"
+"""With ``--commerce``: the product of the run that sells."""
+
+
+def scaled_overrides(size: int, days: int, commerce: int = -1) -> list[str]:
     """Overrides that scale the baseline to ``size`` people and ``days`` days.
 
     Args:
         size: Number of people.
         days: Horizon in days.
+        commerce: -1 for the plain baseline; 0 for the selling world without products,
+            1 with a product (``--commerce``).
 
     Returns:
         ``dotted.path=value`` strings for ``load_scenario``.
@@ -66,10 +80,14 @@ def scaled_overrides(size: int, days: int) -> list[str]:
     overrides = [f"population.size={size}", f"days={days}"]
     for name, cohort in base.groups.items():
         overrides.append(f"groups.{name}.count={max(1, round(cohort.count * factor))}")
+    if commerce >= 0:
+        overrides += [*SELLING, *([PRODUCT] if commerce else [])]
     return overrides
 
 
-def measure(size: int, days: int, agents: bool, progress: int) -> dict[str, Any]:
+def measure(
+    size: int, days: int, agents: bool, progress: int, commerce: int = -1
+) -> dict[str, Any]:
     """Run the scaled baseline in this process and return timings and memory.
 
     Args:
@@ -77,6 +95,7 @@ def measure(size: int, days: int, agents: bool, progress: int) -> dict[str, Any]
         days: Horizon in days.
         agents: Create the Mesa ``Person`` agents.
         progress: Report to stderr every this many days (0: never).
+        commerce: As for :func:`scaled_overrides`.
 
     Returns:
         Timings in seconds, memory in bytes and a few counts of the final state.
@@ -87,7 +106,7 @@ def measure(size: int, days: int, agents: bool, progress: int) -> dict[str, Any]
     from sim.scenario import load_scenario
 
     imported = time.perf_counter() - started
-    overrides = scaled_overrides(size, days)
+    overrides = scaled_overrides(size, days, commerce)
     scenario = load_scenario(BASELINE, overrides)
     started = time.perf_counter()
     model = GroupModel(scenario=scenario, rng=scenario.seed, agents=agents)
@@ -205,6 +224,29 @@ def phase_table(results: list[dict[str, Any]]) -> str:
     return markdown_table(header, rows)
 
 
+def commerce_table(results: list[dict[str, Any]]) -> str:
+    """Daily steps without and with a product, and their ratio, for each (N, D)."""
+    rows = []
+    runs = {(r["size"], r["days"], r.get("commerce")): r for r in results if "steps_s" in r}
+    for (size, days, commerce), plain in sorted(runs.items()):
+        selling = runs.get((size, days, 1))
+        if commerce != 0 or selling is None:
+            continue
+        ratio = selling["steps_s"] / plain["steps_s"]
+        rows.append(
+            [
+                f"{fmt_count(size)} × {days}",
+                fmt_seconds(plain["steps_s"]),
+                fmt_seconds(selling["steps_s"]),
+                fmt_seconds(selling["phases"].get("commerce", 0.0)),
+                f"{ratio:.2f}",
+                "yes" if ratio <= 1.25 else "no",
+            ]
+        )
+    header = ["N × days", "steps, no product (s)", "steps, a product (s)", "commerce (s)"]
+    return markdown_table([*header, "ratio", "within 25%"], rows)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run each (size, days) in a fresh process and print Markdown tables."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -222,12 +264,17 @@ def main(argv: list[str] | None = None) -> int:
         "--progress", type=int, default=0, help="report every this many days (stderr)"
     )
     parser.add_argument("--json", type=Path, help="also write the raw results here")
-    parser.add_argument("--child", type=int, nargs=2, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--commerce",
+        action="store_true",
+        help="run each size without and with a product, and compare (see above)",
+    )
+    parser.add_argument("--child", type=int, nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
     if args.child is not None:
-        size, days = args.child
-        emit(measure(size, days, args.agents, args.progress))
+        size, days, commerce = args.child
+        emit(measure(size, days, args.agents, args.progress, commerce) | {"commerce": commerce})
         return 0
 
     from sim.scenario import ScenarioError, load_scenario
@@ -242,11 +289,14 @@ def main(argv: list[str] | None = None) -> int:
     print(machine_markdown(), flush=True)
     results = []
     for days in args.days:
-        for size in args.sizes:
+        for size, commerce in [
+            (s, c) for s in args.sizes for c in ((0, 1) if args.commerce else (-1,))
+        ]:
             child = [
                 "--child",
                 str(size),
                 str(days),
+                str(commerce),
                 "--progress",
                 str(args.progress),
                 "--agents" if args.agents else "--no-agents",
@@ -269,6 +319,9 @@ def main(argv: list[str] | None = None) -> int:
     print(summary_table(results))
     print("\nPhase profile of the daily steps (seconds, share of the daily steps):\n")
     print(phase_table(results))
+    if args.commerce:
+        print("\nCost of commerce (the same selling world without and with a product):\n")
+        print(commerce_table(results))
     digests = sorted({r["digest"] for r in results if "digest" in r})
     print(f"\nsim/ source digest(s) measured: {', '.join(digests) or '–'}")
     if args.json:
