@@ -1,4 +1,4 @@
-"""Sales and customer value of a run: the commerce tables and their measures (§7.21).
+"""Sales and customer value of a run: the commerce tables and their measures (§7.18).
 
 ``purchases`` has one row per purchase; ``customers`` one row per person who bought or
 has a relationship with the brand, with the three dimensions of customer lifetime value

@@ -1,6 +1,6 @@
 """The market: every purchase, and what each person has bought and thinks of the brand.
 
-The sole owner of commerce state (docs/ODD.md §7.21): the brand relationship of each
+The sole owner of commerce state (docs/ODD.md §7.18): the brand relationship of each
 person, each person's latest purchase of each product and whether it was a good
 experience, and the table of purchases. The commerce phase (``sim/phases/commerce.py``)
 asks it who can talk about a product and tells it what was bought.
@@ -103,7 +103,7 @@ class Market:
         self.first_bought[person[new]] = day
 
     def check(self, day: int) -> None:
-        """Raise AssertionError if a commerce invariant (docs/ODD.md §7.21) is broken."""
+        """Raise AssertionError if a commerce invariant (docs/ODD.md §7.18) is broken."""
         p = self.purchases
         buyer, when = p.view("person"), p.view("day")
         keys = (when.astype(np.int64) * self.n + buyer) * max(len(self.products), 1)

@@ -149,7 +149,7 @@ def model_tables(model: GroupModel, persons: bool = False) -> dict[str, pd.DataF
 
 
 def commerce_tables(model: GroupModel) -> dict[str, pd.DataFrame]:
-    """``purchases`` and ``customers`` (docs/ODD.md §7.21) of a run with products."""
+    """``purchases`` and ``customers`` (docs/ODD.md §7.18) of a run with products."""
     market, world = model.market, model.world
     purchases = customers.purchases_table(market)
     ranks = customers.brand_ranks(market.relationship, world.ties, model.day)

@@ -84,7 +84,7 @@ def test_an_appendix_row_shows_the_code_s_default_and_meaning(section, name, def
 
 
 SUBMODEL_ROWS = re.findall(
-    r"^\| `((?:behaviour|population|network)\.[a-z_.]+)` "
+    r"^\| `((?:behaviour|population|network|commerce)\.[a-z_.]+(?:\[\]\.[a-z_]+)?)` "
     r"\| [^|]+ \| ([^|]+) \| [^|]+ \| ([^|]+) \|$",
     ODD,
     flags=re.MULTILINE,
@@ -94,7 +94,7 @@ SUBMODEL_ROWS = re.findall(
 @pytest.mark.parametrize("path, default, meaning", SUBMODEL_ROWS, ids=[r[0] for r in SUBMODEL_ROWS])
 def test_a_submodel_table_shows_the_code_s_default_and_meaning(path, default, meaning):
     section, _, name = path.rpartition(".")
-    field = section_model(section).model_fields[name]
+    field = section_model(section.replace("[]", "")).model_fields[name]
     assert meaning.strip() == field.description
     if isinstance(field.default, int | float) and not isinstance(field.default, bool):
         assert default.strip() == shown(field.default)
@@ -104,3 +104,4 @@ def test_the_submodel_tables_name_the_new_mechanisms():
     named = {path for path, *_ in SUBMODEL_ROWS}
     assert len(SUBMODEL_ROWS) > 30
     assert {"behaviour.crowd_scale", "behaviour.initiative", "behaviour.invite_half_life"} <= named
+    assert {"commerce.conversion", "commerce.products[].cycle", "commerce.brand.half_life"} <= named

@@ -1,4 +1,4 @@
-"""The ``commerce`` section: products, the brand, and how people come to buy (docs/ODD.md §7.21).
+"""The ``commerce`` section: products, the brand, and how people come to buy (docs/ODD.md §7.18).
 
 A scenario without products has no commerce: the phase does nothing and no purchases are
 written. Every rate here is a propensity per exposure or per day (a mechanism), never an

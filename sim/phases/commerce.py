@@ -1,6 +1,6 @@
 """Phase 7, commerce: exposures, purchases, word of mouth and the brand relationship.
 
-Runs only in a scenario with products (docs/ODD.md §7.21). People are exposed to a
+Runs only in a scenario with products (docs/ODD.md §7.18). People are exposed to a
 product in four ways, each an exposure with a purchase hazard
 (:func:`sim.rules.purchase_hazard`: need × trust in the source):
 

@@ -1,4 +1,4 @@
-"""Commerce metrics of the registry: sales, buyers, word of mouth, customer value (§7.21).
+"""Commerce metrics of the registry: sales, buyers, word of mouth, customer value (§7.18).
 
 They read a run's ``purchases`` and ``customers`` tables and are NaN for a run without
 products. They describe the whole market, so none can be restricted to a cohort.

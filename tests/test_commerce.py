@@ -1,0 +1,268 @@
+"""Commerce (phase 7): its rules, its invariants every day, its outputs and its errors."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sim import customers, rules
+from sim.config import Scenario
+from sim.groups import NO_ONE
+from sim.market import CHANNELS
+from sim.model import GroupModel
+from sim.runner import run
+from sim.world.ties import TieStore
+
+PRODUCT = {"name": "kit", "price": 20.0, "topic": 3, "appeal": 0.6, "cycle": 20}
+
+
+def selling(people: int = 1500, days: int = 60, **sections) -> Scenario:
+    """A small world with a brand's clubs about the product's topic and friend groups."""
+    data = {
+        "seed": 5,
+        "days": days,
+        "population": {"size": people},
+        "groups": {
+            "club": {
+                "driver": "event",
+                "organiser": "brand",
+                "count": 6,
+                "size": 60,
+                "topic": 3,
+                "created": [0, 10],
+                "content": {"organiser_posts_per_day": 1.0, "promotion_share": 0.3},
+            },
+            "friends": {"driver": "relationship", "count": 40, "size": [5, 12], "created": [0, 20]},
+        },
+        "commerce": {"products": [PRODUCT]},
+    }
+    for key, value in sections.items():
+        data[key] = {**data.get(key, {}), **value}
+    return Scenario.model_validate(data)
+
+
+def run_model(scenario: Scenario, check: bool = False, seed: int = 1) -> GroupModel:
+    model = GroupModel(scenario=scenario, rng=seed)
+    while model.running:
+        model.step()
+        if check:
+            model.check_invariants()
+    return model
+
+
+# --------------------------------------------------------------------------- rules
+
+
+def test_need_follows_interest_then_the_cycle():
+    common = {"appeal": 0.5, "off_topic_appeal": 0.1, "cycle": 10}
+    never = rules.need(np.array([True, False]), False, False, 0, **common)
+    assert np.allclose(never, [0.5, 0.1])
+    days = np.array([0, 5, 10, 20])
+    good = rules.need(True, True, True, days, **common)
+    assert np.allclose(good, [0.0, 0.5, 1.0, 1.0])
+    bad = rules.need(True, True, False, days, **common)
+    assert np.allclose(bad, [0.0, 0.25, 0.5, 0.5])
+    fast = rules.need(True, True, True, days, repurchase=2.0, **common)
+    assert np.allclose(fast, [0.0, 1.0, 1.0, 1.0])
+
+
+def test_trust_rises_with_strength_from_the_baseline():
+    t = rules.trust(np.array([0.0, 0.5, 1.0]), 0.1)
+    assert np.allclose(t, [0.1, 0.55, 1.0])
+    h = rules.purchase_hazard(0.3, 0.5, t, 2.0)
+    assert np.allclose(h, 0.3 * 0.5 * t * 2.0)
+    assert np.allclose(rules.buy_probability([0.0, np.log(2)]), [0.0, 0.5])
+
+
+def test_talk_fades_with_time_since_the_purchase():
+    rate = rules.talk_rate(0.4, np.array([1.0, 3.0]), np.array([0, 7]), 7.0)
+    assert np.allclose(rate, [0.4, 0.6])
+
+
+def test_brand_relationship_decays_grows_and_stays_in_bounds():
+    r = np.array([0.5, 0.5, 0.5, 0.5])
+    seen = np.array([False, True, False, False])
+    good = np.array([False, False, True, False])
+    bad = np.array([False, False, False, True])
+    out = rules.brand_relationship(
+        r,
+        seen,
+        good,
+        bad,
+        10.0,
+        half_life=10.0,
+        contact_gain=0.1,
+        experience_gain=0.5,
+        disappointment=0.5,
+    )
+    assert np.allclose(out, [0.25, 0.25 + 0.075, 0.25 + 0.375, 0.125])
+    assert np.all((out >= 0) & (out <= 1))
+
+
+def test_the_exposure_behind_a_purchase_is_drawn_in_proportion_to_its_hazard():
+    rng = np.random.default_rng(3)
+    keys = np.repeat(np.arange(20_000), 3)
+    weights = np.tile([1.0, 2.0, 7.0], 20_000)
+    chosen = rules.pick_in_proportion(keys, weights, rng.random(20_000))
+    assert np.array_equal(chosen // 3, np.arange(20_000))
+    share = np.bincount(chosen % 3, minlength=3) / 20_000
+    assert np.allclose(share, [0.1, 0.2, 0.7], atol=0.015)
+    assert len(rules.pick_in_proportion(np.zeros(0, int), np.zeros(0), np.zeros(0))) == 0
+
+
+# --------------------------------------------------------------------------- the day
+
+
+def test_every_commerce_invariant_holds_every_day():
+    scenario = selling(
+        interventions={
+            "referral_reward": {"from_day": 10, "amount": 4.0, "uplift": 3.0},
+            "promotion_push": {"cohorts": ["club"], "day": 20, "share": 0.9},
+        }
+    )
+    model = run_model(scenario, check=True)
+    series = model.datacollector.get_model_vars_dataframe()
+    total = series[[f"purchases_{c}" for c in CHANNELS]].sum(axis=1)
+    assert np.array_equal(total.to_numpy(), series["purchases"].to_numpy())
+    p = model.market.purchases
+    assert series["purchases"].sum() == p.size > 50
+    assert np.isclose(series["revenue"].sum(), p.view("price").sum())
+    referral = p.view("channel") == CHANNELS.index("referral")
+    assert referral.any(), "no referral purchase to check the reward with"
+    paid = p.view("reward") > 0
+    assert np.array_equal(paid, referral & (p.view("day") >= 10))
+    # The push took effect on the 20th day of each club still alive then.
+    g = model.groups
+    club = g.cohort == 0
+    alive_then = (g.died == NO_ONE) | (g.died >= g.created + 20)
+    assert (club & alive_then).any() and (club & ~alive_then).any()
+    assert np.all(g.promo_share[club & alive_then] == np.float32(0.9))
+    assert np.all(g.promo_share[club & ~alive_then] == np.float32(0.3))
+
+
+def test_a_run_without_products_has_no_market_and_no_purchases():
+    scenario = Scenario.model_validate(
+        {
+            "days": 20,
+            "population": {"size": 500},
+            "groups": {"f": {"driver": "relationship", "count": 5, "size": 5}},
+        }
+    )
+    model = run_model(scenario)
+    assert model.market is None
+    assert model.datacollector.get_model_vars_dataframe()["purchases"].sum() == 0
+
+
+def test_the_same_seed_gives_the_same_purchases():
+    a = run_model(selling(days=40)).market.purchases
+    b = run_model(selling(days=40)).market.purchases
+    c = run_model(selling(days=40), seed=2).market.purchases
+    for name in ("day", "person", "channel", "referrer", "satisfied"):
+        assert np.array_equal(a.view(name), b.view(name))
+    assert not np.array_equal(a.view("person"), c.view("person"))
+
+
+def sales_over(scenario: Scenario, seeds: range) -> np.ndarray:
+    return np.array([run_model(scenario, seed=s).market.purchases.size for s in seeds])
+
+
+def test_conversion_and_word_of_mouth_move_sales_the_way_they_should():
+    seeds = range(3)
+    base = sales_over(selling(days=40), seeds)
+    more = sales_over(selling(days=40, commerce={"conversion": 1.2}), seeds)
+    assert more.mean() > 1.3 * base.mean()
+
+    def referrals(scenario):
+        return sum(
+            int((run_model(scenario, seed=s).market.purchases.view("channel") == 3).sum())
+            for s in seeds
+        )
+
+    none = referrals(selling(days=40, commerce={"refer_rate": 0.0}))
+    rewarded = referrals(
+        selling(days=40, interventions={"referral_reward": {"uplift": 5.0, "amount": 1.0}})
+    )
+    assert none == 0 and rewarded > 5
+
+
+def test_a_platform_cap_bounds_every_degree():
+    scenario = selling(days=10, network={"platform_cap": 20})
+    model = run_model(scenario)
+    assert model.world.ties.cap == 20
+    assert model.world.ties.deg.max() <= 20
+    model.world.ties.check()
+
+
+# --------------------------------------------------------------------------- measures
+
+
+def test_brand_rank_counts_the_ties_stronger_than_the_brand():
+    store = TieStore(4, 10, np.full(5, 1e9))
+    store.add_unchecked(
+        np.array([0, 0, 0]), np.array([1, 2, 3]), np.array([0.9, 0.5, 0.1], np.float32), 0, day=0
+    )
+    ranks = customers.brand_ranks(np.array([0.6, 0.95, 0.2, 0.05]), store, 0)
+    assert ranks.tolist() == [1, 0, 1, 1]
+
+
+def test_top_shares_lorenz_and_customer_value_on_known_purchases():
+    spend = np.array([100.0] + [10.0] * 9)
+    assert customers.top_share(spend, 0.1) == pytest.approx(100 / 190)
+    x, y = customers.lorenz(spend)
+    assert x[0] == y[0] == 0 and x[-1] == y[-1] == 1 and np.all(np.diff(y) >= 0)
+    purchases = pd.DataFrame(
+        {
+            "day": [0, 5, 6, 7, 9],
+            "person": [1, 1, 2, 3, 2],
+            "product": ["kit"] * 5,
+            "price": [10.0] * 5,
+            "channel": ["promotion", "organic", "referral", "recommendation", "organic"],
+            "referrer": [NO_ONE, NO_ONE, 1, 1, NO_ONE],
+            "reward": [0.0] * 5,
+            "satisfied": [True] * 5,
+        }
+    )
+    relationship = np.array([0.0, 0.5, 0.2, 0.0, 0.3])
+    table = customers.customers_table(
+        purchases, relationship, np.array([0, 3, 20, 0, 16]), np.zeros(5, bool), 15
+    ).set_index("person")
+    assert table.loc[1, "referred_buyers"] == 2 and table.loc[1, "retention"] == 5
+    assert table.loc[2, "spend"] == 20 and table.loc[2, "acquired_by"] == "referral"
+    assert table.loc[4, "purchases"] == 0  # a prospect: a relationship, no purchase
+    assert table["brand_in_top15"].tolist() == [True, False, True, False]
+
+
+def test_a_run_writes_purchases_customers_tables_and_figures(tmp_path):
+    result = run(selling(days=40), out=tmp_path)
+    folder = result.out_dir
+    for name in (
+        "purchases.parquet",
+        "customers.parquet",
+        "figures/sales.png",
+        "figures/customers.png",
+    ):
+        assert (folder / name).is_file(), name
+    stored = pd.read_parquet(folder / "purchases.parquet")
+    assert len(stored) == len(result.purchases) > 0
+    assert set(stored["channel"]) <= set(CHANNELS)
+    assert "## Sales by product" in (folder / "summary.md").read_text()
+    assert result.commerce["sales"]["purchases"].iloc[0] == len(stored)
+
+
+def test_a_product_with_an_unknown_topic_is_refused_with_its_line(tmp_path):
+    path = tmp_path / "bad.yaml"
+    path.write_text(
+        "days: 10\npopulation: {size: 200}\ncommerce:\n  products:\n"
+        "    - {name: kit, price: 5, topic: 50}\n",
+        encoding="utf-8",
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "sim.cli", "validate", str(path)], capture_output=True, text=True
+    )
+    assert done.returncode == 2
+    assert "bad.yaml:5" in done.stderr and "topic 50 does not exist" in done.stderr
+    assert "Traceback" not in done.stderr
