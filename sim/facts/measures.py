@@ -12,8 +12,11 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from sim import customers
 from sim.config import Scenario
 from sim.metrics import membership_days
+from sim.sweep import sales
+from sim.sweep.registry import RunData
 from sim.world.stats import natural_layers, ranked_time_shares, top_shares
 
 TIES_INSIDE_BINS = (0, 1, 2, 3)
@@ -378,3 +381,14 @@ def size_slope(column: str, largest: bool = False, log_value: bool = True):
 
     measure.__name__ = f"size_slope_{column}"
     return measure
+
+
+def pareto_share(run: Run) -> float:
+    """Share of sales made by the top 20% of buyers (M1)."""
+    table = run.tables.get("customers")
+    return np.nan if table is None else customers.top_share(table["spend"].to_numpy(), 0.2)
+
+
+def referred_repeat_gain(run: Run) -> float:
+    """Share buying again within 90 days: buyers by word of mouth minus the others (M2)."""
+    return sales.referred_repeat_gain(RunData(run.tables, run.scenario.days))
