@@ -84,3 +84,23 @@ class Person(mesa.Agent):
     def muted_groups(self) -> int:
         """How many of its current memberships are muted."""
         return int(self.model.person_counts()["muted"][self.index])
+
+    @property
+    def brand_relationship(self) -> float:
+        """This person's relationship with the brand (0..1; 0 without products)."""
+        market = self.model.market
+        return 0.0 if market is None else float(market.relationship[self.index])
+
+    @brand_relationship.setter
+    def brand_relationship(self, value: float) -> None:
+        if self.model.market is None:
+            raise AttributeError("this scenario has no products, so no brand relationship")
+        self.model.market.relationship[self.index] = min(max(float(value), 0.0), 1.0)
+
+    @property
+    def purchases(self) -> int:
+        """Purchases this person has made (0 without products)."""
+        market = self.model.market
+        if market is None:
+            return 0
+        return int(np.count_nonzero(market.purchases.view("person") == self.index))

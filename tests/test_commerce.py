@@ -266,3 +266,13 @@ def test_a_product_with_an_unknown_topic_is_refused_with_its_line(tmp_path):
     assert done.returncode == 2
     assert "bad.yaml:5" in done.stderr and "topic 50 does not exist" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_a_person_agent_shows_its_purchases_and_brand_relationship():
+    model = run_model(selling(days=30))
+    buyer = int(model.market.purchases.view("person")[0])
+    person = next(a for a in model.agents if a.index == buyer)
+    assert person.purchases == int((model.market.purchases.view("person") == buyer).sum()) >= 1
+    assert person.brand_relationship == pytest.approx(model.market.relationship[buyer])
+    person.brand_relationship = 2.0
+    assert model.market.relationship[buyer] == 1.0
