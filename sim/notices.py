@@ -44,11 +44,41 @@ def ineffective_settings(scenario: Scenario) -> list[str]:
             )
         if cohort.count == 0:
             notes.append(f"groups.{name}.count: 0, the cohort is switched off")
+    notes += commerce_notes(scenario)
     if scenario.variants:
         notes.append(
             f"variants: {len(scenario.variants)} declared; this run is the scenario as "
             "written, and groupsim compare runs the variants side by side"
         )
+    return notes
+
+
+def commerce_notes(scenario: Scenario) -> list[str]:
+    """Commerce settings that cannot take effect (a platform cap, a reward, a push)."""
+    notes, net = [], scenario.network
+    if net.platform_cap is not None and net.platform_cap >= net.dunbar.cap:
+        notes.append(
+            f"network.platform_cap: {net.platform_cap} is not below network.dunbar.cap "
+            f"({net.dunbar.cap}), so it changes nothing"
+        )
+    reward = scenario.interventions.referral_reward
+    if reward is not None and not scenario.commerce.on:
+        notes.append(
+            "interventions.referral_reward: the scenario has no products "
+            "(commerce.products), so no referral is ever rewarded"
+        )
+    elif reward is not None and reward.from_day >= scenario.days:
+        notes.append(
+            f"interventions.referral_reward.from_day: day {reward.from_day} is at or after "
+            f"the horizon ({scenario.days} days): no referral is ever rewarded"
+        )
+    push = scenario.interventions.promotion_push
+    for name in push.cohorts if push else ():
+        if scenario.groups[name].content.organiser_posts_per_day == 0:
+            notes.append(
+                f"interventions.promotion_push: the organisers of '{name}' post nothing "
+                "(content.organiser_posts_per_day: 0), so there is nothing to push"
+            )
     return notes
 
 

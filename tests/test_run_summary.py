@@ -71,6 +71,11 @@ def test_notes_name_only_what_cannot_take_effect():
     assert any("no newcomer is ever greeted" in n for n in ineffective_settings(guides))
     late_event = scenario("groups.plain.event={start: 45}")
     assert any("groups.plain.event.start" in n for n in ineffective_settings(late_event))
+    wide_cap = scenario("network.platform_cap=150")
+    assert any("changes nothing" in n for n in ineffective_settings(wide_cap))
+    assert ineffective_settings(scenario("network.platform_cap=50")) == []
+    reward = scenario("interventions.referral_reward={amount: 5}")
+    assert any("no products" in n for n in ineffective_settings(reward))
 
 
 def test_a_cohort_can_be_switched_off():
