@@ -276,3 +276,30 @@ def test_a_person_agent_shows_its_purchases_and_brand_relationship():
     assert person.brand_relationship == pytest.approx(model.market.relationship[buyer])
     person.brand_relationship = 2.0
     assert model.market.relationship[buyer] == 1.0
+
+
+def test_the_commerce_metrics_read_the_run_and_are_nan_without_products():
+    from sim.sweep import METRICS, RunData
+
+    result = run(selling(days=40), out=None)
+    data = RunData(result.tables, 40)
+    purchases, buyers = result.purchases, result.customers
+    assert METRICS["sales"].function(data) == pytest.approx(purchases["price"].sum())
+    assert METRICS["buyers"].function(data) == purchases["person"].nunique()
+    shares = METRICS["word_of_mouth_share"].function(data)
+    expected = purchases["channel"].isin(["recommendation", "referral"]).mean()
+    assert shares == pytest.approx(expected)
+    spend = buyers.loc[buyers["purchases"] > 0, "spend"]
+    assert METRICS["spend_median"].function(data) == pytest.approx(spend.median())
+    assert (
+        0
+        <= METRICS["top10_sales_share"].function(data)
+        <= METRICS["top20_sales_share"].function(data)
+        <= 1
+    )
+    plain = RunData(
+        {k: v for k, v in result.tables.items() if k not in ("purchases", "customers")}, 40
+    )
+    commerce = [m for m in METRICS.values() if m.family == "commerce"]
+    assert len(commerce) >= 15
+    assert all(np.isnan(m.function(plain)) for m in commerce)

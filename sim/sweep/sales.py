@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pandas as pd
 
 from sim.customers import WORD_OF_MOUTH, brand_in_top15_share, top_share, word_of_mouth_share
@@ -177,6 +178,26 @@ def spend_per_buyer(run: RunData) -> float:
         return math.nan
     bought = c[c["purchases"] > 0]
     return float(bought["spend"].mean()) if len(bought) else math.nan
+
+
+def _spend_quantile(run: RunData, q: float) -> float:
+    c = _customers(run)
+    if c is None:
+        return math.nan
+    spend = c.loc[c["purchases"] > 0, "spend"].to_numpy(np.float64)
+    return float(np.quantile(spend, q)) if len(spend) else math.nan
+
+
+@commerce_metric("spend_median", "currency")
+def spend_median(run: RunData) -> float:
+    """Median spend of a buyer over the run (C18)."""
+    return _spend_quantile(run, 0.5)
+
+
+@commerce_metric("spend_p90", "currency")
+def spend_p90(run: RunData) -> float:
+    """90th percentile of a buyer's spend over the run (C18)."""
+    return _spend_quantile(run, 0.9)
 
 
 @commerce_metric("retention_per_buyer", "days")
