@@ -20,6 +20,10 @@ LABELS = {
     "posts_per_member_day": "posts per member-day",
     "share_alive": "share of groups alive at the end",
     "rmst": "restricted mean lifetime (days)",
+    "sales": "sales (money spent over the run)",
+    "buyers": "buyers (people who bought at least once)",
+    "word_of_mouth_share": "share of purchases by word of mouth",
+    "conversion_per_share": "purchases by word of mouth per share sent",
 }
 
 
