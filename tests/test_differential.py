@@ -53,6 +53,22 @@ rate (under 1% a day) few members leave in 60 days, and a doubled rate (0.2 agai
 leavers per group) is flagged by the mean check but not by KS at this size. Differences
 of a few per cent are below what the fast set, or the slow set, can detect.
 
+Commerce: ``test_commerce_agrees`` runs (c) ``commerce``, the fission scenario with 12
+friends' groups plus 3 brand-organised event groups of 40 about the product's topic
+(``Cohort.topic``), 2 organiser posts a day of which 30% are promotions, raised to 60%
+from day 10 of each group by a promotion push; one product (price 20, topic 3, appeal
+0.5, cycle 20) and a platform cap of 50 friends; 1,000 people, 60 days. Besides the group
+metrics it compares per run: purchases, buyers, the share of purchases by word of mouth
+(recommendation and referral), the repurchase rate (share of buyers with 2 purchases or
+more) and the mean brand relationship at the end. With one value per run (10 against 10)
+both checks apply: the cluster bootstrap of the difference of means (whole runs) and KS
+(whose smallest p-value at this size is about 1e-5). The commerce metrics join the
+scenario's family for the Bonferroni level. The fast model's purchases are read from its
+market (``model.market.purchases``), the reference's from ``reference_tables``.
+``test_comparison_detects_a_fourfold_conversion`` runs the reference with
+``commerce.conversion`` four times the default and requires both checks to flag the
+purchases.
+
 Known disagreement, too small to be flagged here: the fast model reads belonging from a
 cached sum of tie strengths inside each group (``Memberships.tie_in``), updated on joins,
 leaves and new ties and recounted every ``network.ties.recount_days`` days (7) and at each
