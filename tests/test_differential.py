@@ -53,6 +53,22 @@ rate (under 1% a day) few members leave in 60 days, and a doubled rate (0.2 agai
 leavers per group) is flagged by the mean check but not by KS at this size. Differences
 of a few per cent are below what the fast set, or the slow set, can detect.
 
+Commerce: ``test_commerce_agrees`` runs (c) ``commerce``, the fission scenario with 12
+friends' groups plus 3 brand-organised event groups of 40 about the product's topic
+(``Cohort.topic``), 2 organiser posts a day of which 30% are promotions, raised to 60%
+from day 10 of each group by a promotion push; one product (price 20, topic 3, appeal
+0.5, cycle 20) and a platform cap of 50 friends; 1,000 people, 60 days. Besides the group
+metrics it compares per run: purchases, buyers, the share of purchases by word of mouth
+(recommendation and referral), the repurchase rate (share of buyers with 2 purchases or
+more) and the mean brand relationship at the end. With one value per run (10 against 10)
+both checks apply: the cluster bootstrap of the difference of means (whole runs) and KS
+(whose smallest p-value at this size is about 1e-5). The commerce metrics join the
+scenario's family for the Bonferroni level. The fast model's purchases are read from its
+market (``model.market.purchases``), the reference's from ``reference_tables``.
+``test_comparison_detects_a_fourfold_conversion`` runs the reference with
+``commerce.conversion`` four times the default and requires both checks to flag the
+purchases.
+
 Known disagreement, too small to be flagged here: the fast model reads belonging from a
 cached sum of tie strengths inside each group (``Memberships.tie_in``), updated on joins,
 leaves and new ties and recounted every ``network.ties.recount_days`` days (7) and at each
@@ -79,6 +95,7 @@ from scipy import stats
 
 from sim import load_scenario
 from sim.config import Scenario
+from sim.market import CHANNEL_CODES
 from sim.model import GroupModel
 from sim.runner import model_tables
 
@@ -96,6 +113,7 @@ REPLICATES = 10
 SILENCE_DAYS = 7
 SLOW_REPLICATES = 12
 GROUP_METRICS = ("lifetime", "final", "invites_accepted", "left", "posts")
+COMMERCE_METRICS = ("purchases", "buyers", "word_of_mouth_share", "repurchase_rate", "brand")
 
 
 # --------------------------------------------------------------------------- scenarios
@@ -132,6 +150,31 @@ def fission(people: int, days: int, groups: int, *extra: str) -> Scenario:
     )
 
 
+def commerce(people: int, days: int, *extra: str) -> Scenario:
+    """A brand's launch groups about its product, with a promotion push, and friends' groups.
+
+    Event groups organised by the brand, all about the product's topic, post promotions
+    (a share, raised by a promotion push from day 10 of each group); relationship groups
+    along ties carry word of mouth. The platform caps friends at 50.
+    """
+    return load_scenario(
+        ROOT / "scenarios" / "fission.yaml",
+        [
+            f"population.size={people}",
+            f"days={days}",
+            f"behaviour.silence_days={SILENCE_DAYS}",
+            "network.platform_cap=50",
+            "groups.core.count=12",
+            "groups.launch={driver: event, organiser: brand, count: 3, size: 40,"
+            " created: [0, 10], topic: 3,"
+            " content: {organiser_posts_per_day: 2.0, promotion_share: 0.3}}",
+            "interventions.promotion_push={cohorts: [launch], day: 10, share: 0.6}",
+            "commerce.products=[{name: kit, price: 20, topic: 3, appeal: 0.5, cycle: 20}]",
+            *extra,
+        ],
+    )
+
+
 # --------------------------------------------------------------------------- runs
 
 
@@ -142,33 +185,67 @@ class Sample:
     Attributes:
         groups: Per replicate, the groups table (``lifetime``, ``final``, ...).
         ties_formed: Per replicate, ties formed in encounters over the run.
+        commerce: Per replicate, the commerce metrics of the run (:func:`commerce_metrics`;
+            empty without products).
     """
 
     groups: list[pd.DataFrame]
     ties_formed: list[int]
+    commerce: list[dict[str, float]]
 
 
-def _outcomes(tables: dict[str, pd.DataFrame]) -> tuple[pd.DataFrame, int]:
-    """The groups table with ``left`` (members who left) added, and the ties formed."""
+Outcome = tuple[pd.DataFrame, int, dict[str, float]]
+
+
+def commerce_metrics(purchases: pd.DataFrame, relationship: np.ndarray) -> dict[str, float]:
+    """One run's commerce outcomes (``COMMERCE_METRICS``).
+
+    ``purchases`` (all of them), ``buyers`` (people who bought), ``word_of_mouth_share``
+    (share of purchases by recommendation or referral), ``repurchase_rate`` (share of
+    buyers with two purchases or more) and ``brand`` (mean brand relationship at the end,
+    over everyone).
+    """
+    per_buyer = purchases.groupby("person").size()
+    word = purchases["channel"].isin([CHANNEL_CODES["recommendation"], CHANNEL_CODES["referral"]])
+    return {
+        "purchases": float(len(purchases)),
+        "buyers": float(len(per_buyer)),
+        "word_of_mouth_share": float(word.mean()) if len(purchases) else 0.0,
+        "repurchase_rate": float((per_buyer >= 2).mean()) if len(per_buyer) else 0.0,
+        "brand": float(np.mean(relationship)),
+    }
+
+
+def _outcomes(tables: dict[str, pd.DataFrame], sales: dict[str, float]) -> Outcome:
+    """The groups table with ``left`` (members who left) added, the ties formed, the sales."""
     groups, members = tables["groups"], tables["memberships"]
     left = members[members["left"] >= 0].groupby("group").size()
     groups = groups.assign(left=left.reindex(groups["group"], fill_value=0).to_numpy())
-    return groups, int(tables["timeseries"]["ties_formed"].sum())
+    return groups, int(tables["timeseries"]["ties_formed"].sum()), sales
 
 
-def _fast(scenario: Scenario, rng: np.random.Generator) -> tuple[pd.DataFrame, int]:
+def _fast(scenario: Scenario, rng: np.random.Generator) -> Outcome:
     model = GroupModel(scenario=scenario, rng=rng)
     model.run()
-    return _outcomes(model_tables(model))
+    sales = {}
+    if model.market is not None:  # the fast model's purchases are in its market
+        table = model.market.purchases
+        purchases = pd.DataFrame({name: table.view(name) for name in table.fields})
+        sales = commerce_metrics(purchases, model.market.relationship)
+    return _outcomes(model_tables(model), sales)
 
 
-def _reference(scenario: Scenario, rng: np.random.Generator) -> tuple[pd.DataFrame, int]:
+def _reference(scenario: Scenario, rng: np.random.Generator) -> Outcome:
     model = ReferenceModel(scenario=scenario, rng=rng)
     model.run()
-    return _outcomes(reference_tables(model))
+    tables = reference_tables(model)
+    sales = {}
+    if "purchases" in tables:
+        sales = commerce_metrics(tables["purchases"], tables["brand"]["relationship"].to_numpy())
+    return _outcomes(tables, sales)
 
 
-RUNNERS: dict[str, Callable[[Scenario, np.random.Generator], tuple[pd.DataFrame, int]]] = {
+RUNNERS: dict[str, Callable[[Scenario, np.random.Generator], Outcome]] = {
     "fast": _fast,
     "reference": _reference,
 }
@@ -188,7 +265,7 @@ def _sample(scenario_json: str, model: str, replicates: int) -> Sample:
     children = np.random.SeedSequence(ENTROPY).spawn(2 * replicates)
     seeds = children[:replicates] if model == "fast" else children[replicates:]
     runs = [RUNNERS[model](scenario, np.random.default_rng(seed)) for seed in seeds]
-    return Sample([g for g, _ in runs], [t for _, t in runs])
+    return Sample([g for g, _, _ in runs], [t for _, t, _ in runs], [c for _, _, c in runs])
 
 
 # --------------------------------------------------------------------------- the test
@@ -261,7 +338,8 @@ def compare(a: Sample, b: Sample) -> list[Verdict]:
     """Compare two samples on every metric, by cohort (see the module docstring)."""
     cohorts = sorted(set(a.groups[0]["cohort"]) | set(b.groups[0]["cohort"]))
     metrics = [(c, m) for c in cohorts for m in GROUP_METRICS]
-    level = 1.0 - (1.0 - FAMILY_LEVEL) / (len(metrics) + 1)
+    sales = [m for m in COMMERCE_METRICS if a.commerce[0] and b.commerce[0]]
+    level = 1.0 - (1.0 - FAMILY_LEVEL) / (len(metrics) + 1 + len(sales))
     rng = np.random.default_rng(ENTROPY)
     verdicts = []
     for cohort, metric in metrics:
@@ -290,6 +368,20 @@ def compare(a: Sample, b: Sample) -> list[Verdict]:
             ks_p=None,
         )
     )
+    for metric in sales:  # one value per run: whole runs are the units
+        per_a = [np.array([run[metric]]) for run in a.commerce]
+        per_b = [np.array([run[metric]]) for run in b.commerce]
+        pooled_a, pooled_b = np.concatenate(per_a), np.concatenate(per_b)
+        verdicts.append(
+            Verdict(
+                metric=f"commerce.{metric} (per run)",
+                mean_a=float(pooled_a.mean()),
+                mean_b=float(pooled_b.mean()),
+                ci=bootstrap_interval(per_a, per_b, level, rng),
+                level=level,
+                ks_p=float(stats.ks_2samp(pooled_a, pooled_b).pvalue),
+            )
+        )
     return verdicts
 
 
@@ -336,6 +428,27 @@ def test_comparison_detects_a_fourfold_leave_rate():
     left = verdicts["core.left"]
     assert left.ks_rejects and left.means_differ
     assert left.mean_b > left.mean_a
+
+
+FAST_COMMERCE = commerce(people=1000, days=60)
+
+
+def test_commerce_agrees():
+    fast = sample(FAST_COMMERCE, "fast", REPLICATES)
+    reference = sample(FAST_COMMERCE, "reference", REPLICATES)
+    assert_agree("commerce, 1,000 people, 60 days", fast, reference)
+
+
+def test_comparison_detects_a_fourfold_conversion():
+    conversion = FAST_COMMERCE.commerce.conversion
+    keener = commerce(1000, 60, f"commerce.conversion={4 * conversion}")
+    fast = sample(FAST_COMMERCE, "fast", REPLICATES)
+    reference = sample(keener, "reference", REPLICATES)
+    verdicts = {v.metric: v for v in compare(fast, reference)}
+    report("commerce, reference with conversion four times", list(verdicts.values()))
+    purchases = verdicts["commerce.purchases (per run)"]
+    assert purchases.ks_rejects and purchases.means_differ
+    assert purchases.mean_b > purchases.mean_a
 
 
 # --------------------------------------------------------------------------- slow set

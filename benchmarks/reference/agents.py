@@ -141,6 +141,14 @@ class Person(mesa.Agent):
         self.ties: dict[int, Tie] = {}  # the other person -> the tie
         self.memberships: dict[int, Membership] = {}  # group id -> current membership
         self.load = 0.0  # attention spent today on unmuted memberships
+        # Commerce (phase 7): the brand relationship and what the person has bought.
+        products = len(model.config.commerce.products)
+        self.relationship = model.config.commerce.brand.initial_relationship
+        self.last_bought = [NO_ONE] * products  # day of the latest purchase of each
+        self.satisfied = [False] * products  # whether that purchase was a good experience
+        self.last_good = NO_ONE  # day of the latest good experience of any product
+        self.talks_about = 0  # the product of that good experience
+        self.first_bought = NO_ONE  # day of the first purchase
 
     # ------------------------------------------------------------------ helpers
 
@@ -167,6 +175,36 @@ class Person(mesa.Agent):
         cumulative = np.cumsum(strengths(ties, self.model.day)).tolist()
         target = self.model.rng.random() * cumulative[-1]
         return ties[min(bisect.bisect_right(cumulative, target), len(ties) - 1)]
+
+    def need(self, product: int) -> float:
+        """Today's need for ``product`` (:func:`rules.need`)."""
+        spec, day = self.model.config.commerce.products[product], self.model.day
+        last = self.last_bought[product]
+        repurchase = rules.role_multiplier(
+            self.is_super, self.model.config.population.super_users.repurchase
+        )
+        return float(
+            rules.need(
+                self.holds(spec.topic),
+                last != NO_ONE,
+                self.satisfied[product],
+                day - last,
+                appeal=spec.appeal,
+                off_topic_appeal=spec.off_topic_appeal,
+                cycle=spec.cycle,
+                repurchase=repurchase,
+            )
+        )
+
+    def convert(self) -> float:
+        """The person's conversion trait (super users convert more, C12)."""
+        return float(
+            rules.role_multiplier(self.is_super, self.model.config.population.super_users.convert)
+        )
+
+    def talks(self, day: int, horizon: float) -> bool:
+        """Whether a good experience before ``day`` is recent enough to talk about."""
+        return self.last_good != NO_ONE and self.last_good < day and day - self.last_good <= horizon
 
     def posted_memberships(self) -> list[Membership]:
         """Current memberships in which this person posted today."""
@@ -351,3 +389,45 @@ class Person(mesa.Agent):
             )
             if model.rng.random() < hazard:
                 model.leave(membership)
+
+    def buy_by_itself(self) -> None:
+        """Phase 7: someone who knows the brand may buy without any exposure (organic).
+
+        The hazard is ``organic_rate`` times need, the brand relationship and the
+        conversion trait, for each product.
+        """
+        model = self.model
+        if self.relationship <= 1e-6:
+            return
+        c = model.config.commerce
+        for product in range(len(c.products)):
+            hazard = c.organic_rate * self.need(product) * self.relationship * self.convert()
+            model.expose(self, product, "organic", NO_ONE, hazard)
+
+    def talk(self, horizon: float) -> None:
+        """Phase 7: a satisfied recent buyer recommends and refers to its ties (word of mouth).
+
+        For each of the two channels the number sent today is Poisson with mean
+        :func:`rules.talk_rate` (falling with the days since the good experience); each
+        goes to a tie chosen in proportion to strength, who trusts it by that strength.
+        """
+        model = self.model
+        day = model.day
+        if not self.ties or not self.talks(day, horizon):
+            return
+        c, sup = model.config.commerce, model.config.population.super_users
+        since = day - self.last_good
+        for channel, rate, trait in (
+            ("recommendation", c.recommend_rate, sup.recommend),
+            ("referral", c.refer_rate * model.referral_uplift(), sup.refer),
+        ):
+            per_day = float(
+                rules.talk_rate(
+                    rate, rules.role_multiplier(self.is_super, trait), since, c.talk_half_life
+                )
+            )
+            for _ in range(int(model.rng.poisson(per_day))):
+                model.today["shares"] += 1
+                tie = self.pick_tie()
+                other = model.people[tie.other(self.index)]
+                model.recommend(other, self, channel, tie.strength(day))

@@ -10,7 +10,7 @@ It mirrors :class:`sim.model.GroupModel` phase by phase (see that module's docst
                  outside groups
 5. invitations   active members invite outside ties; invitees accept or not (fission)
 6. leaving       guides greet newcomers; members leave with a hazard falling with belonging
-7. commerce      (reserved: purchases and referrals, for scenarios with a product)
+7. commerce      (with products) exposures, purchases, word of mouth, the brand relationship
 8. death         groups silent for ``silence_days`` or with fewer than 2 unmuted members die
 
 The world is built exactly as the fast model builds it (:func:`sim.world.build_world`,
@@ -42,10 +42,13 @@ from benchmarks.reference.agents import Membership, Person, Tie, strengths
 from sim import rules
 from sim.config import TIE_KINDS, Scenario
 from sim.groups import NO_ONE
+from sim.market import CHANNEL_CODES, CHANNELS
 from sim.model import DAILY_SERIES
 from sim.world import KIND_CODES, World, build_world
 
 REPORTERS = DAILY_SERIES
+TALK_HALF_LIVES = 6.0
+"""Buyers stop talking of a good purchase after this many talk half-lives (as the fast model)."""
 
 
 @dataclass(eq=False)
@@ -87,6 +90,8 @@ class Group:
         promo_yesterday: Promotions of the previous posting phase.
         posters: Memberships that posted today.
         member_posts_today: Members' posts today.
+        organiser_posts_today: Organiser's posts today, promotions included.
+        readers: Memberships that read the group today (unmuted at posting).
     """
 
     gid: int
@@ -122,6 +127,8 @@ class Group:
     promo_yesterday: float = 0.0
     posters: list[Membership] = field(default_factory=list)
     member_posts_today: int = 0
+    organiser_posts_today: int = 0
+    readers: list[Membership] = field(default_factory=list)
 
     @property
     def alive(self) -> bool:
@@ -133,6 +140,31 @@ class Group:
         if self.event_start is None or self.event_end is None:
             return 0.0
         return self.intensity if self.event_start <= day < self.event_end else 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class Exposure:
+    """One exposure to a product today, with its purchase hazard."""
+
+    person: int
+    product: int
+    channel: str
+    referrer: int
+    hazard: float
+
+
+@dataclass(frozen=True, slots=True)
+class Purchase:
+    """One purchase."""
+
+    day: int
+    person: int
+    product: int
+    price: float
+    channel: str
+    referrer: int
+    reward: float
+    satisfied: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,6 +210,8 @@ class ReferenceModel(mesa.Model):
         self.groups = self._plan_groups()
         self.memberships: list[Membership] = []  # every membership ever made
         self.invites: list[Invite] = []
+        self.purchases: list[Purchase] = []
+        self._exposures: list[Exposure] = []  # today's exposures to products
         self._offers: list[tuple[Group, Person, Person, bool]] = []  # today's invitations
         self.today: dict[str, float] = {}
         self._loaded: list[Person] = []  # people with a reading load today
@@ -216,6 +250,8 @@ class ReferenceModel(mesa.Model):
             event = cohort.resolved_event
             for created in sorted(self.rng.integers(first, last + 1, size=cohort.count).tolist()):
                 guided = guides is not None and name in guides.cohorts
+                topic = int(self.rng.integers(topics))
+                topic = topic if cohort.topic is None else cohort.topic
                 groups.append(
                     Group(
                         gid=len(groups),
@@ -226,7 +262,7 @@ class ReferenceModel(mesa.Model):
                         cap=cohort.cap,
                         brand=cohort.organiser == "brand",
                         circle=None if cohort.circle == "any" else KIND_CODES[cohort.circle],
-                        topic=int(self.rng.integers(topics)),
+                        topic=topic,
                         event_start=None if event is None else created + event.start,
                         event_end=None if event is None else created + event.start + event.duration,
                         intensity=0.0 if event is None else event.intensity,
@@ -449,6 +485,11 @@ class ReferenceModel(mesa.Model):
             for membership in group.members.values():
                 person = self.people[membership.person]
                 membership.ties_on_join = len(person.ties_inside(group))
+        push = self.config.interventions.promotion_push
+        for group in self.groups:
+            pushed = push is not None and group.cohort in push.cohorts
+            if pushed and group.alive and group.created + push.day == self.day:
+                group.promo_share = push.share  # from today on
         for group in self.groups:
             if group.icebreaker_day == self.day and group.alive:
                 for membership in group.members.values():
@@ -472,7 +513,11 @@ class ReferenceModel(mesa.Model):
         tomorrow's belonging and reading cost.
         """
         for group in self.groups:
-            group.posters, group.member_posts_today = [], 0
+            group.posters, group.member_posts_today, group.readers = [], 0, []
+        for person in members:
+            for membership in person.memberships.values():
+                if not membership.muted:
+                    self.groups[membership.group].readers.append(membership)
         for person in members:
             person.post()
         posts = promotions = 0
@@ -484,6 +529,7 @@ class ReferenceModel(mesa.Model):
                 )
                 organiser_posts, promos = (int(x) for x in drawn)
             organic = group.member_posts_today + organiser_posts - promos
+            group.organiser_posts_today = organiser_posts
             group.posts += group.member_posts_today + organiser_posts
             group.promotions += promos
             group.organic_yesterday, group.promo_yesterday = float(organic), float(promos)
@@ -606,7 +652,180 @@ class ReferenceModel(mesa.Model):
             newcomer.guided = True
 
     def phase_commerce(self) -> None:
-        """Phase 7: reserved for purchases and referrals (scenarios with a product)."""
+        """Phase 7: exposures, purchases, word of mouth, the brand relationship (C8–C18).
+
+        Every exposure to a product has a purchase hazard (:func:`rules.purchase_hazard`:
+        need × trust in the source × the conversion trait). People who know the brand buy
+        by themselves (organic); a reader of a group sees the brand's promotions posted
+        today (one exposure per group, its hazard times the promotions); satisfied recent
+        buyers recommend and refer to ties (:meth:`Person.talk`) and may mention the
+        product in a group they posted in (:meth:`mention`). Then each person buys each
+        product at most once, with the chance :func:`rules.buy_probability` of its summed
+        hazard, by the exposure drawn in proportion to its hazard (:meth:`buy`); last,
+        everyone's brand relationship is updated (:func:`rules.brand_relationship`).
+        """
+        for name in CHANNELS:
+            self.today[f"purchases_{name}"] = 0
+        c = self.config.commerce
+        if not c.on:
+            return
+        self.today.update(purchases=0, revenue=0.0, rewards=0.0, buyers_new=0, shares=0)
+        self._exposures = []
+        horizon = TALK_HALF_LIVES * c.talk_half_life
+        for person in self.people:
+            person.buy_by_itself()
+        for group in self.groups:
+            if group.promo_yesterday > 0:  # today's promotions (set by posting)
+                for membership in group.readers:
+                    reader = self.people[membership.person]
+                    belief = float(rules.trust(reader.relationship, c.trust_baseline))
+                    for product in range(len(c.products)):
+                        hazard = rules.purchase_hazard(
+                            c.conversion * group.promo_yesterday,
+                            reader.need(product),
+                            belief,
+                            reader.convert(),
+                        )
+                        self.expose(reader, product, "promotion", NO_ONE, hazard)
+        for person in self.people:
+            person.talk(horizon)
+        for group in self.groups:
+            self.mention(group, horizon)
+        good, bad = self.buy()
+        read_brand = set()
+        for group in self.groups:
+            if group.brand and group.alive and group.organiser_posts_today > group.promo_yesterday:
+                read_brand.update(m.person for m in group.readers)
+        brand = c.brand
+        for person in self.people:
+            read = person.index in read_brand
+            pleased, let_down = person.index in good, person.index in bad
+            if person.relationship == 0.0 and not (read or pleased or let_down):
+                continue  # nothing to decay and nothing happened: it stays 0
+            person.relationship = float(
+                rules.brand_relationship(
+                    person.relationship,
+                    read,
+                    pleased,
+                    let_down,
+                    1.0,
+                    half_life=brand.half_life,
+                    contact_gain=brand.contact_gain,
+                    experience_gain=brand.experience_gain,
+                    disappointment=brand.disappointment,
+                )
+            )
+
+    def referral_uplift(self) -> float:
+        """The factor on referral invitations today: the reward's uplift while it runs."""
+        reward = self.config.interventions.referral_reward
+        return reward.uplift if reward is not None and self.day >= reward.from_day else 1.0
+
+    def expose(self, person: Person, product: int, channel: str, referrer: int, hazard) -> None:
+        """Add one exposure of ``person`` to ``product`` today (none if its hazard is 0)."""
+        if hazard > 0:
+            self._exposures.append(
+                Exposure(person.index, product, channel, referrer, float(hazard))
+            )
+
+    def recommend(self, listener: Person, speaker: Person, channel: str, strength: float) -> None:
+        """``speaker`` tells ``listener`` of its product; trust comes from their tie's strength."""
+        c = self.config.commerce
+        product = speaker.talks_about
+        hazard = rules.purchase_hazard(
+            c.conversion,
+            listener.need(product),
+            float(rules.trust(strength, c.trust_baseline)),
+            listener.convert(),
+        )
+        self.expose(listener, product, channel, speaker.index, hazard)
+
+    def mention(self, group: Group, horizon: float) -> None:
+        """A satisfied recent buyer who posted in ``group`` today may mention its product.
+
+        Each such poster mentions it with chance ``mention_share``; one mention per group
+        and day at most (one of them at random). Every other reader of the group hears it,
+        trusting it as much as its tie to the buyer (none: the baseline).
+        """
+        c = self.config.commerce
+        said = [
+            m
+            for m in group.posters
+            if self.people[m.person].talks(self.day, horizon)
+            and self.rng.random() < c.mention_share
+        ]
+        if not said:
+            return
+        speaker = self.people[said[int(self.rng.integers(len(said)))].person]
+        self.today["shares"] += 1
+        for membership in group.readers:
+            if membership.person == speaker.index:
+                continue
+            listener = self.people[membership.person]
+            tie = listener.ties.get(speaker.index)
+            strength = tie.strength(self.day) if tie is not None else 0.0
+            self.recommend(listener, speaker, "recommendation", strength)
+
+    def buy(self) -> tuple[set[int], set[int]]:
+        """Today's purchases: at most one per person and product, from its exposures.
+
+        The chance to buy is :func:`rules.buy_probability` of the summed hazard; the
+        exposure that led to it is drawn in proportion to its hazard
+        (:func:`rules.pick_in_proportion`); the experience is good with the product's
+        ``quality``. A referral pays the reward while one runs.
+
+        Returns:
+            The people with a good experience today, and those with a bad one.
+        """
+        c = self.config.commerce
+        prize = self.config.interventions.referral_reward
+        by_key: dict[tuple[int, int], list[Exposure]] = {}
+        for exposure in self._exposures:
+            by_key.setdefault((exposure.person, exposure.product), []).append(exposure)
+        good: set[int] = set()
+        bad: set[int] = set()
+        new: set[int] = set()
+        for (index, product), exposures in sorted(by_key.items()):
+            hazards = [e.hazard for e in exposures]
+            if not self.rng.random() < rules.buy_probability(sum(hazards)):
+                continue
+            which = rules.pick_in_proportion(
+                np.zeros(len(hazards)), hazards, np.array([self.rng.random()])
+            )
+            chosen = exposures[int(which[0])]
+            spec, person = c.products[product], self.people[index]
+            satisfied = bool(self.rng.random() < spec.quality)
+            reward = 0.0
+            if chosen.channel == "referral" and prize is not None and self.day >= prize.from_day:
+                reward = prize.amount
+            self.purchases.append(
+                Purchase(
+                    self.day,
+                    index,
+                    product,
+                    spec.price,
+                    chosen.channel,
+                    chosen.referrer,
+                    reward,
+                    satisfied,
+                )
+            )
+            person.last_bought[product] = self.day
+            person.satisfied[product] = satisfied
+            if satisfied:
+                person.last_good, person.talks_about = self.day, product
+                good.add(index)
+            else:
+                bad.add(index)
+            if person.first_bought == NO_ONE:
+                person.first_bought = self.day
+                new.add(index)
+            self.today["purchases"] += 1
+            self.today[f"purchases_{chosen.channel}"] += 1
+            self.today["revenue"] += spec.price
+            self.today["rewards"] += reward
+        self.today["buyers_new"] = len(new)
+        return good, bad
 
     def phase_death(self) -> None:
         """Phase 8: silence or desertion kills a group; it stays in the record.
@@ -673,7 +892,10 @@ class ReferenceModel(mesa.Model):
 def reference_tables(model: ReferenceModel) -> dict[str, pd.DataFrame]:
     """The reference model's record as the tables of :func:`sim.runner.model_tables`.
 
-    ``groups`` has the same columns (less ``internal_strength``) plus ``ties_formed``.
+    ``groups`` has the same columns (less ``internal_strength``) plus ``ties_formed``. With
+    products, ``purchases`` has the columns of :class:`sim.market.Purchases` (``channel``
+    as its code in :data:`sim.market.CHANNELS`) and ``brand`` each person's brand
+    relationship at the end and the day of its first purchase (``NO_ONE`` if none).
     """
     horizon = model.day
     born = [g for g in model.groups if g.born]
@@ -716,4 +938,33 @@ def reference_tables(model: ReferenceModel) -> dict[str, pd.DataFrame]:
     )
     series = model.datacollector.get_model_vars_dataframe().reset_index(drop=True)
     series.insert(0, "day", np.arange(len(series)))
-    return {"timeseries": series, "groups": groups, "memberships": memberships, "invites": invites}
+    tables = {
+        "timeseries": series,
+        "groups": groups,
+        "memberships": memberships,
+        "invites": invites,
+    }
+    if model.config.commerce.on:
+        columns = (
+            "day",
+            "person",
+            "product",
+            "price",
+            "channel",
+            "referrer",
+            "reward",
+            "satisfied",
+        )
+        purchases = pd.DataFrame(
+            {name: [getattr(p, name) for p in model.purchases] for name in columns}
+        )
+        purchases["channel"] = [CHANNEL_CODES[p.channel] for p in model.purchases]
+        tables["purchases"] = purchases
+        tables["brand"] = pd.DataFrame(
+            {
+                "person": [p.index for p in model.people],
+                "relationship": [p.relationship for p in model.people],
+                "first_bought": [p.first_bought for p in model.people],
+            }
+        )
+    return tables
