@@ -152,6 +152,8 @@ class Groups:
         self.promotions = np.zeros(n, np.int64)
         self.invites_sent = np.zeros(n, np.int64)
         self.invites_accepted = np.zeros(n, np.int64)
+        # The latest posting phase's volumes: yesterday's for attention, which runs
+        # before posting, and today's for commerce, which runs after it.
         self.organic_yesterday = np.zeros(n, np.float32)
         self.promo_yesterday = np.zeros(n, np.float32)
 

@@ -45,7 +45,8 @@ class Market:
         satisfied: Whether that purchase was a good experience (n x products).
         last_good: Day of each person's latest good experience of any product, NO_ONE if
             none: buyers talk about it for a while after.
-        talks_about: The product of that good experience.
+        talks_about: The product of that good experience (of several on one day, the
+            highest-numbered).
         first_bought: Day of each person's first purchase, NO_ONE if never.
         purchases: The table of purchases.
         sent: Recommendations and referral invitations sent so far, by channel code.
@@ -98,7 +99,13 @@ class Market:
         self.last_bought[person, product] = day
         self.satisfied[person, product] = good
         self.last_good[person[good]] = day
-        self.talks_about[person[good]] = product[good]
+        # A person with good experiences of several products today talks about the
+        # highest-numbered one: explicit, so no result rests on NumPy's handling of
+        # repeated indices (the reference does the same).
+        latest = np.full(self.n, -1, np.int64)
+        np.maximum.at(latest, person[good], product[good])
+        told = np.flatnonzero(latest >= 0)
+        self.talks_about[told] = latest[told]
         new = self.first_bought[person] == NO_ONE
         self.first_bought[person[new]] = day
 

@@ -401,7 +401,9 @@ class Person(mesa.Agent):
             return
         c = model.config.commerce
         for product in range(len(c.products)):
-            hazard = c.organic_rate * self.need(product) * self.relationship * self.convert()
+            hazard = rules.purchase_hazard(
+                c.organic_rate, self.need(product), self.relationship, self.convert()
+            )
             model.expose(self, product, "organic", NO_ONE, hazard)
 
     def talk(self, horizon: float) -> None:

@@ -812,7 +812,7 @@ class ReferenceModel(mesa.Model):
             )
             person.last_bought[product] = self.day
             person.satisfied[product] = satisfied
-            if satisfied:
+            if satisfied:  # products in increasing order: the highest-numbered one is told
                 person.last_good, person.talks_about = self.day, product
                 good.add(index)
             else:

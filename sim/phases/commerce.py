@@ -77,6 +77,8 @@ def run(model: Simulation, today: Today) -> None:
         return
     c, day = model.config.commerce, today.day
     m, g = model.memberships, model.groups
+    # Readers are the memberships present at attention and not muted: someone who left
+    # today still read today's posts; someone invited today starts reading tomorrow.
     reading = today.present[~m.muted[today.present]]
     reader, group = m.person[reading], m.group[reading]
     exposures = Exposures()
@@ -84,10 +86,16 @@ def run(model: Simulation, today: Today) -> None:
 
     known = np.flatnonzero(market.relationship > 1e-6)
     for product in range(len(market.products)):
-        hazard = c.organic_rate * need_of(model, known, product) * market.relationship[known]
-        exposures.add(known, product, "organic", NO_ONE, hazard * convert(model, known))
+        hazard = rules.purchase_hazard(
+            c.organic_rate,
+            need_of(model, known, product),
+            market.relationship[known],
+            convert(model, known),
+        )
+        exposures.add(known, product, "organic", NO_ONE, hazard)
 
-    promos = g.promo_yesterday[group]  # set by posting: today's promotions
+    # Posting has just run, so the groups' latest promotions are today's.
+    promos = g.promo_yesterday[group]
     seen = (promos > 0) & (g.organiser[group] != reader)  # not one's own promotions
     if seen.any():
         people = reader[seen]
