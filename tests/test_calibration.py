@@ -159,7 +159,8 @@ def test_calibrate_command_writes_tables_manifest_report_and_figure(tmp_path):
 @pytest.mark.parametrize(
     "change, line, field, says",
     [
-        ("behaviour.post_rate: {low", 13, "parameters", "only behaviour parameters"),
+        ("behaviour.post_rate: {low", 13, "parameters", "only free parameters"),
+        ("behaviour.crowd_scale: {", 14, "parameters", "a half-life is calibrated by kind"),
         ("behaviour.crowd_scal", 14, "parameters", "no such behaviour parameter"),
         ("measure: dead_within_30_days", 18, "targets.gone.measure", "dead_within_90_days"),
         ("particles: 4", 10, "particles", "greater than or equal to 4"),
@@ -167,7 +168,8 @@ def test_calibrate_command_writes_tables_manifest_report_and_figure(tmp_path):
 )
 def test_a_bad_calibration_file_is_reported_at_its_line(tmp_path, change, line, field, says):
     broken = {
-        "behaviour.post_rate: {low": "network.ties.strengthen: {low",
+        "behaviour.post_rate: {low": "population.size: {low",
+        "behaviour.crowd_scale: {": "network.ties.half_life_days.pets: {",
         "behaviour.crowd_scal": "behaviour.crowd_scal_",
         "measure: dead_within_30_days": "measure: dead_within_31_days",
         "particles: 4": "particles: 2",

@@ -29,10 +29,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sim.calibration.measures import finite, measure_all
+from sim.calibration.measures import BRIDGES, NEEDS_BRIDGES, NEEDS_LAYERS, finite, measure_all
 from sim.calibration.spec import LoadedCalibration
-from sim.facts.measures import Run
-from sim.runner import simulate, versions
+from sim.facts.measures import Run, Watch
+from sim.model import GroupModel
+from sim.runner import model_tables, versions
 from sim.sweep.spec import Range
 
 
@@ -114,6 +115,7 @@ def calibrate(
     measures = {target: t.measure for target, t in spec.targets.items()}
     observed = {target: t.value for target, t in spec.targets.items()}
     weights = {target: 1.0 / t.scale for target, t in spec.targets.items()}
+    needed = set(measures.values())
     runs = 0
 
     def model(parameter) -> dict[str, float]:
@@ -121,11 +123,20 @@ def calibrate(
         seed = int(np.random.randint(0, 2**31 - 1))  # noqa: NPY002 - pyabc's generator
         values = {n: _value(spec.parameters[n], parameter[key[n]]) for n in names}
         scenario = loaded.scenario(values, seed)
-        model, tables = simulate(scenario, agents=False)
+        model = GroupModel(scenario=scenario, rng=scenario.seed, agents=False)
+        rng = np.random.default_rng(seed)  # for sampled measures, never the model's
+        watch = Watch(
+            model,
+            rng,
+            layers=bool(needed & NEEDS_LAYERS),
+            bridges=BRIDGES if needed & NEEDS_BRIDGES else 0,
+        )
+        model.run(watch)
         runs += 1
         if progress is not None:
             progress(runs)
-        return finite(measure_all(measures, Run(scenario, tables, model)))
+        run = Run(scenario, model_tables(model), model, start=watch.start, rng=rng)
+        return finite(measure_all(measures, run))
 
     started = time.perf_counter()
     # pyabc draws from NumPy's global generator: seeded here, given back as it was.

@@ -11,14 +11,63 @@ from collections.abc import Callable
 
 import numpy as np
 
-from sim.facts.measures import Run, never_posted, share_gone_within
+from sim.facts.measures import (
+    LAYERS,
+    Run,
+    bridges_kept,
+    contacts_at_rank,
+    layer_change,
+    layer_ratio,
+    layer_size,
+    mean_degree,
+    never_posted,
+    share_gone_within,
+    top_share,
+)
+
+
+def shortfall(measure: Callable[[Run], float], floor: float) -> Callable[[Run], float]:
+    """How far a measure falls short of a published floor: ``min(log(value / floor), 0)``.
+
+    For facts that give a lower bound ("at least weekly", F4): 0 at or above the floor,
+    so a target of 0 is met by any value that clears it and nothing rewards overshooting.
+    """
+
+    def short(run: Run) -> float:
+        value = measure(run)
+        if not np.isfinite(value):
+            return float("nan")
+        return float(min(np.log(max(value, 1e-12) / floor), 0.0))
+
+    short.__name__ = f"{measure.__name__}_shortfall"
+    return short
+
 
 MEASURES: dict[str, Callable[[Run], float]] = {
     "dead_within_30_days": share_gone_within(30),
     "dead_within_90_days": share_gone_within(90),
     "never_posted": never_posted,
+    "inner_layer": layer_size(0),
+    "outer_layer": layer_size(LAYERS - 1),
+    "layer_ratio": layer_ratio,
+    "mean_degree": mean_degree,
+    "top_5_share": top_share(5),
+    "top_15_share": top_share(15),
+    "weekly_shortfall_5th": shortfall(contacts_at_rank(5), 1 / 7),
+    "monthly_shortfall_15th": shortfall(contacts_at_rank(15), 1 / 30),
+    "yearly_shortfall_weakest": shortfall(contacts_at_rank(None), 1 / 365),
+    "bridges_kept_a_year": bridges_kept,
+    "outer_layer_change": layer_change(LAYERS - 1),
+    "inner_layer_change": layer_change(0),
 }
 """Measures a target can name."""
+
+NEEDS_LAYERS = {"outer_layer_change", "inner_layer_change"}
+"""Measures that compare with the layers of day 0."""
+NEEDS_BRIDGES = {"bridges_kept_a_year"}
+"""Measures that follow the weak bridges of day 0 for a year."""
+BRIDGES = 2000
+"""Weak bridges followed (F6), sampled."""
 
 
 def measure_all(names: dict[str, str], run: Run) -> dict[str, float]:

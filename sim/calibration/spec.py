@@ -1,8 +1,9 @@
 """The schema of a calibration file, and loading it with clear errors.
 
 A calibration names a standard scenario (``scenario``, with fixed changes ``set``), the
-behaviour parameters to fit (each a prior range), the fact targets (a measure, the
-published value and the scale of a miss that matters) and the ABC-SMC settings.
+free parameters to fit (of behaviour, or of the ties' dynamics; each a prior range), the
+fact targets (a measure, the published value and the scale of a miss that matters) and
+the ABC-SMC settings.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pydantic import Field
 from sim.calibration.measures import MEASURES
 from sim.config import Scenario, Section, Seed, name_from_stem
 from sim.config.behaviour import Behaviour
+from sim.config.network import DEFAULT_HALF_LIVES, TieDynamics
 from sim.errors import ScenarioError, did_you_mean
 from sim.overrides import set_path
 from sim.scenario import resolve_edgelist_path, scenario_from_dict
@@ -40,7 +42,7 @@ class Target(Section):
 
 
 class Calibration(Section):
-    """A calibration of behaviour parameters to fact targets by ABC-SMC."""
+    """A calibration of free parameters to fact targets by ABC-SMC."""
 
     name: str | None = Field(None, description="Name; the file's stem if omitted.")
     description: str = Field("", description="What is calibrated and why.")
@@ -56,7 +58,9 @@ class Calibration(Section):
         4, description="ABC-SMC generations (populations)."
     )
     parameters: Annotated[dict[str, Range], Field(min_length=1)] = Field(
-        ..., description="Behaviour parameters to fit, each with its prior range."
+        ...,
+        description="Free parameters to fit (behaviour.*, network.ties.*), each with "
+        "its prior range.",
     )
     targets: Annotated[dict[str, Target], Field(min_length=1)] = Field(
         ..., description="Fact targets; book claims are never targets."
@@ -119,13 +123,26 @@ def load_calibration(path: str | Path) -> LoadedCalibration:
     return loaded
 
 
+FITTED_SECTIONS = {"behaviour": Behaviour, "network.ties": TieDynamics}
+"""The sections whose free parameters a calibration may fit: how people behave in
+groups, and how ties are contacted, decay and form. Never the scenario's design
+(cohorts, interventions, population size), and no claim is a target."""
+
+
 def _not_a_prior(path: str, prior: Range) -> str | None:
-    """What is wrong with a parameter to fit, if anything: behaviour only, continuous."""
-    section, _, field = path.partition(".")
-    if section != "behaviour" or "." in field:
-        return "only behaviour parameters are calibrated (behaviour.<name>)"
-    if field not in Behaviour.model_fields:
-        return f"no such behaviour parameter{did_you_mean(field, list(Behaviour.model_fields))}"
+    """What is wrong with a parameter to fit, if anything: a free parameter, continuous."""
+    allowed = ", ".join(f"{section}.<name>" for section in FITTED_SECTIONS)
+    section = next((s for s in FITTED_SECTIONS if path.startswith(s + ".")), None)
+    if section is None:
+        return f"only free parameters are calibrated ({allowed})"
+    model = FITTED_SECTIONS[section]
+    field, _, kind = path[len(section) + 1 :].partition(".")
+    if field not in model.model_fields:
+        return f"no such {section} parameter{did_you_mean(field, list(model.model_fields))}"
+    if kind and field != "half_life_days":
+        return f"{section}.{field} has no parts to calibrate"
+    if field == "half_life_days" and kind not in DEFAULT_HALF_LIVES:
+        return f"a half-life is calibrated by kind: one of {', '.join(DEFAULT_HALF_LIVES)}"
     if prior.integer or prior.num is not None:
         return "a prior is a continuous range {low, high[, log]}"
     return None

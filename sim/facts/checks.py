@@ -49,11 +49,16 @@ SCENARIOS: dict[str, str] = {
     "event_vs_relationship": "scenarios/event_vs_relationship.yaml",
     "guides": "scenarios/guides.yaml",
     "commerce": "scenarios/super_users.yaml",
+    "world": "scenarios/baseline.yaml",
 }
 """The scenario file each check's runs start from."""
 
-YEAR = 365
+YEAR = m.YEAR_DAYS
 """Days of the ``year`` runs (F6: bridges a year later)."""
+WORLD_YEARS = 3
+"""Years of the ``world`` runs: the network alone, for its stationarity (F1, F2)."""
+WORLD_GROUPS = ["groups.lecture.count=0", "groups.family.count=0", "groups.friends.count=0"]
+"""Overrides that leave the baseline town without groups."""
 
 SCALES: dict[str, dict[str, list[str]]] = {
     # The shipped scenarios as they are (each run takes seconds), and a year of baseline.
@@ -65,6 +70,7 @@ SCALES: dict[str, dict[str, list[str]]] = {
         "event_vs_relationship": [],
         "guides": [],
         "commerce": [],
+        "world": [*WORLD_GROUPS, f"days={WORLD_YEARS * 364}"],
     },
     "quick": {
         "baseline": [
@@ -109,6 +115,7 @@ SCALES: dict[str, dict[str, list[str]]] = {
             "groups.friends.count=45",
             "groups.friends.created=[0, 60]",
         ],
+        "world": ["population.size=800", *WORLD_GROUPS, f"days={WORLD_YEARS * 364}"],
     },
 }
 """Overrides of each scenario for the default report and the (smaller) ``--quick`` one."""
@@ -118,6 +125,7 @@ DUNBAR15 = "Dunbar, Arnaboldi, Conti & Passarella 2015, Social Networks 43:39"
 SUTCLIFFE = "Sutcliffe, Dunbar, Binder & Arrow 2012, Br. J. Psychol. 103:149"
 DUNBAR18 = "Dunbar 2018, Trends Cogn. Sci. 22:32"
 BURT = "Burt 2002, Social Networks 24:333"
+SARAMAKI = "Saramäki et al. 2014, PNAS 111:942"
 BACKSTROM = "Backstrom, Huttenlocher, Kleinberg & Lan 2006, KDD"
 JOYCE = "Joyce & Kraut 2006, J. Computer-Mediated Communication 11(3)"
 QIU = "Qiu et al. 2016, WWW"
@@ -140,6 +148,11 @@ TIES_WHY = (
     "under a cap; background contact goes to ties in proportion to strength to a power, "
     "and unattended ties decay; group encounters strengthen and form ties "
     "(docs/ODD.md, §7.1, §7.4–§7.7, §7.14)."
+)
+STATIONARY_WHY = (
+    "Ties decay without contact and are dropped below a floor, background contact "
+    "strengthens those one gives time to, and new acquaintances are made through friends "
+    "and by chance (docs/ODD.md, §7.4–§7.6)."
 )
 INVITE_WHY = (
     "An invitee's chance to accept rises with its tie to the inviter and with its other "
@@ -216,6 +229,30 @@ CHECKS: tuple[Check, ...] = (
         Overlaps(100, 200),
         TIES_WHY,
         m.mean_degree,
+        "overview",
+    ),
+    Check(
+        "F2",
+        f"relative change of the outermost layer's size over {WORLD_YEARS} years, the "
+        "network alone (no groups)",
+        "world",
+        "stable: layer sizes persist while their members turn over (within ±10%)",
+        f"{SARAMAKI}; {DUNBAR15}",
+        Overlaps(-0.10, 0.10),
+        STATIONARY_WHY,
+        m.layer_change(m.LAYERS - 1),
+        "overview",
+    ),
+    Check(
+        "F2",
+        f"relative change of the innermost layer's size over {WORLD_YEARS} years, the "
+        "network alone (no groups)",
+        "world",
+        "stable: layer sizes persist while their members turn over (within ±10%)",
+        f"{SARAMAKI}; {DUNBAR15}",
+        Overlaps(-0.10, 0.10),
+        STATIONARY_WHY,
+        m.layer_change(0),
         "overview",
     ),
     Check(

@@ -25,6 +25,8 @@ STRENGTH_EDGES = (0.0, 0.1, 0.2, 0.4, 1.0001)
 """Bins of the invitee's tie strength to the inviter (F12)."""
 LAYERS = 4
 """Layers found in each ego network (the 5, 15, 50, 150 of F1)."""
+YEAR_DAYS = 365
+"""Days after which the weak bridges of day 0 are looked up again (F6)."""
 
 
 @dataclass
@@ -177,12 +179,71 @@ def weak_bridges(model, most: int, rng: np.random.Generator) -> np.ndarray:
 
 
 def bridges_kept(run: Run) -> float:
-    """Share of the weak bridging ties of day 0 that are still ties a year on (F6)."""
+    """Share of the weak bridging ties of day 0 that are still ties a year on (F6).
+
+    Read from what a :class:`Watch` noted on day 365 when the run went on for longer;
+    otherwise taken at the end of a run of exactly a year or more.
+    """
+    if "bridges_kept" in run.start:
+        return float(run.start["bridges_kept"])
     pairs = run.start.get("bridges")
-    if pairs is None or len(pairs) == 0 or run.day < 365:
+    if pairs is None or len(pairs) == 0 or run.day < YEAR_DAYS:
         return float("nan")
-    found = run.model.world.ties.find(pairs[:, 0], pairs[:, 1])
+    return _kept(run.model, pairs)
+
+
+def _kept(model, pairs: np.ndarray) -> float:
+    found = model.world.ties.find(pairs[:, 0], pairs[:, 1])
     return float((found >= 0).mean())
+
+
+class Watch:
+    """What the measures need from before and during a run, noted as it goes.
+
+    Made before the first day, it notes the layers of the generated world (for the F1
+    checks on day 0 and for stationarity) and a sample of weak bridges (F6); called with
+    each finished day (as the ``progress`` of :meth:`sim.model.GroupModel.run`), it notes
+    the share of those bridges still tied on day 365, so that a run longer than a year
+    still measures F6 over one year.
+
+    Args:
+        model: The model, not yet stepped.
+        rng: The replicate's generator for sampled measures (never the model's).
+        layers: Note the day-0 layers.
+        bridges: Note the day-0 weak bridges (at most this many; 0: none).
+    """
+
+    def __init__(self, model, rng: np.random.Generator, *, layers: bool, bridges: int):
+        self.model = model
+        self.start: dict = {}
+        if bridges:
+            self.start["bridges"] = weak_bridges(model, bridges, rng)
+        if layers:
+            self.start["layers"] = start_layers(model, rng)
+
+    def __call__(self, day: int) -> None:
+        """Note what is due at the end of ``day`` days."""
+        pairs = self.start.get("bridges")
+        if day == YEAR_DAYS and pairs is not None and len(pairs):
+            self.start["bridges_kept"] = _kept(self.model, pairs)
+
+
+def layer_change(k: int):
+    """Relative change of the mean cumulative size of layer ``k`` since day 0 (F1, F2).
+
+    ``size at the end / size on day 0 - 1``: near 0 in a stationary world, where new
+    acquaintances and contact make up for decay (docs/ODD.md §7.6).
+    """
+
+    def measure(run: Run) -> float:
+        start = (run.start.get("layers") or {}).get("sizes") or []
+        end = ego_network(run)["layers"]["sizes"]
+        if len(start) <= k or len(end) <= k or start[k] <= 0:
+            return float("nan")
+        return float(end[k] / start[k] - 1.0)
+
+    measure.__name__ = f"layer_change_{k}"
+    return measure
 
 
 # ---------------------------------------------------------------- invitations (F8, F12)

@@ -76,18 +76,20 @@ def run_one(name: str, mode: str, sequence: np.random.SeedSequence) -> measures.
     scenario = load_scenario(ROOT / SCENARIOS[name], overrides)
     model = GroupModel(scenario=scenario, rng=scenario.seed, agents=False)
     rng = np.random.default_rng(int(sample_seed))
-    start = {}
-    if name == "year":
-        start["bridges"] = measures.weak_bridges(model, BRIDGES, rng)
-    if name == "baseline":
-        start["layers"] = measures.start_layers(model, rng)
-    model.run()
+    watch = measures.Watch(
+        model,
+        rng,
+        layers=name in ("baseline", "world"),
+        bridges=BRIDGES if name == "year" else 0,
+    )
+    model.run(watch)
     if name == "year":
         # The model stops when every group is dead; ties live on for the year.
         while model.day < YEAR:
             model.step()
+            watch(model.day)
     tables = model_tables(model)
-    return measures.Run(scenario=scenario, tables=tables, model=model, start=start, rng=rng)
+    return measures.Run(scenario=scenario, tables=tables, model=model, start=watch.start, rng=rng)
 
 
 CURVES: dict[str, Callable[[measures.Run], np.ndarray]] = {
