@@ -356,30 +356,28 @@ def compare(a: Sample, b: Sample) -> list[Verdict]:
                 ks_p=float(stats.ks_2samp(pooled_a, pooled_b).pvalue),
             )
         )
-    ties_a = [np.array([t], float) for t in a.ties_formed]
-    ties_b = [np.array([t], float) for t in b.ties_formed]
-    verdicts.append(
-        Verdict(
-            metric="ties_formed (per run)",
-            mean_a=float(np.mean(a.ties_formed)),
-            mean_b=float(np.mean(b.ties_formed)),
-            ci=bootstrap_interval(ties_a, ties_b, level, rng),
+
+    def per_run(metric: str, values_a, values_b, ks: bool) -> Verdict:
+        """One value per run: whole runs are the units."""
+        per_a = [np.array([v], float) for v in values_a]
+        per_b = [np.array([v], float) for v in values_b]
+        return Verdict(
+            metric=f"{metric} (per run)",
+            mean_a=float(np.mean(values_a)),
+            mean_b=float(np.mean(values_b)),
+            ci=bootstrap_interval(per_a, per_b, level, rng),
             level=level,
-            ks_p=None,
+            ks_p=float(stats.ks_2samp(values_a, values_b).pvalue) if ks else None,
         )
-    )
-    for metric in sales:  # one value per run: whole runs are the units
-        per_a = [np.array([run[metric]]) for run in a.commerce]
-        per_b = [np.array([run[metric]]) for run in b.commerce]
-        pooled_a, pooled_b = np.concatenate(per_a), np.concatenate(per_b)
+
+    verdicts.append(per_run("ties_formed", a.ties_formed, b.ties_formed, ks=False))
+    for metric in sales:
         verdicts.append(
-            Verdict(
-                metric=f"commerce.{metric} (per run)",
-                mean_a=float(pooled_a.mean()),
-                mean_b=float(pooled_b.mean()),
-                ci=bootstrap_interval(per_a, per_b, level, rng),
-                level=level,
-                ks_p=float(stats.ks_2samp(pooled_a, pooled_b).pvalue),
+            per_run(
+                f"commerce.{metric}",
+                [run[metric] for run in a.commerce],
+                [run[metric] for run in b.commerce],
+                ks=True,
             )
         )
     return verdicts

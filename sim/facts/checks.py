@@ -231,29 +231,20 @@ CHECKS: tuple[Check, ...] = (
         m.mean_degree,
         "overview",
     ),
-    Check(
-        "F2",
-        f"relative change of the outermost layer's size over {WORLD_YEARS} years, the "
-        "network alone (no groups)",
-        "world",
-        "stable: layer sizes persist while their members turn over (within ±10%)",
-        f"{SARAMAKI}; {DUNBAR15}",
-        Overlaps(-0.10, 0.10),
-        STATIONARY_WHY,
-        m.layer_change(m.LAYERS - 1),
-        "overview",
-    ),
-    Check(
-        "F2",
-        f"relative change of the innermost layer's size over {WORLD_YEARS} years, the "
-        "network alone (no groups)",
-        "world",
-        "stable: layer sizes persist while their members turn over (within ±10%)",
-        f"{SARAMAKI}; {DUNBAR15}",
-        Overlaps(-0.10, 0.10),
-        STATIONARY_WHY,
-        m.layer_change(0),
-        "overview",
+    *(
+        Check(
+            "F2",
+            f"relative change of the {which} layer's size over {WORLD_YEARS} years, the "
+            "network alone (no groups)",
+            "world",
+            "stable: layer sizes persist while their members turn over (within ±10%)",
+            f"{SARAMAKI}; {DUNBAR15}",
+            Overlaps(-0.10, 0.10),
+            STATIONARY_WHY,
+            m.layer_change(layer),
+            "overview",
+        )
+        for which, layer in (("outermost", m.LAYERS - 1), ("innermost", 0))
     ),
     Check(
         "F3",
