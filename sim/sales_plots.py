@@ -102,7 +102,7 @@ def customers_figure(customers: pd.DataFrame, path: Path) -> Path:
     )
     for ax, (column, label, title) in zip(axes[1:3], panels, strict=True):
         values = buyers[column].to_numpy(np.float64)
-        ax.hist(values, bins=30, color="tab:blue")
+        ax.hist(values, bins=histogram_bins(values), color="tab:blue")
         ax.set_xlabel(label)
         ax.set_ylabel("buyers")
         ax.set_title(f"{title}: median {np.median(values) if len(values) else 0:.3g}", fontsize=10)
@@ -116,6 +116,26 @@ def customers_figure(customers: pd.DataFrame, path: Path) -> Path:
     ax.set_ylabel("buyers (log)")
     ax.set_title(f"Referred reach: max {int(reach.max()) if len(reach) else 0}", fontsize=10)
     return save(fig, path)
+
+
+def histogram_bins(values: np.ndarray, most: int = 30) -> np.ndarray | int:
+    """Bin edges for a histogram of values on a lattice (spend in whole prices, days).
+
+    Equal-width bins over such values fall unevenly on the lattice and draw a comb of
+    empty bins; when the values are multiples of one step, the bins are whole multiples
+    of it, centred on the values, at most ``most`` of them.
+    """
+    finite = values[np.isfinite(values)]
+    positive = np.unique(finite[finite > 0])
+    if len(positive) < 2:
+        return most
+    step = float(np.min(np.diff(np.concatenate([[0.0], positive]))))
+    if step <= 0 or not np.allclose(finite / step, np.round(finite / step)):
+        return most
+    span = float(finite.max() - min(finite.min(), 0.0))
+    width = step * max(1, int(np.ceil(span / step / most)))
+    low = min(finite.min(), 0.0) - width / 2
+    return np.arange(low, finite.max() + width, width)
 
 
 def commerce_figures(tables: dict[str, pd.DataFrame], folder: Path) -> list[Path]:

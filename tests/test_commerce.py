@@ -303,3 +303,15 @@ def test_the_commerce_metrics_read_the_run_and_are_nan_without_products():
     commerce = [m for m in METRICS.values() if m.family == "commerce"]
     assert len(commerce) >= 15
     assert all(np.isnan(m.function(plain)) for m in commerce)
+
+
+def test_histograms_of_whole_prices_put_each_value_mid_bin():
+    from sim.sales_plots import histogram_bins
+
+    spend = np.array([30.0, 60, 60, 90, 300, 30])
+    edges = histogram_bins(spend)
+    assert np.allclose(np.diff(edges), np.diff(edges)[0]) and np.diff(edges)[0] % 30 == 0
+    where = np.digitize(spend, edges) - 1
+    centres = (edges[where] + edges[where + 1]) / 2
+    assert np.abs(spend - centres).max() <= np.diff(edges)[0] / 2 - 1
+    assert histogram_bins(np.array([1.5, 2.25, 3.1])) == 30  # not on a lattice: plain bins
