@@ -1,11 +1,11 @@
-"""Fitting behaviour parameters to fact targets with pyabc's ABC-SMC.
+"""Fitting free parameters to fact targets with pyabc's ABC-SMC.
 
 Approximate Bayesian computation by sequential Monte Carlo (Toni et al. 2009; pyabc,
 Schälte et al. 2022): particles are drawn from the priors, the standard scenario is run
 with each, and a particle is accepted when its measures are within a tolerance of the
 targets, the tolerance shrinking generation by generation. What is left is a weighted
 sample of parameter values that reproduce the facts: its ranges are the "accepted
-ranges" of docs/calibration.md.
+ranges" of docs/calibration.md and docs/calibration_network.md.
 
 Reproducible: pyabc draws from NumPy's global generator, which the calibration seeds
 from the file's ``seed`` (and restores afterwards); every run's own seed is drawn from it,

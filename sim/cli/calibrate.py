@@ -1,4 +1,4 @@
-"""``groupsim calibrate``: fit behaviour parameters to published facts, and report."""
+"""``groupsim calibrate``: fit free parameters to published facts, and report."""
 
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ def calibrate(
         typer.Option(help="Write the report here (e.g. docs/calibration.md), with its figure."),
     ] = None,
 ) -> None:
-    """Fit behaviour parameters to fact targets (ABC-SMC); accepted ranges, best point."""
+    """Fit free parameters to fact targets (ABC-SMC); accepted ranges, best point."""
     from sim.calibration import calibrate as fit
     from sim.calibration import load_calibration
 
