@@ -11,48 +11,16 @@ model 60 days and takes another.
 
 from __future__ import annotations
 
-import os
-import signal
-import socket
-import subprocess
 import sys
-import time
-import urllib.request
+import tempfile
 from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
+from sim.browser import CHROMIUM_FLAGS, find_chromium, served_page
+
 ROOT = Path(__file__).resolve().parent.parent
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 DAYS = 60
-
-
-def free_port() -> int:
-    """A port nothing listens on."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def wait_until_up(url: str, process: subprocess.Popen, seconds: float = 180) -> None:
-    """Return once ``url`` answers; raise if the server died or took too long."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline and process.poll() is None:
-        try:
-            with urllib.request.urlopen(url, timeout=5):
-                return
-        except OSError:
-            time.sleep(1)
-    raise RuntimeError(f"the page did not come up at {url}")
 
 
 def step_to(tab, day: int) -> None:
@@ -75,30 +43,22 @@ def main(scenario: str = "scenarios/baseline.yaml") -> None:
     """Take the two screenshots of ``scenario``."""
     out = ROOT / "docs" / "img"
     out.mkdir(parents=True, exist_ok=True)
-    port = free_port()
-    url = f"http://127.0.0.1:{port}/"
-    server = subprocess.Popen(
-        [sys.executable, "-m", "sim.cli", "viz", scenario, "--port", str(port)],
-        cwd=ROOT,
-        start_new_session=True,
-    )
-    try:
-        wait_until_up(url, server)
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=FLAGS)
-            tab = browser.new_page(viewport={"width": 1500, "height": 2050})
-            tab.set_default_timeout(120_000)
-            tab.goto(url)
-            tab.get_by_text("Time: 0.0").wait_for()
-            tab.wait_for_timeout(1500)
-            tab.screenshot(path=out / "viz_day0.png", full_page=False)
-            step_to(tab, DAYS)
-            tab.wait_for_timeout(3000)  # the figures are drawn after the step counter
-            tab.screenshot(path=out / "viz_day60.png", full_page=False)
-            browser.close()
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=30)
+    chromium = find_chromium()
+    if chromium is None:
+        sys.exit("no Chromium on this machine: `bash .ci/setup --dev` installs it")
+    log = Path(tempfile.mkdtemp()) / "server.log"
+    with served_page(Path(scenario).resolve(), log) as url, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, args=list(CHROMIUM_FLAGS))
+        tab = browser.new_page(viewport={"width": 1500, "height": 2050})
+        tab.set_default_timeout(120_000)
+        tab.goto(url)
+        tab.get_by_text("Time: 0.0").wait_for()
+        tab.wait_for_timeout(1500)
+        tab.screenshot(path=out / "viz_day0.png", full_page=False)
+        step_to(tab, DAYS)
+        tab.wait_for_timeout(3000)  # the figures are drawn after the step counter
+        tab.screenshot(path=out / "viz_day60.png", full_page=False)
+        browser.close()
     print(f"wrote {out / 'viz_day0.png'} and {out / 'viz_day60.png'}")
 
 

@@ -7,35 +7,19 @@ nothing). The model behind the page is checked against the one ``groupsim run`` 
 
 from __future__ import annotations
 
-import os
 import shutil
-import signal
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import numpy as np
 import pytest
 from typer.testing import CliRunner
 
+from sim.browser import CHROMIUM_FLAGS, find_chromium, free_port, served_page
 from sim.config.behaviour import Behaviour
 from sim.model import GroupModel
 from sim.scenario import load_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 WAIT_MS = 60_000
 
 
@@ -46,17 +30,10 @@ def groupsim(*args: str):
     return CliRunner().invoke(app, list(map(str, args)))
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def chromium() -> str:
-    for name in ("chromium", "chromium-browser", "google-chrome"):
-        found = shutil.which(name)
-        if found:
-            return found
+    found = find_chromium()
+    if found:
+        return found
     pytest.fail(
         "no Chromium on this machine: `bash .ci/setup --dev` installs Debian's package "
         "when run as root; otherwise install chromium yourself"
@@ -140,6 +117,13 @@ def test_viz_command_refuses_bad_folders_before_serving(tmp_path):
     assert groupsim("app", tmp_path / "nowhere").exit_code == 2  # the former name
 
 
+def test_a_page_that_cannot_start_is_reported_with_the_server_s_words(tmp_path):
+    log = tmp_path / "server.log"
+    with pytest.raises(RuntimeError, match="no such file or folder"):
+        with served_page(tmp_path / "nowhere.yaml", log, seconds=60):
+            pass
+
+
 # ----------------------------------------------------------------- in the browser
 
 
@@ -148,32 +132,13 @@ def server(tmp_path_factory):
     folder = tmp_path_factory.mktemp("scenarios")
     for name in ("baseline", "fission"):
         shutil.copy(ROOT / "scenarios" / f"{name}.yaml", folder / f"{name}.yaml")
-    port = free_port()
     log = folder.parent / "server.log"
-    with log.open("w") as sink:
-        process = subprocess.Popen(
-            # Fission, given as a file, opens on the page (baseline is offered too).
-            [sys.executable, "-m", "sim.cli", "viz", folder / "fission.yaml", "--port", str(port)],
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # so that the whole server stops at the end
-        )
-    url = f"http://127.0.0.1:{port}/"
-    deadline = time.monotonic() + 180
-    while True:
-        try:
-            with urllib.request.urlopen(url, timeout=5) as answer:
-                if answer.status == 200:
-                    break
-        except OSError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            os.killpg(process.pid, signal.SIGTERM)
-            pytest.fail(f"the page did not start:\n{log.read_text()[-3000:]}")
-        time.sleep(1)
-    yield url, log
-    os.killpg(process.pid, signal.SIGTERM)
-    process.wait(timeout=30)
+    # Fission, given as a file, opens on the page (baseline is offered too).
+    try:
+        with served_page(folder / "fission.yaml", log) as url:
+            yield url, log
+    except RuntimeError as failed:
+        pytest.fail(str(failed))
 
 
 @pytest.fixture(scope="module")
@@ -181,7 +146,7 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        chrome = playwright.chromium.launch(executable_path=chromium(), args=CHROMIUM_FLAGS)
+        chrome = playwright.chromium.launch(executable_path=chromium(), args=list(CHROMIUM_FLAGS))
         yield chrome
         chrome.close()
 
