@@ -39,14 +39,17 @@ SCENARIOS_VARIABLE = "GROUPSIM_SCENARIOS"  # set by `groupsim viz` (sim.cli.viz)
 PEOPLE = {"min": 2_000, "max": 50_000, "step": 1_000}
 """The range of the population slider: every shipped scenario builds across it."""
 SLIDERS = {
-    "post_rate": ("Post rate", 0.005, 0.5, 0.001),
+    "post_rate": ("Post rate", 0.005, 0.5, 0.0001),
     "invite_rate": ("Invite rate", 0.0, 0.3, 0.005),
-    "leave_rate": ("Leave rate", 0.0, 0.2, 0.001),
+    "leave_rate": ("Leave rate", 0.0, 0.2, 0.0001),
     "overload_cost": ("Overload cost", 0.0, 3.0, 0.01),
     "unmute_rate": ("Unmute rate", 0.0, 0.5, 0.01),
     "silence_days": ("Silence days", 1, 60, 1),
 }
-"""The behaviour settings on sliders: label, minimum, maximum, step (``sim.config``)."""
+"""The behaviour settings on sliders: label, minimum, maximum, step (``sim.config``).
+
+Each default lies on its slider's steps, so that the page shows the value the model runs.
+"""
 GROUPS_SHOWN = 25
 """Rows of the groups table, and groups offered by the network view's picker."""
 

@@ -45,6 +45,7 @@ DAILY_SERIES = (
     "accepted",
     "ties",
     "ties_formed",
+    "acquaintances_made",
     "deaths",
     "purchases",
     "purchases_organic",

@@ -103,6 +103,17 @@ def test_network_of_a_group_holds_its_members_ties_and_invitations():
     assert len(net["inviter"]) > 0 and set(net["inviter"].tolist()) <= members
 
 
+def test_every_slider_starts_at_the_default_the_model_runs():
+    from sim.app import SLIDERS
+
+    defaults = Behaviour()
+    for name, (_, low, high, step) in SLIDERS.items():
+        value = getattr(defaults, name)
+        steps = (value - low) / step
+        assert low <= value <= high, name
+        assert abs(steps - round(steps)) < 1e-6, f"{name}: {value} is not on the steps of {step}"
+
+
 def test_viz_command_refuses_bad_folders_before_serving(tmp_path):
     missing = groupsim("viz", tmp_path / "nowhere")
     assert missing.exit_code == 2 and "no such file or folder" in missing.output
@@ -119,9 +130,11 @@ def test_viz_command_refuses_bad_folders_before_serving(tmp_path):
 
 def test_a_page_that_cannot_start_is_reported_with_the_server_s_words(tmp_path):
     log = tmp_path / "server.log"
-    with pytest.raises(RuntimeError, match="no such file or folder"):
-        with served_page(tmp_path / "nowhere.yaml", log, seconds=60):
-            pass
+    with (
+        pytest.raises(RuntimeError, match="no such file or folder"),
+        served_page(tmp_path / "nowhere.yaml", log, seconds=60),
+    ):
+        pass
 
 
 # ----------------------------------------------------------------- in the browser

@@ -190,17 +190,25 @@ def test_the_shipped_calibration_file_is_valid():
     assert loaded.spec.targets and all(t.fact.startswith("F") for t in loaded.spec.targets.values())
 
 
-def test_the_behaviour_defaults_are_the_calibration_s_best_point():
+def _default_value(dotted: str) -> float:
+    """The shipped default of a fitted parameter, by its dotted scenario path."""
     from sim.config.behaviour import Behaviour
+    from sim.config.network import Network
 
-    report = (ROOT / "docs" / "calibration.md").read_text(encoding="utf-8")
-    rows = re.findall(
-        r"^\| `behaviour\.(\w+)` \| \[[^]]+\] \|(?: [^|]+ \|){3} ([^|]+) \|$", report, re.M
-    )
-    fitted = set(
-        load_calibration(ROOT / "experiments" / "calibration" / "facts.yaml").spec.parameters
-    )
-    assert {f"behaviour.{name}" for name, _ in rows} == fitted
-    defaults = Behaviour()
+    value: object = {"behaviour": Behaviour(), "network": Network()}
+    for part in dotted.split("."):
+        value = value[part] if isinstance(value, dict) else getattr(value, part)
+    return float(value)
+
+
+@pytest.mark.parametrize(
+    ("spec_file", "doc"),
+    [("facts.yaml", "calibration.md"), ("network.yaml", "calibration_network.md")],
+)
+def test_the_defaults_are_the_calibration_s_best_point(spec_file, doc):
+    report = (ROOT / "docs" / doc).read_text(encoding="utf-8")
+    rows = re.findall(r"^\| `([\w.]+)` \| \[[^]]+\] \|(?: [^|]+ \|){3} ([^|]+) \|$", report, re.M)
+    fitted = set(load_calibration(ROOT / "experiments" / "calibration" / spec_file).spec.parameters)
+    assert {name for name, _ in rows} == fitted
     for name, best in rows:
-        assert getattr(defaults, name) == pytest.approx(float(best), rel=1e-9), name
+        assert _default_value(name) == pytest.approx(float(best), rel=1e-9), name

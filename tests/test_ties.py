@@ -7,6 +7,7 @@ import pytest
 
 from sim import rules
 from sim.config import KIND_CODES
+from sim.kernels.cap import row_strengths
 from sim.kernels.sweep import poisson_by_inversion, poisson_count
 from sim.world.ties import FREE, TieStore
 
@@ -678,7 +679,8 @@ def test_pick_from_todays_strengths_chooses_as_pick_by_strength(seed):
     expected, _, _ = ties.pick_by_strength(persons, day, np.random.default_rng(9))
     now = ties.strength(np.arange(ties._top), day)
     total = ties._strength_totals(now)
-    got = ties._pick_by_strength_now(persons, now, total, np.random.default_rng(9))
+    row_now = row_strengths(ties.adj, ties.deg, now)
+    got = ties._pick_by_strength_now(persons, row_now, total, np.random.default_rng(9))
     # The same uniforms choose the same tie, but where rounding of the sums differs.
     assert np.mean(got == expected) > 0.999
 

@@ -610,7 +610,8 @@ class ReferenceModel(mesa.Model):
                 else:
                     other = int(rules.stranger([person.index], self.n, self.rng)[0])
                 if other != person.index:
-                    self.make_tie(person.index, other, cfg.new_acquaintance_strength, kind)
+                    made = self.make_tie(person.index, other, cfg.new_acquaintance_strength, kind)
+                    self.today["acquaintances_made"] += made is not None
 
     def phase_invitations(self, members: list[Person]) -> None:
         """Phase 5: active members invite outside ties; invitees accept or not (C3, C7, F8).
@@ -855,7 +856,9 @@ class ReferenceModel(mesa.Model):
 
     def step(self) -> None:
         """Advance one day: phases 1–8 in order, each person in random order, then record."""
-        self.today = dict.fromkeys(("joins", "leaves", "invites", "accepted", "ties_formed"), 0)
+        self.today = dict.fromkeys(
+            ("joins", "leaves", "invites", "accepted", "ties_formed", "acquaintances_made"), 0
+        )
         self.phase_schedule()
         # The people present today: members of a living group after the schedule phase.
         members = self.shuffled([person for person in self.people if person.memberships])

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
+from sim.kernels.parallel import one_at_a_time
 from sim.kernels.rows import FREE, compact_row, tie_between
 from sim.kernels.strength import strength_today
 
@@ -107,6 +108,42 @@ def within_cap_of_both_ends(a, b, weakness, n, cap):  # pragma: no cover - compi
     return kept
 
 
+@one_at_a_time
+@njit(cache=True, parallel=True)
+def row_strengths(adj, deg, now):  # pragma: no cover - compiled
+    """Today's strength of every used slot of every adjacency row, from ``now`` by edge id.
+
+    The rows of a full person are then scanned in memory order instead of by edge id.
+    """
+    n, width = adj.shape
+    out = np.zeros((n, width), np.float32)
+    for p in prange(n):
+        for s in range(deg[p]):
+            out[p, s] = now[adj[p, s]]
+    return out
+
+
+@njit(cache=True)
+def drop_slot(p, e, adj, nbr, deg, row_now):  # pragma: no cover - compiled
+    """Take edge id ``e`` out of person ``p``'s row, keeping the order of the others.
+
+    The same result as marking ``e`` free and :func:`compact_row`, without reading the
+    kind of every tie of the row; ``row_now`` (the slots' strengths) moves along.
+    """
+    d = deg[p]
+    s = 0
+    while adj[p, s] != e:
+        s += 1
+    for t in range(s, d - 1):
+        adj[p, t] = adj[p, t + 1]
+        nbr[p, t] = nbr[p, t + 1]
+        row_now[p, t] = row_now[p, t + 1]
+    adj[p, d - 1] = -1
+    nbr[p, d - 1] = -1
+    row_now[p, d - 1] = 0.0
+    deg[p] = d - 1
+
+
 @njit(cache=True)
 def admit_in_order(
     a,
@@ -129,6 +166,7 @@ def admit_in_order(
     table_s,
     victims,
     now,
+    row_now,
 ):  # pragma: no cover - compiled
     """Admit candidate ties one at a time, in the given order, holding the cap (F1, F2).
 
@@ -162,11 +200,15 @@ def admit_in_order(
         now: Strength today of the edge ids below its length, exactly as
             :func:`strength_today` gives it (updated for the ties made), so that the
             rows of full ends are scanned with one read per slot; may be empty.
+        row_now: The same strengths by person and slot (:func:`row_strengths`, kept up
+            to date here as rows change), so that a full row is read in memory order;
+            an empty array (shape ``(0, 0)``) if ``now`` is empty.
 
     Returns:
         ``(made, dropped)``: ``ids[:made]`` are the ties made, in candidate order, and
         ``victims[:dropped]`` the ties they replaced.
     """
+    by_slot = row_now.shape[0] > 0
     made = 0
     dropped = 0
     for i in range(len(a)):
@@ -174,32 +216,44 @@ def admit_in_order(
             continue
         x = new_w[i]
         admitted = True
-        weakest = np.full(2, -1, np.int64)
+        weakest_a = -1
+        weakest_b = -1
         for j in range(2):
             p = a[i] if j == 0 else b[i]
             if deg[p] < cap:
                 continue
             lowest = np.float32(np.inf)
+            weakest = -1
             for s in range(deg[p]):
-                e = adj[p, s]
-                if e < len(now):
-                    y = now[e]
+                if by_slot:
+                    y = row_now[p, s]
                 else:
-                    y = strength_today(e, day, w, last, kind, half_life, table_s)
+                    e = adj[p, s]
+                    if e < len(now):
+                        y = now[e]
+                    else:
+                        y = strength_today(e, day, w, last, kind, half_life, table_s)
                 if y < lowest:
                     lowest = y
-                    weakest[j] = adj[p, s]
+                    weakest = adj[p, s]
+            if j == 0:
+                weakest_a = weakest
+            else:
+                weakest_b = weakest
             if not x > lowest:
                 admitted = False
         if not admitted:
             continue
-        for j in range(2):
-            e = weakest[j]
+        for e in (weakest_a, weakest_b):
             if e >= 0:
                 kind[e] = FREE
                 w[e] = 0.0
-                compact_row(u[e], adj, nbr, deg, kind)
-                compact_row(v[e], adj, nbr, deg, kind)
+                if by_slot:
+                    drop_slot(u[e], e, adj, nbr, deg, row_now)
+                    drop_slot(v[e], e, adj, nbr, deg, row_now)
+                else:
+                    compact_row(u[e], adj, nbr, deg, kind)
+                    compact_row(v[e], adj, nbr, deg, kind)
                 victims[dropped] = e
                 dropped += 1
         e = ids[made]
@@ -207,8 +261,9 @@ def admit_in_order(
         u[e], v[e], w[e], kind[e], last[e], created[e] = a[i], b[i], x, new_kind, day, day
         if e < len(now):
             now[e] = x  # w * 2 ** 0
-        adj[a[i], deg[a[i]]], nbr[a[i], deg[a[i]]] = e, b[i]
-        deg[a[i]] += 1
-        adj[b[i], deg[b[i]]], nbr[b[i], deg[b[i]]] = e, a[i]
-        deg[b[i]] += 1
+        for p, q in ((a[i], b[i]), (b[i], a[i])):
+            adj[p, deg[p]], nbr[p, deg[p]] = e, q
+            if by_slot:
+                row_now[p, deg[p]] = x
+            deg[p] += 1
     return made, dropped

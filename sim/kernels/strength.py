@@ -120,12 +120,13 @@ def contact_edges(
 
 @one_at_a_time
 @njit(cache=True, parallel=True)
-def pick_by_edge_strength(persons, uniforms, adj, nbr, deg, strength, total):  # pragma: no cover
+def pick_by_slot_strength(persons, uniforms, adj, nbr, deg, strength, total):  # pragma: no cover
     """:func:`pick_by_strength` for many people at once, from each tie's strength today.
 
-    ``strength`` holds every edge id's strength today (as :func:`strength_of` gives it)
-    and ``total`` each person's summed strength, so a pick reads its row only up to the
-    chosen slot, one read per slot instead of a decay per slot and pass. The chosen slot
+    ``strength`` holds the strength today of every slot of every row (as
+    :func:`strength_of` gives it, laid out like ``adj``: ``sim.kernels.cap.row_strengths``)
+    and ``total`` each person's summed strength, so a pick reads its row in memory order
+    only up to the chosen slot, instead of a decay per slot and pass. The chosen slot
     is the first whose running sum exceeds ``uniform * total`` (the last one if rounding
     leaves the target at the end), as in :func:`pick_by_strength`, whose sums differ
     from ``total`` only in rounding. People are done in parallel, each from its own
@@ -137,7 +138,7 @@ def pick_by_edge_strength(persons, uniforms, adj, nbr, deg, strength, total):  #
         adj: Edge id per person and slot.
         nbr: Person at the other end per slot.
         deg: Used slots per person.
-        strength: Strength today per edge id (float32).
+        strength: Strength today per person and slot (float32).
         total: Summed strength today of each person's ties (float64).
 
     Returns:
@@ -152,7 +153,7 @@ def pick_by_edge_strength(persons, uniforms, adj, nbr, deg, strength, total):  #
         chosen = deg[p] - 1  # if rounding leaves the target at the very end
         running = 0.0
         for s in range(deg[p]):
-            running += strength[adj[p, s]]
+            running += strength[p, s]
             if running > target:
                 chosen = s
                 break

@@ -27,7 +27,7 @@ def run(model: Simulation, today: Today) -> None:
     cfg = model.config.network.ties
     formed = meet(model, today) if model.config.behaviour.encounters > 0 else 0
     if today.day > 0 and today.day % cfg.sweep_days == 0:
-        sweep(model, today.day)
+        today.counts["acquaintances_made"] = sweep(model, today.day)
     elif today.day > 0 and today.day % cfg.recount_days == 0:
         model.roster.recount(today.day)
     today.counts["ties_formed"] = formed
@@ -80,7 +80,7 @@ def meet(model: Simulation, today: Today) -> int:
     return len(new)
 
 
-def sweep(model: Simulation, day: int) -> None:
+def sweep(model: Simulation, day: int) -> int:
     """Background social life since the last sweep: contact, decay, dropping, new ties.
 
     Each tie receives a Poisson number of contacts over the sweep period, at the rate its
@@ -88,6 +88,9 @@ def sweep(model: Simulation, day: int) -> None:
     decaying and are dropped once below the floor (C9, F3–F6). Then the period's new
     acquaintances outside groups are made, mostly friends of friends (F1, F2, F6). Ties
     inside groups are then recounted.
+
+    Returns:
+        The number of new acquaintance ties made.
     """
     cfg = model.config.network.ties
     model.world.ties.sweep(
@@ -99,7 +102,7 @@ def sweep(model: Simulation, day: int) -> None:
         gain=cfg.contact_gain,
         floor=cfg.floor,
     )
-    model.world.ties.introduce(
+    made = model.world.ties.introduce(
         day,
         model.rng,
         days=cfg.sweep_days,
@@ -109,3 +112,4 @@ def sweep(model: Simulation, day: int) -> None:
         kind=ACQUAINTANCE_KIND,
     )
     model.roster.recount(day)
+    return made

@@ -375,6 +375,14 @@ def ties_formed(run: RunData) -> float:
 
 
 @register_metric(
+    "acquaintances_made", unit="ties", family="ties", per_cohort=False, bounds=NON_NEGATIVE
+)
+def acquaintances_made(run: RunData) -> float:
+    """New acquaintance ties made outside groups (docs/ODD.md §7.6), over the run."""
+    return float(run.timeseries["acquaintances_made"].sum())
+
+
+@register_metric(
     "internal_strength", unit="strength per member", family="ties", bounds=NON_NEGATIVE
 )
 def internal_strength(run: RunData) -> float:

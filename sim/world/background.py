@@ -10,7 +10,8 @@ from __future__ import annotations
 import numpy as np
 
 from sim import rules
-from sim.kernels.strength import pick_by_edge_strength
+from sim.kernels.cap import row_strengths
+from sim.kernels.strength import pick_by_slot_strength
 from sim.kernels.sweep import sweep_contacts, sweep_weights
 
 SWEEP_CHUNK = 1 << 18  # edge ids per batch of uniform draws in a sweep
@@ -197,14 +198,15 @@ class BackgroundContact:
         # Today's strength of every edge id once, for both picks (the same choices as
         # ``pick_by_strength``, without a decay per slot visited) and for the cap.
         now = self.strength(np.arange(self._top), day)
+        row_now = row_strengths(self.adj, self.deg, now)  # the same, row by row
         if len(closing):
             total = self._strength_totals(now)
-            friend = self._pick_by_strength_now(starter[closing], now, total, rng)
-            other[closing] = self._pick_by_strength_now(friend, now, total, rng)
+            friend = self._pick_by_strength_now(starter[closing], row_now, total, rng)
+            other[closing] = self._pick_by_strength_now(friend, row_now, total, rng)
         # Candidates of equal strength are admitted in batch order: a random one, so that
         # at the cap no one's meetings come first because of its id.
         order = rng.permutation(len(starter))
-        return len(self.add(starter[order], other[order], strength, kind, day, now))
+        return len(self.add(starter[order], other[order], strength, kind, day, now, row_now))
 
     def _strength_totals(self, now: np.ndarray) -> np.ndarray:
         """Each person's summed strength, from ``now``, every edge id's strength today.
@@ -220,18 +222,19 @@ class BackgroundContact:
     def _pick_by_strength_now(
         self,
         persons: np.ndarray,
-        now: np.ndarray,
+        row_now: np.ndarray,
         total: np.ndarray,
         rng: np.random.Generator,
     ) -> np.ndarray:
-        """The other end of one tie of each person, chosen in proportion to ``now``.
+        """The other end of one tie of each person, chosen in proportion to ``row_now``.
 
-        ``now`` is every edge id's strength today and ``total`` each person's sum of it
+        ``row_now`` is every tie's strength today by person and slot
+        (:func:`~sim.kernels.cap.row_strengths`) and ``total`` each person's sum of it
         (:meth:`_strength_totals`); one uniform per person from ``rng``, as
         :meth:`~sim.world.ties.TieStore.pick_by_strength` draws it, which chooses the
         same tie up to the rounding of the sums.
         """
         uniforms = rng.random(len(persons))
-        return pick_by_edge_strength(
-            np.asarray(persons, np.int64), uniforms, self.adj, self.nbr, self.deg, now, total
+        return pick_by_slot_strength(
+            np.asarray(persons, np.int64), uniforms, self.adj, self.nbr, self.deg, row_now, total
         )[0]

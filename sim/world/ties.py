@@ -16,7 +16,7 @@ import numpy as np
 from scipy import sparse
 
 from sim import rules
-from sim.kernels.cap import admit_in_order
+from sim.kernels.cap import admit_in_order, row_strengths
 from sim.kernels.rows import (
     FREE,
     append_to_rows,
@@ -273,6 +273,7 @@ class TieStore(BackgroundContact, GroupQueries):
         kind: int,
         day: int,
         now: np.ndarray | None = None,
+        row_now: np.ndarray | None = None,
     ) -> np.ndarray:
         """Form new ties, holding the cap (:func:`sim.rules.admit_under_cap`).
 
@@ -291,6 +292,9 @@ class TieStore(BackgroundContact, GroupQueries):
             now: Optionally, today's strength of the edge ids below its length
                 (``self.strength(np.arange(k), day)``), which makes scanning full rows
                 cheaper; it is updated for the ties made. The result is the same.
+            row_now: With ``now``, the same strengths by person and slot
+                (:func:`~sim.kernels.cap.row_strengths`; computed if not given), which
+                lets full rows be scanned in memory order; updated as rows change.
 
         Returns:
             Edge ids of the ties formed, in the order they were made.
@@ -308,6 +312,10 @@ class TieStore(BackgroundContact, GroupQueries):
         self._ensure_width(widest_row_after(a, b, self.deg, self.person_scratch))
         ids = self._take_ids(len(a))
         victims = np.empty(2 * len(a), np.int64)
+        if now is None:
+            now, row_now = np.zeros(0, np.float32), np.zeros((0, 0), np.float32)
+        elif row_now is None or row_now.shape != self.adj.shape:
+            row_now = row_strengths(self.adj, self.deg, now)
         made, dropped = admit_in_order(
             a,
             b,
@@ -328,7 +336,8 @@ class TieStore(BackgroundContact, GroupQueries):
             self.half_life,
             self.decay_table(day),
             victims,
-            np.zeros(0, np.float32) if now is None else now,
+            now,
+            row_now,
         )
         self._oldest = min(self._oldest, day)
         back = np.concatenate([victims[:dropped], ids[made:]])
