@@ -16,6 +16,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.lines import Line2D
+from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
 PALETTE = (
     "tab:blue",
@@ -91,6 +92,17 @@ def cohort_legend(fig: plt.Figure, colours: dict[str, str], shown) -> None:
         fig.legend(
             handles, names, loc="outside right upper", fontsize=8, frameon=False, title="cohort"
         )
+
+
+def plain_log_ticks(axis) -> None:
+    """Label a log axis at 1, 2 and 5 of each decade, in plain numbers.
+
+    Matplotlib's default labels a range narrower than a decade with crowded minor labels
+    in powers of ten (``3 x 10^-1``); ``axis`` is ``ax.xaxis`` or ``ax.yaxis``.
+    """
+    axis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
+    axis.set_major_formatter(FuncFormatter(lambda x, _: f"{x:g}"))
+    axis.set_minor_formatter(NullFormatter())
 
 
 def floor_zero(ax: Axes, top: float) -> None:

@@ -55,10 +55,11 @@ where 12 replicates of each model on other seeds agreed within 1% (37.2 ± 0.7 a
 
 Power: ``test_comparison_detects_a_fourfold_leave_rate`` runs the reference with
 ``behaviour.leave_rate`` four times the default on the fission scenario and requires both
-checks to flag the members who left (several times as many). At the calibrated leave
-rate (under 1% a day) few members leave in 60 days, and a doubled rate (0.2 against 0.4
-leavers per group) is flagged by the mean check but not by KS at this size. Differences
-of a few per cent are below what the fast set, or the slow set, can detect.
+checks to flag the members who left (several times as many). Few members of these
+friends' groups leave in 60 days (the leave hazard is the calibrated maximum scaled by
+how little the group gives a member), so smaller changes of the rate need more runs to
+be seen. Differences of a few per cent are below what the fast set, or the slow set,
+can detect.
 
 Commerce: ``test_commerce_agrees`` runs (c) ``commerce``, the fission scenario with 12
 friends' groups plus 3 brand-organised event groups of 40 about the product's topic

@@ -10,7 +10,7 @@ import numpy as np
 
 from sim.calibration.fit import CalibrationResult
 from sim.calibration.spec import LoadedCalibration
-from sim.figure_style import save
+from sim.figure_style import plain_log_ticks, save
 
 
 def posterior_figure(result: CalibrationResult, path: Path) -> Path:
@@ -35,12 +35,16 @@ def posterior_figure(result: CalibrationResult, path: Path) -> Path:
         ax.set_xlim(row.prior_low, row.prior_high)
         if row.log:
             ax.set_xscale("log")
+            plain_log_ticks(ax.xaxis)
         ax.set_title(short_name(row.parameter), fontsize=10)
         ax.set_xlabel("value (axis: its prior range" + (", log)" if row.log else ")"), fontsize=9)
         ax.set_yticks([])
     for r in range(rows):
         grid[r][0].set_ylabel("posterior weight")
-    axes[n - 1].legend(loc="upper right", fontsize=8)
+    if len(axes) > n:  # an empty panel holds the legend, clear of every histogram
+        axes[n].legend(*axes[0].get_legend_handles_labels(), loc="center", fontsize=9)
+    else:
+        axes[n - 1].legend(loc="upper right", fontsize=8)
     fig.suptitle("Accepted parameter values (last ABC-SMC generation)")
     return save(fig, path)
 

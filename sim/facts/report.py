@@ -54,6 +54,7 @@ def figures(
             _errorbar(ax, x, mean, lo, hi, color=fs.PALETTE[k], label=f"{label} (mean, 95% CI)")
     ax.plot(x, PUBLISHED_LAYERS, "s--", color=fs.POOLED_COLOUR, label="published ~5, 15, 50, 150")
     ax.set_yscale("log")
+    fs.plain_log_ticks(ax.yaxis)
     ax.set_xticks(x)
     ax.set_xlabel("layer (innermost = 1)")
     ax.set_ylabel("cumulative layer size (ties)")
@@ -104,6 +105,7 @@ def figures(
         ax.set_title(f"{fact}: {label}")
         if column == "group posts per day":
             ax.set_yscale("log")
+            fs.plain_log_ticks(ax.yaxis)
             ax.set_ylabel(f"{label} (log scale)")
     fig.suptitle("Group-size runs: mean and 95% CI across replicates")
     paths.append(fs.save(fig, folder / "group_size.png"))
