@@ -6,7 +6,7 @@ import numpy as np
 from numba import njit, prange
 
 from sim.kernels.parallel import one_at_a_time
-from sim.kernels.rows import FREE, compact_row, tie_between
+from sim.kernels.rows import FREE, tie_between
 from sim.kernels.strength import strength_today
 
 
@@ -127,9 +127,11 @@ def row_strengths(adj, deg, now):  # pragma: no cover - compiled
 def drop_slot(p, e, adj, nbr, deg, row_now):  # pragma: no cover - compiled
     """Take edge id ``e`` out of person ``p``'s row, keeping the order of the others.
 
-    The same result as marking ``e`` free and :func:`compact_row`, without reading the
-    kind of every tie of the row; ``row_now`` (the slots' strengths) moves along.
+    The same result as marking ``e`` free and compacting the row, without reading the
+    kind of every tie of the row; ``row_now`` (the slots' strengths), unless empty,
+    moves along.
     """
+    by_slot = row_now.shape[0] > 0
     d = deg[p]
     s = 0
     while adj[p, s] != e:
@@ -137,10 +139,12 @@ def drop_slot(p, e, adj, nbr, deg, row_now):  # pragma: no cover - compiled
     for t in range(s, d - 1):
         adj[p, t] = adj[p, t + 1]
         nbr[p, t] = nbr[p, t + 1]
-        row_now[p, t] = row_now[p, t + 1]
+        if by_slot:
+            row_now[p, t] = row_now[p, t + 1]
     adj[p, d - 1] = -1
     nbr[p, d - 1] = -1
-    row_now[p, d - 1] = 0.0
+    if by_slot:
+        row_now[p, d - 1] = 0.0
     deg[p] = d - 1
 
 
@@ -198,11 +202,11 @@ def admit_in_order(
         table_s: Decay factor per kind code and age in days.
         victims: Output, the edge ids dropped (room for two per candidate).
         now: Strength today of the edge ids below its length, exactly as
-            :func:`strength_today` gives it (updated for the ties made), so that the
-            rows of full ends are scanned with one read per slot; may be empty.
+            :func:`strength_today` gives it (updated for the ties made); may be empty.
         row_now: The same strengths by person and slot (:func:`row_strengths`, kept up
-            to date here as rows change), so that a full row is read in memory order;
-            an empty array (shape ``(0, 0)``) if ``now`` is empty.
+            to date here as rows change), so that a full row is read in memory order
+            with one read per slot; an empty array (shape ``(0, 0)``) if ``now`` is
+            empty, and then full rows are decayed slot by slot.
 
     Returns:
         ``(made, dropped)``: ``ids[:made]`` are the ties made, in candidate order, and
@@ -228,11 +232,7 @@ def admit_in_order(
                 if by_slot:
                     y = row_now[p, s]
                 else:
-                    e = adj[p, s]
-                    if e < len(now):
-                        y = now[e]
-                    else:
-                        y = strength_today(e, day, w, last, kind, half_life, table_s)
+                    y = strength_today(adj[p, s], day, w, last, kind, half_life, table_s)
                 if y < lowest:
                     lowest = y
                     weakest = adj[p, s]
@@ -248,12 +248,8 @@ def admit_in_order(
             if e >= 0:
                 kind[e] = FREE
                 w[e] = 0.0
-                if by_slot:
-                    drop_slot(u[e], e, adj, nbr, deg, row_now)
-                    drop_slot(v[e], e, adj, nbr, deg, row_now)
-                else:
-                    compact_row(u[e], adj, nbr, deg, kind)
-                    compact_row(v[e], adj, nbr, deg, kind)
+                drop_slot(u[e], e, adj, nbr, deg, row_now)
+                drop_slot(v[e], e, adj, nbr, deg, row_now)
                 victims[dropped] = e
                 dropped += 1
         e = ids[made]
