@@ -6,7 +6,7 @@ import numpy as np
 from numba import njit, prange
 
 from sim.kernels.parallel import one_at_a_time
-from sim.kernels.rows import FREE, tie_between
+from sim.kernels.rows import FREE
 from sim.kernels.strength import strength_today
 
 
@@ -123,29 +123,60 @@ def row_strengths(adj, deg, now):  # pragma: no cover - compiled
     return out
 
 
-@njit(cache=True)
-def drop_slot(p, e, adj, nbr, deg, row_now):  # pragma: no cover - compiled
-    """Take edge id ``e`` out of person ``p``'s row, keeping the order of the others.
+@one_at_a_time
+@njit(cache=True, parallel=True)
+def slots_by_edge(adj, nbr, deg, slot_u, slot_v):  # pragma: no cover - compiled
+    """Each edge id's slot in the row of its first end (``slot_u``) and of its second.
 
-    The same result as marking ``e`` free and compacting the row, without reading the
-    kind of every tie of the row; ``row_now`` (the slots' strengths), unless empty,
-    moves along.
+    The first end is the lower person id, so which of the two a slot belongs to is read
+    from the row itself (``p < nbr[p, s]``), without looking the edge up.
+    """
+    for p in prange(deg.shape[0]):
+        for s in range(deg[p]):
+            if p < nbr[p, s]:
+                slot_u[adj[p, s]] = s
+            else:
+                slot_v[adj[p, s]] = s
+
+
+@njit(cache=True)
+def close_row(p, adj, nbr, deg, row_now):  # pragma: no cover - compiled
+    """Close up the holes (slots whose edge id is -1) of person ``p``'s row, in order.
+
+    ``row_now``, unless empty, moves along. Returns the number of ties in the row.
     """
     by_slot = row_now.shape[0] > 0
-    d = deg[p]
-    s = 0
-    while adj[p, s] != e:
-        s += 1
-    for t in range(s, d - 1):
-        adj[p, t] = adj[p, t + 1]
-        nbr[p, t] = nbr[p, t + 1]
+    k = 0
+    for s in range(deg[p]):
+        if adj[p, s] >= 0:
+            if k != s:
+                adj[p, k] = adj[p, s]
+                nbr[p, k] = nbr[p, s]
+                if by_slot:
+                    row_now[p, k] = row_now[p, s]
+            k += 1
+    for s in range(k, deg[p]):
+        adj[p, s] = -1
+        nbr[p, s] = -1
         if by_slot:
-            row_now[p, t] = row_now[p, t + 1]
-    adj[p, d - 1] = -1
-    nbr[p, d - 1] = -1
-    if by_slot:
-        row_now[p, d - 1] = 0.0
-    deg[p] = d - 1
+            row_now[p, s] = 0.0
+    deg[p] = k
+    return k
+
+
+@njit(cache=True)
+def close_rows(persons, adj, nbr, deg, row_now):  # pragma: no cover - compiled
+    """:func:`close_row` for each of ``persons`` (distinct)."""
+    for t in range(len(persons)):
+        close_row(persons[t], adj, nbr, deg, row_now)
+
+
+@one_at_a_time
+@njit(cache=True, parallel=True)
+def close_rows_parallel(persons, adj, nbr, deg, row_now):  # pragma: no cover - compiled
+    """:func:`close_rows` in parallel: rows are independent, so the result is the same."""
+    for t in prange(len(persons)):
+        close_row(persons[t], adj, nbr, deg, row_now)
 
 
 @njit(cache=True)
@@ -171,6 +202,9 @@ def admit_in_order(
     victims,
     now,
     row_now,
+    tied_before,
+    slot_u,
+    slot_v,
 ):  # pragma: no cover - compiled
     """Admit candidate ties one at a time, in the given order, holding the cap (F1, F2).
 
@@ -179,6 +213,12 @@ def admit_in_order(
     strengths), and the candidate is made only if it is stronger than the weakest tie of
     every full end, which is then dropped. Each candidate sees the ties made and dropped
     before it. Made ties are appended to both ends' adjacency rows.
+
+    A dropped tie leaves a hole in its two rows (edge id -1) instead of shifting the rest
+    of the row left: slots keep their place during the batch, so the order of a row's
+    ties, and with it the rule's choice among equals, is what shifting would give. Rows
+    need spare slots beyond the cap for this; a row whose slots run out is closed up at
+    once. The caller closes the holes afterwards (:func:`close_rows`).
 
     Args:
         a: First end of each candidate (``a != b``). A pair already tied, or made
@@ -195,71 +235,137 @@ def admit_in_order(
         last: Day of last contact per edge id.
         kind: Kind code per edge id.
         created: Day each edge id's tie was made.
-        adj: Edge id per person and slot (wide enough for every append).
+        adj: Edge id per person and slot (updated in place, like the next two).
         nbr: Person at the other end per slot.
-        deg: Used slots per person.
+        deg: Used slots per person, holes included (the caller closes them up).
         half_life: Half-life per kind code (for ages past the table).
         table_s: Decay factor per kind code and age in days.
         victims: Output, the edge ids dropped (room for two per candidate).
         now: Strength today of the edge ids below its length, exactly as
             :func:`strength_today` gives it (updated for the ties made); may be empty.
         row_now: The same strengths by person and slot (:func:`row_strengths`, kept up
-            to date here as rows change), so that a full row is read in memory order
-            with one read per slot; an empty array (shape ``(0, 0)``) if ``now`` is
-            empty, and then full rows are decayed slot by slot.
+            to date here as rows change; a hole reads as infinitely strong), so that a
+            full row is read in memory order with one read per slot; an empty array
+            (shape ``(0, 0)``) if ``now`` is empty, and then full rows are decayed slot
+            by slot.
+        tied_before: Per candidate, the edge id of the tie its pair had before the
+            batch, or -1 (:func:`sim.kernels.rows.find_pairs`).
+        slot_u: Each edge id's slot in its first end's row before the batch
+            (:func:`slots_by_edge`; updated for the ties made), so that a dropped tie is
+            found in the row of its other end without a scan; an empty array to scan.
+        slot_v: The same for the second end.
 
     Returns:
-        ``(made, dropped)``: ``ids[:made]`` are the ties made, in candidate order, and
-        ``victims[:dropped]`` the ties they replaced.
+        ``(made, dropped, holed)``: ``ids[:made]`` are the ties made, in candidate
+        order, ``victims[:dropped]`` the ties they replaced, and ``holed`` the people
+        whose rows have holes.
     """
     by_slot = row_now.shape[0] > 0
+    by_lookup = slot_u.shape[0] > 0
+    n = deg.shape[0]
+    width = adj.shape[1]
+    held = deg.copy()  # ties per person; deg is the end of the used slots
+    first_new = deg.copy()  # slots from here on hold ties made in this batch
+    holed = np.zeros(n, np.bool_)
+    holed_list = np.empty(n, np.int64)
+    n_holed = 0
     made = 0
     dropped = 0
+    hole = np.float32(np.inf)
     for i in range(len(a)):
-        if tie_between(a[i], b[i], adj, nbr, deg) >= 0:  # tied, or made earlier in the batch
+        p0, q0 = a[i], b[i]
+        e0 = tied_before[i]
+        if e0 >= 0 and kind[e0] != FREE:  # still tied (ids freed here are not reused here)
+            continue
+        made_here = False  # a tie of the pair made earlier in the batch and still held
+        for s in range(first_new[p0], deg[p0]):
+            if nbr[p0, s] == q0:
+                made_here = True
+                break
+        if made_here:
             continue
         x = new_w[i]
         admitted = True
-        weakest_a = -1
-        weakest_b = -1
+        slot_a = -1
+        slot_b = -1
         for j in range(2):
-            p = a[i] if j == 0 else b[i]
-            if deg[p] < cap:
+            p = p0 if j == 0 else q0
+            if held[p] < cap:
                 continue
             lowest = np.float32(np.inf)
             weakest = -1
             for s in range(deg[p]):
                 if by_slot:
                     y = row_now[p, s]
+                elif adj[p, s] < 0:
+                    y = hole
                 else:
                     y = strength_today(adj[p, s], day, w, last, kind, half_life, table_s)
                 if y < lowest:
                     lowest = y
-                    weakest = adj[p, s]
+                    weakest = s
             if j == 0:
-                weakest_a = weakest
+                slot_a = weakest
             else:
-                weakest_b = weakest
+                slot_b = weakest
             if not x > lowest:
                 admitted = False
         if not admitted:
             continue
-        for e in (weakest_a, weakest_b):
-            if e >= 0:
-                kind[e] = FREE
-                w[e] = 0.0
-                drop_slot(u[e], e, adj, nbr, deg, row_now)
-                drop_slot(v[e], e, adj, nbr, deg, row_now)
-                victims[dropped] = e
-                dropped += 1
+        for j in range(2):
+            p = np.int64(p0 if j == 0 else q0)
+            s = np.int64(slot_a if j == 0 else slot_b)
+            if s < 0:
+                continue
+            e = adj[p, s]
+            kind[e] = FREE
+            w[e] = 0.0
+            q = np.int64(nbr[p, s])
+            if by_lookup:
+                t = np.int64(slot_v[e] if q > p else slot_u[e])
+            else:
+                t = 0
+                while adj[q, t] != e:
+                    t += 1
+            for r, r_s in ((p, s), (q, t)):
+                adj[r, r_s] = -1
+                nbr[r, r_s] = -1
+                if by_slot:
+                    row_now[r, r_s] = hole
+                held[r] -= 1
+                if not holed[r]:
+                    holed[r] = True
+                    holed_list[n_holed] = r
+                    n_holed += 1
+            victims[dropped] = e
+            dropped += 1
         e = ids[made]
         made += 1
-        u[e], v[e], w[e], kind[e], last[e], created[e] = a[i], b[i], x, new_kind, day, day
+        u[e], v[e], w[e], kind[e], last[e], created[e] = p0, q0, x, new_kind, day, day
         if e < len(now):
             now[e] = x  # w * 2 ** 0
-        for p, q in ((a[i], b[i]), (b[i], a[i])):
-            adj[p, deg[p]], nbr[p, deg[p]] = e, q
+        for p, q in ((p0, q0), (q0, p0)):
+            if deg[p] == width:  # no spare slot left: close the row's holes now
+                old = 0
+                for s in range(first_new[p]):
+                    old += adj[p, s] >= 0
+                close_row(p, adj, nbr, deg, row_now)
+                first_new[p] = old
+                if by_lookup:
+                    for s in range(deg[p]):
+                        if p < nbr[p, s]:
+                            slot_u[adj[p, s]] = s
+                        else:
+                            slot_v[adj[p, s]] = s
+            s = deg[p]
+            adj[p, s], nbr[p, s] = e, q
             if by_slot:
-                row_now[p, deg[p]] = x
-            deg[p] += 1
-    return made, dropped
+                row_now[p, s] = x
+            if by_lookup:
+                if p < q:
+                    slot_u[e] = s
+                else:
+                    slot_v[e] = s
+            deg[p] = s + 1
+            held[p] += 1
+    return made, dropped, holed_list[:n_holed]

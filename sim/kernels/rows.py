@@ -168,4 +168,12 @@ def find_pairs(a, b, adj, nbr, deg, out):  # pragma: no cover - compiled
         out[i] = tie_between(a[i], b[i], adj, nbr, deg)
 
 
+@one_at_a_time
+@njit(cache=True, parallel=True)
+def find_pairs_parallel(a, b, adj, nbr, deg, out):  # pragma: no cover - compiled
+    """:func:`find_pairs` in parallel (for a sweep's many candidates): the same result."""
+    for i in prange(len(a)):
+        out[i] = tie_between(a[i], b[i], adj, nbr, deg)
+
+
 # The rule itself, compiled for scalars: kernels apply it without restating it.

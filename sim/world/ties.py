@@ -4,8 +4,9 @@ Each undirected tie is stored once, as an edge ``e`` with endpoints ``u[e] < v[e
 a strength ``w[e]`` valid on day ``last[e]`` (its last contact) and a kind code. Decay is
 lazy: the strength on day ``t`` is ``w * 2 ** (-(t - last) / half_life[kind])``, so no
 daily pass over all ties is needed. A fixed-width adjacency table ``adj[p, :deg[p]]``
-lists the edge ids of person ``p``; its width never exceeds the Dunbar cap, which is
-what makes the cap an invariant rather than a check.
+lists the edge ids of person ``p``, and ``deg`` never exceeds the Dunbar cap; the table
+has up to ``ROW_SLACK`` columns beyond the cap, so that a batch of new ties can drop and
+append ties without shifting rows (:func:`sim.kernels.cap.admit_in_order`).
 
 Freed edge ids are reused, so the edge arrays stay as large as the peak number of ties.
 """
@@ -16,13 +17,20 @@ import numpy as np
 from scipy import sparse
 
 from sim import rules
-from sim.kernels.cap import admit_in_order, row_strengths
+from sim.kernels.cap import (
+    admit_in_order,
+    close_rows,
+    close_rows_parallel,
+    row_strengths,
+    slots_by_edge,
+)
 from sim.kernels.rows import (
     FREE,
     append_to_rows,
     drop_from_rows,
     drop_from_rows_parallel,
     find_pairs,
+    find_pairs_parallel,
     flatten_rows,
     widest_row_after,
 )
@@ -31,6 +39,8 @@ from sim.world.background import BackgroundContact
 from sim.world.inside_groups import GroupQueries
 
 PARALLEL_DROP = 50_000  # fewer dropped ids than this are taken out of rows by one thread
+LARGE_BATCH = 50_000  # candidate ties from which a batch looks dropped ties up by slot
+ROW_SLACK = 32  # spare adjacency columns beyond the cap (holes of a batch, see add)
 
 
 class TieStore(BackgroundContact, GroupQueries):
@@ -181,10 +191,11 @@ class TieStore(BackgroundContact, GroupQueries):
         self.kind = kind
 
     def _ensure_width(self, width: int) -> None:
-        width = min(max(width, 1), self.cap)
+        widest = self.cap + ROW_SLACK
+        width = min(max(width, 1), widest)
         if width <= self.adj.shape[1]:
             return
-        width = min(self.cap, max(width, int(self.adj.shape[1] * 1.5)))
+        width = min(widest, max(width, int(self.adj.shape[1] * 1.5)))
         new = np.full((self.n, width), -1, np.int32)
         new[:, : self.adj.shape[1]] = self.adj
         self.adj = new
@@ -308,7 +319,8 @@ class TieStore(BackgroundContact, GroupQueries):
             return np.zeros(0, np.int64)
         order = np.argsort(-w, kind="stable")
         a, b, w = a[order], b[order], w[order]
-        # Room for every append before the kernel runs: arrays cannot grow inside it.
+        # Room for every append before the kernel runs: arrays cannot grow inside it (a
+        # row without room left is closed up by the kernel).
         self._ensure_width(widest_row_after(a, b, self.deg, self.person_scratch))
         ids = self._take_ids(len(a))
         victims = np.empty(2 * len(a), np.int64)
@@ -316,7 +328,19 @@ class TieStore(BackgroundContact, GroupQueries):
             now, row_now = np.zeros(0, np.float32), np.zeros((0, 0), np.float32)
         elif row_now is None or row_now.shape != self.adj.shape:
             row_now = row_strengths(self.adj, self.deg, now)
-        made, dropped = admit_in_order(
+        large = len(a) >= LARGE_BATCH
+        tied_before = np.empty(len(a), np.int64)
+        (find_pairs_parallel if large else find_pairs)(
+            a, b, self.adj, self.nbr, self.deg, tied_before
+        )
+        if large:  # a slot lookup costs a pass over the rows; scanning, one per victim
+            slot_type = np.uint8 if self.adj.shape[1] <= 256 else np.uint16
+            slot_u = np.zeros(len(self.u), slot_type)
+            slot_v = np.zeros(len(self.u), slot_type)
+            slots_by_edge(self.adj, self.nbr, self.deg, slot_u, slot_v)
+        else:
+            slot_u = slot_v = np.zeros(0, np.uint8)
+        made, dropped, holed = admit_in_order(
             a,
             b,
             w,
@@ -338,7 +362,11 @@ class TieStore(BackgroundContact, GroupQueries):
             victims,
             now,
             row_now,
+            tied_before,
+            slot_u,
+            slot_v,
         )
+        (close_rows_parallel if large else close_rows)(holed, self.adj, self.nbr, self.deg, row_now)
         self._oldest = min(self._oldest, day)
         back = np.concatenate([victims[:dropped], ids[made:]])
         if len(back):
