@@ -542,7 +542,7 @@ def sweep_once(ties: TieStore, seed: int, day: int = 84, per_day: float = 1.0) -
         contacts_per_day=per_day,
         gain=0.04,
         floor=0.02,
-    )
+    ).dropped
 
 
 @pytest.mark.parametrize("per_day", [1.0, 8.0])
@@ -555,7 +555,7 @@ def test_sweep_counts_contacts_at_the_rule_s_rate(per_day):
     lam = rate.astype(np.float64) * 28
     if per_day > 1:  # some means are above the inversion limit: drawn by rng.poisson
         assert (lam > 30).sum() > 50
-    ties.sweep(
+    swept = ties.sweep(
         day,
         np.random.default_rng(5),
         days=28,
@@ -564,6 +564,9 @@ def test_sweep_counts_contacts_at_the_rule_s_rate(per_day):
         gain=gain,
         floor=0.02,
     )
+    # What the sweep hands on as today's strengths is what the store says, bit for bit.
+    assert np.array_equal(swept.strength, ties.strength(np.arange(len(swept.strength)), day))
+    assert swept.dropped == int((ties.kind[ids] == FREE).sum())
     touched = ties.last[ids] == day
     # k contacts move the strength to 1 - (1 - s)(1 - gain)^k: recover k.
     k = np.zeros(len(ids))
@@ -685,8 +688,12 @@ def test_pick_from_todays_strengths_chooses_as_pick_by_strength(seed):
     persons = np.repeat(persons, 50)
     expected, _, _ = ties.pick_by_strength(persons, day, np.random.default_rng(9))
     now = ties.strength(np.arange(ties._top), day)
-    total = ties._strength_totals(now)
-    row_now = row_strengths(ties.adj, ties.deg, now)
+    total = np.empty(ties.n, np.float64)
+    row_now = row_strengths(ties.adj, ties.deg, now, total)
+    assert np.allclose(
+        total,
+        np.bincount(ties.u[: len(now)], now, ties.n) + np.bincount(ties.v[: len(now)], now, ties.n),
+    )
     got = ties._pick_by_strength_now(persons, row_now, total, np.random.default_rng(9))
     # The same uniforms choose the same tie, but where rounding of the sums differs.
     assert np.mean(got == expected) > 0.999
@@ -752,3 +759,21 @@ def test_batch_is_the_same_with_slot_lookup_and_rows_out_of_room(seed, given, mo
     for other_made, other in results[1:]:
         assert np.array_equal(other_made, made)
         assert_unchanged(other, snapshot(first))
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_parallel_pair_lookup_with_its_filter_finds_what_the_scan_finds(seed):
+    """The filter of neighbours only skips scans: every tie is still found, no other."""
+    from sim.kernels.rows import find_pairs, find_pairs_parallel
+
+    ties = random_store(seed, n=3000, k=60_000, cap=60)
+    rng = np.random.default_rng(seed)
+    ids = ties.alive_ids()[:5000]
+    a = np.concatenate([rng.integers(0, ties.n, 20_000), ties.u[ids], ties.v[ids]])
+    b = np.concatenate([rng.integers(0, ties.n, 20_000), ties.v[ids], ties.u[ids]])
+    scanned, filtered = np.empty(len(a), np.int64), np.empty(len(a), np.int64)
+    find_pairs(a, b, ties.adj, ties.nbr, ties.deg, scanned)
+    find_pairs_parallel(a, b, ties.adj, ties.nbr, ties.deg, filtered)
+    assert np.array_equal(filtered, scanned)
+    assert np.array_equal(scanned[20_000:], np.concatenate([ids, ids]))
+    assert (scanned[:20_000] < 0).mean() > 0.9

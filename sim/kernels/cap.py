@@ -110,16 +110,23 @@ def within_cap_of_both_ends(a, b, weakness, n, cap):  # pragma: no cover - compi
 
 @one_at_a_time
 @njit(cache=True, parallel=True)
-def row_strengths(adj, deg, now):  # pragma: no cover - compiled
+def row_strengths(adj, deg, now, total):  # pragma: no cover - compiled
     """Today's strength of every used slot of every adjacency row, from ``now`` by edge id.
 
     The rows of a full person are then scanned in memory order instead of by edge id.
+    ``total``, unless empty, receives each person's summed strength, added in slot order
+    in float64 (as a pick by strength adds it up).
     """
     n, width = adj.shape
     out = np.zeros((n, width), np.float32)
+    totals = total.shape[0] > 0
     for p in prange(n):
+        sum_p = 0.0
         for s in range(deg[p]):
             out[p, s] = now[adj[p, s]]
+            sum_p += out[p, s]
+        if totals:
+            total[p] = sum_p
     return out
 
 

@@ -168,12 +168,37 @@ def find_pairs(a, b, adj, nbr, deg, out):  # pragma: no cover - compiled
         out[i] = tie_between(a[i], b[i], adj, nbr, deg)
 
 
+NEIGHBOUR_BITS = 9  # a 512-bit filter of each person's neighbours (one 64-byte line)
+
+
+@njit(cache=True)
+def _neighbour_bit(q):  # pragma: no cover - compiled
+    """The filter bit of person ``q``: the top bits of a multiplicative hash of its id."""
+    hashed = (np.uint64(q) * np.uint64(2654435769)) & np.uint64(0xFFFFFFFF)
+    return np.int64(hashed >> np.uint64(32 - NEIGHBOUR_BITS))
+
+
 @one_at_a_time
 @njit(cache=True, parallel=True)
 def find_pairs_parallel(a, b, adj, nbr, deg, out):  # pragma: no cover - compiled
-    """:func:`find_pairs` in parallel (for a sweep's many candidates): the same result."""
+    """:func:`find_pairs` in parallel (for a sweep's many candidates): the same result.
+
+    Each person's neighbours are first set as bits of a small filter; a pair whose bit is
+    not set in ``a``'s filter is not tied, and only the others are scanned.
+    """
+    n = deg.shape[0]
+    words = (1 << NEIGHBOUR_BITS) // 64
+    bits = np.zeros((n, words), np.uint64)
+    for p in prange(n):
+        for s in range(deg[p]):
+            h = _neighbour_bit(nbr[p, s])
+            bits[p, h >> 6] |= np.uint64(1) << np.uint64(h & 63)
     for i in prange(len(a)):
-        out[i] = tie_between(a[i], b[i], adj, nbr, deg)
+        h = _neighbour_bit(b[i])
+        if bits[a[i], h >> 6] & (np.uint64(1) << np.uint64(h & 63)):
+            out[i] = tie_between(a[i], b[i], adj, nbr, deg)
+        else:
+            out[i] = -1
 
 
 # The rule itself, compiled for scalars: kernels apply it without restating it.

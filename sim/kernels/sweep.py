@@ -158,8 +158,9 @@ def sweep_contacts(
     inverse[v]) * days``, in float32 (``per_day`` is ``contacts_per_day``; the rate is that
     of :func:`sim.rules.contact_rate`). Where that is at most ``lam_max`` the count is drawn
     by inversion of the given uniform; a contacted tie is strengthened once per contact
-    (:func:`sim.rules.strengthen`) and its last contact set to today; a tie with no
-    contact below ``floor`` is listed in ``doomed``. Ties above ``lam_max`` are listed in
+    (:func:`sim.rules.strengthen`), its last contact set to today and its ``strength``
+    updated to today's after the contacts; a tie with no contact below ``floor`` is
+    listed in ``doomed``. Ties above ``lam_max`` are listed in
     ``big`` for the caller to draw, and left as they are.
 
     The range is cut into ``len(counts)`` equal parts, done in parallel: each edge id's
@@ -174,7 +175,8 @@ def sweep_contacts(
         kind: Kind code per edge id (``FREE`` for unused ids).
         u: First endpoint per edge id.
         v: Second endpoint per edge id.
-        strength: Strength today per edge id (from :func:`sweep_weights`).
+        strength: Strength today per edge id (from :func:`sweep_weights`; updated for
+            the ties contacted).
         weight: Time weight per edge id (from :func:`sweep_weights`).
         inverse: Per person, 1 / summed time weight (from :func:`sweep_weights`).
         per_day: ``contacts_per_day`` (float32).
@@ -209,6 +211,7 @@ def sweep_contacts(
             if k > 0:
                 w[e] = strengthen(s, gain, k)
                 last[e] = day
+                strength[e] = w[e]  # today's strength after the contacts
             elif s > 0 and s < floor:
                 doomed[start + n_doomed] = e
                 n_doomed += 1

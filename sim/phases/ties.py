@@ -93,7 +93,7 @@ def sweep(model: Simulation, day: int) -> int:
         The number of new acquaintance ties made.
     """
     cfg = model.config.network.ties
-    model.world.ties.sweep(
+    swept = model.world.ties.sweep(
         day,
         model.rng,
         days=cfg.sweep_days,
@@ -110,6 +110,7 @@ def sweep(model: Simulation, day: int) -> int:
         closure_share=cfg.closure_share,
         strength=cfg.new_acquaintance_strength,
         kind=ACQUAINTANCE_KIND,
+        now=swept.strength,
     )
     model.roster.recount(day)
     return made

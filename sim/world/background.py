@@ -7,6 +7,8 @@ sweep gives every tie the contacts of the period at once (C9, F3–F6), and
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 from sim import rules
@@ -17,6 +19,16 @@ from sim.kernels.sweep import sweep_contacts, sweep_weights
 SWEEP_CHUNK = 1 << 18  # edge ids per batch of uniform draws in a sweep
 SWEEP_PARTS = 8  # parts of a batch done in parallel (results do not depend on it)
 POISSON_INVERSION_MAX = 30.0  # largest mean drawn by inversion in a sweep
+
+
+class Swept(NamedTuple):
+    """What a sweep did: the ties it dropped, and every edge id's strength after it."""
+
+    dropped: int
+    """Number of ties dropped."""
+    strength: np.ndarray
+    """Strength today of each edge id below the store's top after the sweep (0 if freed),
+    bit for bit what :meth:`~sim.world.ties.TieStore.strength` gives."""
 
 
 class BackgroundContact:
@@ -69,7 +81,7 @@ class BackgroundContact:
         contacts_per_day: float,
         gain: float,
         floor: float,
-    ) -> int:
+    ) -> Swept:
         """Background contact over the last ``days`` days, then dropping (C9, F3–F6).
 
         Each tie receives a Poisson number of contacts at the rate of
@@ -93,7 +105,8 @@ class BackgroundContact:
             floor: Strength below which an uncontacted tie is dropped.
 
         Returns:
-            The number of ties dropped.
+            The number of ties dropped and every edge id's strength today after the
+            sweep (what :meth:`introduce` needs).
         """
         top = self._top
         strength, weight, inverse = self._sweep_weights(day, exponent)
@@ -147,10 +160,12 @@ class BackgroundContact:
             # In float64, as the compiled rule computes it for every other tie.
             self.w[eids[hit]] = rules.strengthen(s[hit].astype(np.float64), gain, contacts[hit])
             self.last[eids[hit]] = day
+            strength[eids[hit]] = self.w[eids[hit]]
             doomed.append(eids[~hit & (s > 0) & (s < np.float32(floor))])
         dropped = np.concatenate(doomed) if doomed else np.zeros(0, np.int64)
         self.remove(dropped)
-        return len(dropped)
+        strength[dropped] = 0.0
+        return Swept(len(dropped), strength)
 
     def introduce(
         self,
@@ -162,6 +177,7 @@ class BackgroundContact:
         closure_share: float,
         strength: float,
         kind: int,
+        now: np.ndarray | None = None,
     ) -> int:
         """New acquaintances made outside groups over the last ``days`` days (F1, F2, F6).
 
@@ -183,6 +199,8 @@ class BackgroundContact:
             closure_share: ``closure_share``.
             strength: Strength of the new ties.
             kind: Kind code of the new ties.
+            now: Optionally, every edge id's strength today (a sweep's
+                :attr:`Swept.strength`, which saves computing it; the result is the same).
 
         Returns:
             The number of ties made.
@@ -197,27 +215,17 @@ class BackgroundContact:
         closing = np.flatnonzero(through)
         # Today's strength of every edge id once, for both picks (the same choices as
         # ``pick_by_strength``, without a decay per slot visited) and for the cap.
-        now = self.strength(np.arange(self._top), day)
-        row_now = row_strengths(self.adj, self.deg, now)  # the same, row by row
+        if now is None:
+            now = self.strength(np.arange(self._top), day)
+        total = np.empty(self.n, np.float64)
+        row_now = row_strengths(self.adj, self.deg, now, total)  # the same, row by row
         if len(closing):
-            total = self._strength_totals(now)
             friend = self._pick_by_strength_now(starter[closing], row_now, total, rng)
             other[closing] = self._pick_by_strength_now(friend, row_now, total, rng)
         # Candidates of equal strength are admitted in batch order: a random one, so that
         # at the cap no one's meetings come first because of its id.
         order = rng.permutation(len(starter))
         return len(self.add(starter[order], other[order], strength, kind, day, now, row_now))
-
-    def _strength_totals(self, now: np.ndarray) -> np.ndarray:
-        """Each person's summed strength, from ``now``, every edge id's strength today.
-
-        Freed ids have strength 0, so they add nothing whatever their stale ends.
-        """
-        top = len(now)
-        weight = now.astype(np.float64)
-        return np.bincount(self.u[:top], weight, minlength=self.n) + np.bincount(
-            self.v[:top], weight, minlength=self.n
-        )
 
     def _pick_by_strength_now(
         self,
@@ -228,9 +236,9 @@ class BackgroundContact:
     ) -> np.ndarray:
         """The other end of one tie of each person, chosen in proportion to ``row_now``.
 
-        ``row_now`` is every tie's strength today by person and slot
-        (:func:`~sim.kernels.cap.row_strengths`) and ``total`` each person's sum of it
-        (:meth:`_strength_totals`); one uniform per person from ``rng``, as
+        ``row_now`` is every tie's strength today by person and slot and ``total`` each
+        person's sum of it (:func:`~sim.kernels.cap.row_strengths`); one uniform per
+        person from ``rng``, as
         :meth:`~sim.world.ties.TieStore.pick_by_strength` draws it, which chooses the
         same tie up to the rounding of the sums.
         """

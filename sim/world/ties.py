@@ -327,7 +327,7 @@ class TieStore(BackgroundContact, GroupQueries):
         if now is None:
             now, row_now = np.zeros(0, np.float32), np.zeros((0, 0), np.float32)
         elif row_now is None or row_now.shape != self.adj.shape:
-            row_now = row_strengths(self.adj, self.deg, now)
+            row_now = row_strengths(self.adj, self.deg, now, np.zeros(0))
         large = len(a) >= LARGE_BATCH
         tied_before = np.empty(len(a), np.int64)
         (find_pairs_parallel if large else find_pairs)(
