@@ -139,18 +139,24 @@ def slots_by_edge(adj, nbr, deg, slot_u, slot_v):  # pragma: no cover - compiled
     from the row itself (``p < nbr[p, s]``), without looking the edge up.
     """
     for p in prange(deg.shape[0]):
-        for s in range(deg[p]):
-            if p < nbr[p, s]:
-                slot_u[adj[p, s]] = s
-            else:
-                slot_v[adj[p, s]] = s
+        note_slots(p, adj, nbr, deg, slot_u, slot_v)
+
+
+@njit(cache=True)
+def note_slots(p, adj, nbr, deg, slot_u, slot_v):  # pragma: no cover - compiled
+    """Note the slot of each tie of person ``p``'s row in ``slot_u`` or ``slot_v``."""
+    for s in range(deg[p]):
+        if p < nbr[p, s]:
+            slot_u[adj[p, s]] = s
+        else:
+            slot_v[adj[p, s]] = s
 
 
 @njit(cache=True)
 def close_row(p, adj, nbr, deg, row_now):  # pragma: no cover - compiled
     """Close up the holes (slots whose edge id is -1) of person ``p``'s row, in order.
 
-    ``row_now``, unless empty, moves along. Returns the number of ties in the row.
+    ``row_now``, unless empty, moves along.
     """
     by_slot = row_now.shape[0] > 0
     k = 0
@@ -168,7 +174,6 @@ def close_row(p, adj, nbr, deg, row_now):  # pragma: no cover - compiled
         if by_slot:
             row_now[p, s] = 0.0
     deg[p] = k
-    return k
 
 
 @njit(cache=True)
@@ -359,11 +364,7 @@ def admit_in_order(
                 close_row(p, adj, nbr, deg, row_now)
                 first_new[p] = old
                 if by_lookup:
-                    for s in range(deg[p]):
-                        if p < nbr[p, s]:
-                            slot_u[adj[p, s]] = s
-                        else:
-                            slot_v[adj[p, s]] = s
+                    note_slots(p, adj, nbr, deg, slot_u, slot_v)
             s = deg[p]
             adj[p, s], nbr[p, s] = e, q
             if by_slot:
