@@ -6,7 +6,7 @@ import numpy as np
 from numba import njit, prange
 
 from sim.kernels.parallel import one_at_a_time
-from sim.kernels.rows import FREE
+from sim.kernels.rows import FREE, squeeze_row
 from sim.kernels.strength import strength_today
 
 
@@ -130,6 +130,16 @@ def row_strengths(adj, deg, now, total):  # pragma: no cover - compiled
     return out
 
 
+@njit(cache=True)
+def note_slots(p, adj, nbr, deg, slot_u, slot_v):  # pragma: no cover - compiled
+    """Note the slot of each tie of person ``p``'s row in ``slot_u`` or ``slot_v``."""
+    for s in range(deg[p]):
+        if p < nbr[p, s]:
+            slot_u[adj[p, s]] = s
+        else:
+            slot_v[adj[p, s]] = s
+
+
 @one_at_a_time
 @njit(cache=True, parallel=True)
 def slots_by_edge(adj, nbr, deg, slot_u, slot_v):  # pragma: no cover - compiled
@@ -143,52 +153,23 @@ def slots_by_edge(adj, nbr, deg, slot_u, slot_v):  # pragma: no cover - compiled
 
 
 @njit(cache=True)
-def note_slots(p, adj, nbr, deg, slot_u, slot_v):  # pragma: no cover - compiled
-    """Note the slot of each tie of person ``p``'s row in ``slot_u`` or ``slot_v``."""
-    for s in range(deg[p]):
-        if p < nbr[p, s]:
-            slot_u[adj[p, s]] = s
-        else:
-            slot_v[adj[p, s]] = s
-
-
-@njit(cache=True)
-def close_row(p, adj, nbr, deg, row_now):  # pragma: no cover - compiled
-    """Close up the holes (slots whose edge id is -1) of person ``p``'s row, in order.
-
-    ``row_now``, unless empty, moves along.
-    """
-    by_slot = row_now.shape[0] > 0
-    k = 0
-    for s in range(deg[p]):
-        if adj[p, s] >= 0:
-            if k != s:
-                adj[p, k] = adj[p, s]
-                nbr[p, k] = nbr[p, s]
-                if by_slot:
-                    row_now[p, k] = row_now[p, s]
-            k += 1
-    for s in range(k, deg[p]):
-        adj[p, s] = -1
-        nbr[p, s] = -1
-        if by_slot:
-            row_now[p, s] = 0.0
-    deg[p] = k
-
-
-@njit(cache=True)
 def close_rows(persons, adj, nbr, deg, row_now):  # pragma: no cover - compiled
-    """:func:`close_row` for each of ``persons`` (distinct)."""
+    """Close up the holes of each of ``persons``' rows (distinct), moving ``row_now`` along.
+
+    See :func:`sim.kernels.rows.squeeze_row`; ``row_now`` may be empty.
+    """
+    every_tie = np.zeros(0, np.int8)  # no kinds: only holes are dropped
     for t in range(len(persons)):
-        close_row(persons[t], adj, nbr, deg, row_now)
+        squeeze_row(persons[t], adj, nbr, deg, every_tie, row_now)
 
 
 @one_at_a_time
 @njit(cache=True, parallel=True)
 def close_rows_parallel(persons, adj, nbr, deg, row_now):  # pragma: no cover - compiled
     """:func:`close_rows` in parallel: rows are independent, so the result is the same."""
+    every_tie = np.zeros(0, np.int8)
     for t in prange(len(persons)):
-        close_row(persons[t], adj, nbr, deg, row_now)
+        squeeze_row(persons[t], adj, nbr, deg, every_tie, row_now)
 
 
 @njit(cache=True)
@@ -284,6 +265,7 @@ def admit_in_order(
     made = 0
     dropped = 0
     hole = np.float32(np.inf)
+    every_tie = np.zeros(0, np.int8)  # for closing a row: only its holes are dropped
     for i in range(len(a)):
         p0, q0 = a[i], b[i]
         e0 = tied_before[i]
@@ -361,7 +343,7 @@ def admit_in_order(
                 old = 0
                 for s in range(first_new[p]):
                     old += adj[p, s] >= 0
-                close_row(p, adj, nbr, deg, row_now)
+                squeeze_row(p, adj, nbr, deg, every_tie, row_now)
                 first_new[p] = old
                 if by_lookup:
                     note_slots(p, adj, nbr, deg, slot_u, slot_v)

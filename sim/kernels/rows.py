@@ -12,24 +12,33 @@ FREE = -1
 
 
 @njit(cache=True)
-def compact_row(p, adj, nbr, deg, kind):  # pragma: no cover - compiled
-    """Drop from person ``p``'s adjacency row the slots whose edge id is ``FREE``.
+def squeeze_row(p, adj, nbr, deg, kind, row_now):  # pragma: no cover - compiled
+    """Close up person ``p``'s adjacency row: drop its holes and its freed ties.
 
-    The kept slots move left in their order (a stable compaction), the tail becomes -1
-    and ``deg[p]`` is updated.
+    A hole is a slot whose edge id is -1; a freed tie, unless ``kind`` is empty, a slot
+    whose edge id is ``FREE`` in ``kind``. The kept slots move left in their order (a
+    stable compaction), and with them ``row_now`` (strength per slot) unless it is
+    empty; the tail becomes -1 (strength 0) and ``deg[p]`` is updated.
     """
+    by_kind = kind.shape[0] > 0
+    by_slot = row_now.shape[0] > 0
     d = deg[p]
     k = 0
     for s in range(d):
         e = adj[p, s]
-        if kind[e] != FREE:
-            if k != s:
-                adj[p, k] = e
-                nbr[p, k] = nbr[p, s]
-            k += 1
+        if e < 0 or (by_kind and kind[e] == FREE):
+            continue
+        if k != s:
+            adj[p, k] = e
+            nbr[p, k] = nbr[p, s]
+            if by_slot:
+                row_now[p, k] = row_now[p, s]
+        k += 1
     for s in range(k, d):
         adj[p, s] = -1
         nbr[p, s] = -1
+        if by_slot:
+            row_now[p, s] = 0.0
     deg[p] = k
 
 
@@ -56,7 +65,7 @@ def rows_of(eids, u, v, seen):  # pragma: no cover - compiled
 def drop_from_rows(eids, u, v, adj, nbr, deg, kind, seen):  # pragma: no cover - compiled
     """Take dropped edge ids out of both ends' adjacency rows, in place.
 
-    Each touched row is compacted once (:func:`compact_row`). This is the serial twin of
+    Each touched row is compacted once (:func:`squeeze_row`). This is the serial twin of
     :func:`drop_from_rows_parallel`, for the few ids a day's changes drop, where starting
     threads would cost more than the work; both give the same rows.
 
@@ -70,8 +79,9 @@ def drop_from_rows(eids, u, v, adj, nbr, deg, kind, seen):  # pragma: no cover -
         kind: Kind code per edge id.
         seen: Scratch flags, one per person, all False on entry and on return.
     """
+    no_strengths = np.zeros((0, 0), np.float32)
     for p in rows_of(eids, u, v, seen):
-        compact_row(p, adj, nbr, deg, kind)
+        squeeze_row(p, adj, nbr, deg, kind, no_strengths)
 
 
 @one_at_a_time
@@ -82,8 +92,9 @@ def drop_from_rows_parallel(eids, u, v, adj, nbr, deg, kind, seen):  # pragma: n
     Rows are independent, so the result does not depend on the number of threads.
     """
     touched = rows_of(eids, u, v, seen)
+    no_strengths = np.zeros((0, 0), np.float32)
     for t in prange(len(touched)):
-        compact_row(touched[t], adj, nbr, deg, kind)
+        squeeze_row(touched[t], adj, nbr, deg, kind, no_strengths)
 
 
 @njit(cache=True)

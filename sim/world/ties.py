@@ -317,8 +317,9 @@ class TieStore(BackgroundContact, GroupQueries):
         a, b, w = np.minimum(a, b)[keep], np.maximum(a, b)[keep], w[keep]
         if len(a) == 0:
             return np.zeros(0, np.int64)
-        order = np.argsort(-w, kind="stable")
-        a, b, w = a[order], b[order], w[order]
+        if not np.all(w == w[0]):  # equal strengths (a sweep's acquaintances) keep their order
+            order = np.argsort(-w, kind="stable")
+            a, b, w = a[order], b[order], w[order]
         # Room for every append before the kernel runs: arrays cannot grow inside it (a
         # row without room left is closed up by the kernel).
         self._ensure_width(widest_row_after(a, b, self.deg, self.person_scratch))
