@@ -49,6 +49,12 @@ class Person(mesa.Agent):
         self.model.world.budget[self.index] = value
 
     @property
+    def talkativeness(self) -> float:
+        """Multiplier of this person's post rate (1 when everyone is alike)."""
+        talk = self.model.world.talk
+        return 1.0 if talk is None else float(talk[self.index])
+
+    @property
     def degree(self) -> int:
         """Number of ties."""
         return int(self.model.world.ties.deg[self.index])

@@ -42,7 +42,7 @@ SLIDERS = {
     "post_rate": ("Post rate", 0.005, 0.5, 0.0001),
     "invite_rate": ("Invite rate", 0.0, 0.3, 0.005),
     "leave_rate": ("Leave rate", 0.0, 0.2, 0.0001),
-    "overload_cost": ("Overload cost", 0.0, 3.0, 0.01),
+    "overload_cost": ("Overload cost", 0.0, 3.0, 0.0001),
     "unmute_rate": ("Unmute rate", 0.0, 0.5, 0.01),
     "silence_days": ("Silence days", 1, 60, 1),
 }
@@ -159,8 +159,12 @@ def colours(model: GroupModel) -> dict[str, str]:
 
 
 def settings_line(model: GroupModel) -> str:
-    """The behaviour settings of the model on the page, as ``name value`` pairs."""
-    return " · ".join(f"{name} {cell(getattr(model.config.behaviour, name))}" for name in SLIDERS)
+    """The behaviour settings of the model on the page, as ``name value`` pairs.
+
+    Values are shown to the slider's finest step (``:g``), not rounded like table cells,
+    so that a slider moved by one step shows in the model's settings after *Reset*.
+    """
+    return " · ".join(f"{name} {getattr(model.config.behaviour, name):g}" for name in SLIDERS)
 
 
 def _html(frame: pd.DataFrame, index: bool = False) -> solara.Element:

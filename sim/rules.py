@@ -252,6 +252,7 @@ def mute_overloaded(person, value, cost, budget):
 def post_rate(
     value,
     role_multiplier,
+    talkativeness,
     strangers,
     posts_yesterday,
     *,
@@ -262,9 +263,10 @@ def post_rate(
 ):
     """Expected posts per day of an unmuted member.
 
-    ``r = base_rate * max(b, 0) * role * crowd * conversation``: proportional to belonging
-    (members who value a group talk in it) and to the role multiplier of super users
-    (C12), and
+    ``r = base_rate * max(b, 0) * role * talk * crowd * conversation``: proportional to
+    belonging (members who value a group talk in it), to the role multiplier of super
+    users (C12) and to the person's talkativeness ``talk`` (people differ in how much
+    they speak wherever they are: posting per person is heavy-tailed, F13), and
 
     - ``crowd = 1 / (1 + strangers / crowd_scale)``: speaking to an audience of people one
       does not know is costly and responsibility to answer is diffused among many, so the
@@ -281,7 +283,7 @@ def post_rate(
     prompt = -np.expm1(-np.asarray(posts_yesterday, np.float64) / reply_posts)
     conversation = initiative + (1.0 - initiative) * prompt
     value = np.maximum(np.asarray(value, np.float64), 0.0)
-    return base_rate * value * role_multiplier * crowd * conversation
+    return base_rate * value * role_multiplier * talkativeness * crowd * conversation
 
 
 def invite_rate(value, role_multiplier, tenure, *, base_rate, half_life):

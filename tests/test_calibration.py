@@ -194,8 +194,9 @@ def _default_value(dotted: str) -> float:
     """The shipped default of a fitted parameter, by its dotted scenario path."""
     from sim.config.behaviour import Behaviour
     from sim.config.network import Network
+    from sim.config.population import Population
 
-    value: object = {"behaviour": Behaviour(), "network": Network()}
+    value: object = {"behaviour": Behaviour(), "network": Network(), "population": Population()}
     for part in dotted.split("."):
         value = value[part] if isinstance(value, dict) else getattr(value, part)
     return float(value)

@@ -166,6 +166,7 @@ def test_newcomer_without_ties_has_highest_leave_hazard():
 def test_muted_member_posts_nothing():
     model = tiny({"g": {"driver": "relationship", "count": 3, "size": 8}}, post_rate=5.0)
     model.step()
+    model.world.talk = None  # everyone alike: a quiet member could post less than daily
     m = model.memberships
     active = model.active_memberships()
     m.muted[active] = True
@@ -320,6 +321,37 @@ def test_persons_are_mesa_agents_reading_arrays():
     founders = set(model.memberships.view("person").tolist())
     member = model.agents.select(lambda a: a.index in founders).to_list()[0]
     assert member.groups
+
+
+def test_talkative_people_write_more_of_the_posts():
+    """Talkativeness (a trait of each person, F13) concentrates posts on fewer members.
+
+    The same town, seed and groups with everyone alike and with a CV of 3: the share of
+    posts written by the busiest 5% of memberships must rise clearly, and each person
+    agent reports its multiplier.
+    """
+    shares = []
+    for cv in (0.0, 3.0):
+        sc = load_scenario(
+            Path(__file__).parent.parent / "scenarios" / "baseline.yaml",
+            [
+                "population.size=3000",
+                "days=60",
+                "groups.lecture.count=12",
+                "groups.family.count=18",
+                "groups.friends.count=18",
+                f"population.talkativeness.cv={cv}",
+            ],
+        )
+        model = GroupModel(scenario=sc)
+        model.run()
+        posts = np.sort(model.memberships.view("posts"))[::-1]
+        assert posts.sum() > 200
+        shares.append(posts[: int(np.ceil(0.05 * len(posts)))].sum() / posts.sum())
+        person = model.agents.select(lambda a: a.index == 11).to_list()[0]
+        expected = 1.0 if cv == 0 else float(model.world.talk[11])
+        assert person.talkativeness == expected
+    assert shares[1] > shares[0] + 0.1, shares
 
 
 def test_runs_under_mesa_batch_run():

@@ -56,3 +56,14 @@ def test_compiled_strengthen_is_the_rule(contacts):
     got = np.array([strengthen(s, 0.3, contacts) for s in strength])
     assert np.allclose(got, expected, rtol=0, atol=1e-12)
     assert np.all(np.diff(got) > 0)
+
+
+def test_post_rate_is_proportional_to_talkativeness():
+    """A person twice as talkative posts twice as often wherever it is (F13)."""
+    args = dict(base_rate=0.1, crowd_scale=4.0, initiative=0.5, reply_posts=3.0)
+    value, strangers, yesterday = np.array([0.3, 0.8, 1.2]), np.array([0, 5, 40]), 2.0
+    plain = rules.post_rate(value, 1.0, 1.0, strangers, yesterday, **args)
+    talk = np.array([0.2, 1.0, 3.5])
+    talkative = rules.post_rate(value, 1.0, talk, strangers, yesterday, **args)
+    assert np.allclose(talkative, plain * talk)
+    assert np.all(plain > 0)

@@ -205,7 +205,7 @@ def test_bad_literal_lists_allowed_values(tmp_path):
 
 def test_unknown_key_lists_allowed_names(tmp_path):
     error = load_error(write(tmp_path, "population:\n  sise: 100\n"))
-    assert "Allowed here: size, interests, attention, super_users" in error.problem
+    assert "Allowed here: size, interests, attention, talkativeness, super_users" in error.problem
 
 
 def test_duplicate_key_names_first_line(tmp_path):

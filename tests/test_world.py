@@ -131,6 +131,23 @@ def test_super_users_and_budgets_follow_population():
     assert world.budget[world.is_super].mean() == pytest.approx(3.0, rel=0.15)
 
 
+def test_talkativeness_is_log_normal_with_mean_one_and_drawn_last():
+    """A CV gives each person a post-rate multiplier; 0 draws nothing and changes nothing."""
+    alike = world_of(4000, seed=3, population={"talkativeness": {"cv": 0.0}})
+    assert alike.talk is None
+    world = world_of(4000, seed=3, population={"talkativeness": {"cv": 2.0}})
+    # Drawn after everything else: the rest of the world is the one without the trait.
+    for name in ("interests", "is_super", "budget"):
+        assert np.array_equal(getattr(world, name), getattr(alike, name))
+    assert np.array_equal(world.ties.w, alike.ties.w)
+    # Log-normal with mean 1 and CV 2: log sigma^2 = log(1 + 4); median exp(-sigma^2 / 2).
+    sigma = np.sqrt(np.log(5.0))
+    logs = np.log(world.talk.astype(np.float64))
+    assert logs.std() == pytest.approx(sigma, rel=0.05)
+    assert logs.mean() == pytest.approx(-(sigma**2) / 2, abs=4 * sigma / np.sqrt(4000))
+    assert world.talk.min() > 0
+
+
 # --------------------------------------------------------------------------- determinism
 
 WORLD_ARRAYS = ("u", "v", "w", "kind", "last", "created", "deg", "adj", "nbr")

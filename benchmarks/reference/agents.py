@@ -126,18 +126,26 @@ class Person(mesa.Agent):
         interests: Topic bit mask.
         is_super: Whether the person is a super user (C12).
         budget: Daily attention budget.
+        talkativeness: Multiplier of the post rate (F13).
     """
 
     model: ReferenceModel
 
     def __init__(
-        self, model: ReferenceModel, index: int, interests: int, is_super: bool, budget: float
+        self,
+        model: ReferenceModel,
+        index: int,
+        interests: int,
+        is_super: bool,
+        budget: float,
+        talkativeness: float = 1.0,
     ):
         super().__init__(model)
         self.index = index
         self.interests = interests
         self.is_super = is_super
         self.budget = budget
+        self.talkativeness = talkativeness
         self.ties: dict[int, Tie] = {}  # the other person -> the tie
         self.memberships: dict[int, Membership] = {}  # group id -> current membership
         self.load = 0.0  # attention spent today on unmuted memberships
@@ -271,8 +279,9 @@ class Person(mesa.Agent):
     def post(self) -> None:
         """Phase 3: post in each unmuted group (C12); a post may reveal an interest (C5).
 
-        Posts are Poisson with mean :func:`rules.post_rate`: from belonging, fewer the
-        more co-members are strangers, and answering yesterday's posts. With chance ``reveal_rate``
+        Posts are Poisson with mean :func:`rules.post_rate`: from belonging and the
+        person's talkativeness, fewer the more co-members are strangers, and answering
+        yesterday's posts. With chance ``reveal_rate``
         a member who posted shows one of its interests, chosen at random, to the group.
         """
         model, b = self.model, self.model.behaviour
@@ -287,6 +296,7 @@ class Person(mesa.Agent):
                 rules.post_rate(
                     membership.value,
                     role,
+                    self.talkativeness,
                     strangers,
                     group.organic_yesterday,
                     base_rate=b.post_rate,

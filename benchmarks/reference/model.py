@@ -231,6 +231,7 @@ class ReferenceModel(mesa.Model):
                     interests=int(world.interests[index]),
                     is_super=bool(world.is_super[index]),
                     budget=float(world.budget[index]),
+                    talkativeness=1.0 if world.talk is None else float(world.talk[index]),
                 )
             )
         store = world.ties
@@ -591,14 +592,15 @@ class ReferenceModel(mesa.Model):
         today, then to one of that friend's ties chosen likewise, and is lost if that is
         the person itself; any other meeting is with a random person
         (:func:`rules.stranger`). Each pair not yet tied becomes an acquaintance tie under
-        the cap (:meth:`make_tie`). Unlike the fast model, which draws every meeting of
-        the sweep on the ties as they were before it, each meeting here sees the ties
-        made before it.
+        the cap (:meth:`make_tie`). As in the fast model, every meeting of the sweep is
+        drawn on the ties as they were before it (a friend met this period is not yet
+        a way to meet its friends); the pairs are then tied in the order they were met.
         """
         cfg = self.config.network.ties
         if cfg.new_acquaintances_per_year <= 0 or self.n < 2:
             return
         kind = KIND_CODES["acquaintance"]
+        met: list[tuple[int, int]] = []
         for person in self.shuffled(self.people):
             _, through = rules.background_meetings(
                 1, cfg.new_acquaintances_per_year, cfg.sweep_days, cfg.closure_share, self.rng
@@ -610,8 +612,10 @@ class ReferenceModel(mesa.Model):
                 else:
                     other = int(rules.stranger([person.index], self.n, self.rng)[0])
                 if other != person.index:
-                    made = self.make_tie(person.index, other, cfg.new_acquaintance_strength, kind)
-                    self.today["acquaintances_made"] += made is not None
+                    met.append((person.index, other))
+        for a, b in met:
+            made = self.make_tie(a, b, cfg.new_acquaintance_strength, kind)
+            self.today["acquaintances_made"] += made is not None
 
     def phase_invitations(self, members: list[Person]) -> None:
         """Phase 5: active members invite outside ties; invitees accept or not (C3, C7, F8).

@@ -22,6 +22,7 @@ from sim.facts.measures import (
     mean_degree,
     never_posted,
     share_gone_within,
+    top_posters_share,
     top_share,
 )
 
@@ -47,6 +48,7 @@ MEASURES: dict[str, Callable[[Run], float]] = {
     "dead_within_30_days": share_gone_within(30),
     "dead_within_90_days": share_gone_within(90),
     "never_posted": never_posted,
+    "top_1pct_posts_shortfall": shortfall(top_posters_share(0.01), 0.5),
     "inner_layer": layer_size(0),
     "outer_layer": layer_size(LAYERS - 1),
     "layer_ratio": layer_ratio,

@@ -19,6 +19,7 @@ from sim.calibration.measures import MEASURES
 from sim.config import Scenario, Section, Seed, name_from_stem
 from sim.config.behaviour import Behaviour
 from sim.config.network import DEFAULT_HALF_LIVES, TieDynamics
+from sim.config.population import Talkativeness
 from sim.errors import ScenarioError, did_you_mean
 from sim.overrides import set_path
 from sim.scenario import resolve_edgelist_path, scenario_from_dict
@@ -59,8 +60,8 @@ class Calibration(Section):
     )
     parameters: Annotated[dict[str, Range], Field(min_length=1)] = Field(
         ...,
-        description="Free parameters to fit (behaviour.*, network.ties.*), each with "
-        "its prior range.",
+        description="Free parameters to fit (behaviour.*, network.ties.*, "
+        "population.talkativeness.*), each with its prior range.",
     )
     targets: Annotated[dict[str, Target], Field(min_length=1)] = Field(
         ..., description="Fact targets; book claims are never targets."
@@ -123,9 +124,14 @@ def load_calibration(path: str | Path) -> LoadedCalibration:
     return loaded
 
 
-FITTED_SECTIONS = {"behaviour": Behaviour, "network.ties": TieDynamics}
+FITTED_SECTIONS = {
+    "behaviour": Behaviour,
+    "network.ties": TieDynamics,
+    "population.talkativeness": Talkativeness,
+}
 """The sections whose free parameters a calibration may fit: how people behave in
-groups, and how ties are contacted, decay and form. Never the scenario's design
+groups, how much they differ in how often they speak, and how ties are contacted,
+decay and form. Never the scenario's design
 (cohorts, interventions, population size), and no claim is a target."""
 
 

@@ -42,6 +42,16 @@ class Attention(Section):
     )
 
 
+class Talkativeness(Section):
+    """How much people differ in how often they speak (log-normal, mean 1, F13)."""
+
+    cv: Annotated[float, Field(ge=0.0, le=20.0)] = Field(
+        3.97,
+        description="Coefficient of variation across people of a multiplier of the post "
+        "rate (0: everyone alike).",
+    )
+
+
 class SuperUsers(Section):
     """Super users: a small share of people with higher propensities (C12)."""
 
@@ -71,4 +81,5 @@ class Population(Section):
     )
     interests: Interests = Interests()
     attention: Attention = Attention()
+    talkativeness: Talkativeness = Talkativeness()
     super_users: SuperUsers = SuperUsers()

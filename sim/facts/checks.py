@@ -164,9 +164,9 @@ LIFE_WHY = (
     "(docs/ODD.md, §7.10, §7.11, §7.17, §7.19)."
 )
 POST_WHY = (
-    "An unmuted member posts at a rate proportional to its belonging and its role "
-    "(super users post more); members with negative belonging are silent "
-    "(docs/ODD.md, §7.10, §7.13)."
+    "An unmuted member posts at a rate proportional to its belonging, its role "
+    "(super users post more) and its talkativeness (a log-normal trait of each person); "
+    "members with negative belonging are silent (docs/ODD.md, §7.3, §7.10, §7.13)."
 )
 SIZE_WHY = (
     "Attention is finite: reading costs grow with the posts of a group, mostly "

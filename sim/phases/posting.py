@@ -1,9 +1,9 @@
 """Phase 3, posting: unmuted members and organisers post; posts reveal interests.
 
-Rules: :func:`sim.rules.post_rate` with :func:`sim.rules.role_multiplier` (C12, F13, F16,
-F17), :func:`sim.rules.organiser_posts` (C16, F14), :func:`sim.rules.revealers` and
-:func:`sim.rules.revealed_topic` (C5), and what counts as an organic post for
-:func:`sim.rules.silent_for`.
+Rules: :func:`sim.rules.post_rate` with :func:`sim.rules.role_multiplier` and each
+person's talkativeness (C12, F13, F16, F17), :func:`sim.rules.organiser_posts` (C16,
+F14), :func:`sim.rules.revealers` and :func:`sim.rules.revealed_topic` (C5), and what
+counts as an organic post for :func:`sim.rules.silent_for`.
 """
 
 from __future__ import annotations
@@ -26,9 +26,11 @@ def run(model: Simulation, today: Today) -> None:
     )
     group = m.group[reading]
     strangers = np.maximum(g.members[group] - 1 - m.ties_in[reading], 0)
+    talk = model.world.talk
     rate = rules.post_rate(
         m.value[reading],
         role,
+        1.0 if talk is None else talk[m.person[reading]],
         strangers,
         g.organic_yesterday[group],
         base_rate=b.post_rate,

@@ -8,7 +8,12 @@ import numpy as np
 
 from sim.config import KIND_CODES, TIE_KINDS, Scenario
 from sim.world.generators import generate, merge_and_cap
-from sim.world.population import attention_budgets, homophilous_interests, super_users
+from sim.world.population import (
+    attention_budgets,
+    homophilous_interests,
+    super_users,
+    talkativeness,
+)
 from sim.world.ties import TieStore
 
 __all__ = ["KIND_CODES", "TieStore", "World", "build_world"]
@@ -23,12 +28,15 @@ class World:
         is_super: Super-user flag per person.
         budget: Daily attention budget per person.
         ties: The tie store.
+        talk: Multiplier of the post rate per person (float32, mean 1), or ``None`` if
+            everyone is alike.
     """
 
     interests: np.ndarray
     is_super: np.ndarray
     budget: np.ndarray
     ties: TieStore
+    talk: np.ndarray | None = None
 
     @property
     def n(self) -> int:
@@ -55,4 +63,5 @@ def build_world(scenario: Scenario, rng: np.random.Generator) -> World:
     is_super = super_users(n, pop.super_users.share, rng)
     interests = homophilous_interests(pop, ties, batch.pinned_topics, rng)
     budget = attention_budgets(pop, is_super, rng)
-    return World(interests=interests, is_super=is_super, budget=budget, ties=ties)
+    talk = talkativeness(pop, n, rng)
+    return World(interests=interests, is_super=is_super, budget=budget, ties=ties, talk=talk)

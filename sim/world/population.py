@@ -91,3 +91,17 @@ def attention_budgets(
     sigma = np.sqrt(np.log1p(cv**2))
     budget = rng.lognormal(np.log(mean) - sigma**2 / 2, sigma, size=len(is_super))
     return np.where(is_super, budget * pop.super_users.attention, budget).astype(np.float32)
+
+
+def talkativeness(pop: Population, n: int, rng: np.random.Generator) -> np.ndarray | None:
+    """Each person's multiplier of the post rate: log-normal, mean 1, the configured CV.
+
+    People differ in how much they speak, whatever the group: posting activity per person
+    is heavy-tailed (participation inequality, F13). ``None`` when the CV is 0 (everyone
+    alike), drawing nothing, so that such a world is the one without the trait.
+    """
+    cv = pop.talkativeness.cv
+    if cv == 0:
+        return None
+    sigma = np.sqrt(np.log1p(cv**2))
+    return rng.lognormal(-(sigma**2) / 2, sigma, size=n).astype(np.float32)
