@@ -51,8 +51,7 @@ class Person(mesa.Agent):
     @property
     def talkativeness(self) -> float:
         """Multiplier of this person's post rate (1 when everyone is alike)."""
-        talk = self.model.world.talk
-        return 1.0 if talk is None else float(talk[self.index])
+        return float(self.model.world.talkativeness_of(self.index))
 
     @property
     def degree(self) -> int:

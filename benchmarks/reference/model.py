@@ -231,7 +231,7 @@ class ReferenceModel(mesa.Model):
                     interests=int(world.interests[index]),
                     is_super=bool(world.is_super[index]),
                     budget=float(world.budget[index]),
-                    talkativeness=1.0 if world.talk is None else float(world.talk[index]),
+                    talkativeness=float(world.talkativeness_of(index)),
                 )
             )
         store = world.ties

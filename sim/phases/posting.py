@@ -26,11 +26,10 @@ def run(model: Simulation, today: Today) -> None:
     )
     group = m.group[reading]
     strangers = np.maximum(g.members[group] - 1 - m.ties_in[reading], 0)
-    talk = model.world.talk
     rate = rules.post_rate(
         m.value[reading],
         role,
-        1.0 if talk is None else talk[m.person[reading]],
+        model.world.talkativeness_of(m.person[reading]),
         strangers,
         g.organic_yesterday[group],
         base_rate=b.post_rate,

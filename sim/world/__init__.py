@@ -43,6 +43,10 @@ class World:
         """Number of people."""
         return len(self.interests)
 
+    def talkativeness_of(self, persons: np.ndarray | int) -> np.ndarray | float:
+        """The post-rate multiplier of ``persons`` (1 when everyone is alike)."""
+        return 1.0 if self.talk is None else self.talk[persons]
+
 
 def build_world(scenario: Scenario, rng: np.random.Generator) -> World:
     """Build the world a scenario describes, drawing only from ``rng``.
