@@ -168,6 +168,18 @@ class TieDynamics(Section):
     new_acquaintance_strength: Strength = Field(
         0.05, description="Strength of a new acquaintance tie made outside groups."
     )
+    spin_up_days: Annotated[int, Field(ge=0, le=20 * 364)] = Field(
+        0,
+        description="Days of background social life (sweeps only: contact, decay, "
+        "dropping, new acquaintances; no groups) run before day 0, so that a run starts "
+        "from the network's own steady state rather than from the generator's; rounded "
+        "up to whole sweeps. 0: day 0 is the generated world.",
+    )
+
+    @property
+    def spin_up_sweeps(self) -> int:
+        """Sweeps run before day 0: ``spin_up_days`` rounded up to whole sweeps."""
+        return -(-self.spin_up_days // self.sweep_days)
 
     @field_validator("half_life_days", mode="after")
     @classmethod

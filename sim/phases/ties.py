@@ -92,25 +92,8 @@ def sweep(model: Simulation, day: int) -> int:
     Returns:
         The number of new acquaintance ties made.
     """
-    cfg = model.config.network.ties
-    swept = model.world.ties.sweep(
-        day,
-        model.rng,
-        days=cfg.sweep_days,
-        exponent=cfg.allocation_exponent,
-        contacts_per_day=cfg.contacts_per_day,
-        gain=cfg.contact_gain,
-        floor=cfg.floor,
-    )
-    made = model.world.ties.introduce(
-        day,
-        model.rng,
-        days=cfg.sweep_days,
-        per_year=cfg.new_acquaintances_per_year,
-        closure_share=cfg.closure_share,
-        strength=cfg.new_acquaintance_strength,
-        kind=ACQUAINTANCE_KIND,
-        now=swept.strength,
+    made = model.world.ties.background_period(
+        day, model.rng, model.config.network.ties, ACQUAINTANCE_KIND
     )
     model.roster.recount(day)
     return made

@@ -14,6 +14,7 @@ from sim.world.population import (
     super_users,
     talkativeness,
 )
+from sim.world.spin_up import spin_up, start_day
 from sim.world.ties import TieStore
 
 __all__ = ["KIND_CODES", "TieStore", "World", "build_world"]
@@ -56,7 +57,8 @@ def build_world(scenario: Scenario, rng: np.random.Generator) -> World:
         rng: The model's generator.
 
     Returns:
-        The world on day 0.
+        The world on day 0: as generated, or after the spin-up
+        (``network.ties.spin_up_days``, :mod:`sim.world.spin_up`).
     """
     pop, net = scenario.population, scenario.network
     n = pop.size
@@ -68,4 +70,8 @@ def build_world(scenario: Scenario, rng: np.random.Generator) -> World:
     interests = homophilous_interests(pop, ties, batch.pinned_topics, rng)
     budget = attention_budgets(pop, is_super, rng)
     talk = talkativeness(pop, n, rng)
+    if start_day(net.ties) < 0:
+        # The world is drawn as of its first day, then dated back to it and spun up.
+        ties.shift_days(start_day(net.ties))
+        spin_up(ties, net.ties, rng)
     return World(interests=interests, is_super=is_super, budget=budget, ties=ties, talk=talk)

@@ -12,6 +12,7 @@ from typing import NamedTuple
 import numpy as np
 
 from sim import rules
+from sim.config.network import TieDynamics
 from sim.kernels.cap import row_strengths
 from sim.kernels.strength import pick_by_slot_strength
 from sim.kernels.sweep import sweep_contacts, sweep_weights
@@ -33,6 +34,44 @@ class Swept(NamedTuple):
 
 class BackgroundContact:
     """The periodic sweep and new acquaintances, for :class:`~sim.world.ties.TieStore`."""
+
+    def background_period(
+        self, day: int, rng: np.random.Generator, dynamics: TieDynamics, kind: int
+    ) -> int:
+        """One period of background social life ending on ``day``: sweep, then new ties.
+
+        :meth:`sweep`, then :meth:`introduce`, with the settings of ``dynamics`` (the
+        scenario's ``network.ties``). The daily model runs it every ``sweep_days`` (the
+        ties phase), and the world's spin-up before day 0 (:func:`sim.world.spin_up.spin_up`).
+
+        Args:
+            day: Last day of the period.
+            rng: The model's generator.
+            dynamics: The scenario's ``network.ties``.
+            kind: Kind code of the new acquaintance ties.
+
+        Returns:
+            The number of new acquaintance ties made.
+        """
+        swept = self.sweep(
+            day,
+            rng,
+            days=dynamics.sweep_days,
+            exponent=dynamics.allocation_exponent,
+            contacts_per_day=dynamics.contacts_per_day,
+            gain=dynamics.contact_gain,
+            floor=dynamics.floor,
+        )
+        return self.introduce(
+            day,
+            rng,
+            days=dynamics.sweep_days,
+            per_year=dynamics.new_acquaintances_per_year,
+            closure_share=dynamics.closure_share,
+            strength=dynamics.new_acquaintance_strength,
+            kind=kind,
+            now=swept.strength,
+        )
 
     def _sweep_weights(
         self, day: int, exponent: float

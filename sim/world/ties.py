@@ -242,6 +242,19 @@ class TieStore(BackgroundContact, GroupQueries):
         append_to_rows(eids, self.u, self.v, self.adj, self.nbr, self.deg)
         return eids
 
+    def shift_days(self, offset: int) -> None:
+        """Move every tie's dates (last contact, creation) by ``offset`` days.
+
+        Strengths on a day ``offset`` days later than before are unchanged: used to
+        date a generated world back to the start of its spin-up.
+        """
+        ids = self.alive_ids()
+        self.last[ids] += offset
+        self.created[ids] += offset
+        if len(ids):
+            self._oldest = int(self.last[ids].min())
+        self._table_key = None
+
     def remove(self, eids: np.ndarray) -> None:
         """Drop ties by edge id (ids must be alive and distinct)."""
         eids = np.asarray(eids, np.int64)

@@ -1,0 +1,44 @@
+"""The spin-up: background social life before day 0, so that a run starts in steady state.
+
+The generators draw a plausible network, but not the one that the tie dynamics keep up:
+left alone, the generated world drifts for years (its outer layer swells and then
+thins, its closest ties take a growing share of social time) before it settles
+(docs/ODD.md, "Initialisation"). Measured during that drift, stationarity (F2) and the
+shares of social time (F3, F4) describe the generator, not the model. The spin-up runs
+``network.ties.spin_up_sweeps`` periods of background life (contact, decay, dropping and
+new acquaintances; there are no groups yet) on days ``-S + sweep_days, ..., 0``, the
+world's ties having been dated back to day ``-S`` (they are drawn as of day 0).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.config import KIND_CODES
+from sim.config.network import TieDynamics
+from sim.world.ties import TieStore
+
+ACQUAINTANCE_KIND = KIND_CODES["acquaintance"]
+
+
+def start_day(dynamics: TieDynamics) -> int:
+    """The day the generated world's ties are made: 0, or earlier by the spin-up."""
+    return -dynamics.spin_up_sweeps * dynamics.sweep_days
+
+
+def spin_up(ties: TieStore, dynamics: TieDynamics, rng: np.random.Generator) -> int:
+    """Run the spin-up's periods of background life, ending with one on day 0.
+
+    Args:
+        ties: The generated world's ties, dated back to :func:`start_day`.
+        dynamics: The scenario's ``network.ties``.
+        rng: The model's generator (every draw comes from it).
+
+    Returns:
+        The number of new acquaintance ties made during the spin-up.
+    """
+    made = 0
+    for period in range(1, dynamics.spin_up_sweeps + 1):
+        day = start_day(dynamics) + period * dynamics.sweep_days
+        made += ties.background_period(day, rng, dynamics, ACQUAINTANCE_KIND)
+    return made
