@@ -8,7 +8,8 @@ then is timed in two parts: setting up (building the world and, for the referenc
 into Python objects; planning groups; creating the Mesa agents) and stepping through the
 days. The comparison is the time per simulated day, and its ratio. A Markdown report with
 the date, the command, ``nproc`` and the load average (``uptime``, before and after) is
-printed and written to ``benchmarks/reference.md``.
+printed and written to ``benchmarks/reference.md``; the hand-written sections of the file
+it replaces (from its first ``## `` heading on) are kept after it.
 
 Usage (from the repository root)::
 
@@ -211,7 +212,20 @@ def main() -> None:
     notes["uptime_after"] = command_output(["uptime"])
     text = report(args.scenario, scenario.days, scenario.population.size, results, notes)
     print(text)
-    args.out.write_text(text, encoding="utf-8")
+    args.out.write_text(text + kept_sections(args.out), encoding="utf-8")
+
+
+def kept_sections(path: Path) -> str:
+    """The hand-written ``## `` sections of an earlier report at ``path``, to keep.
+
+    The generated part has no second-level heading, so everything from the first one on
+    (e.g. "Commerce in the reference") is written by hand and survives a new run.
+    """
+    if not path.exists():
+        return ""
+    old = path.read_text(encoding="utf-8")
+    start = old.find("\n## ")
+    return "" if start < 0 else old[start:].rstrip("\n") + "\n"
 
 
 if __name__ == "__main__":
