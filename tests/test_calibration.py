@@ -8,6 +8,7 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -16,6 +17,7 @@ import pytest
 from sim.calibration import calibrate, load_calibration
 from sim.calibration.fit import weighted_quantile
 from sim.calibration.measures import MEASURES
+from sim.calibration.report import adopted, shipped_default
 from sim.facts.measures import Run
 from sim.scenario import ScenarioError
 
@@ -149,6 +151,8 @@ def test_calibrate_command_writes_tables_manifest_report_and_figure(tmp_path):
     text = doc.read_text()
     assert "| `behaviour.crowd_scale` | [2, 100] |" in text
     assert "![accepted values](img/calibration/tiny.png)" in text
+    # Its best point is not the shipped defaults: the report says it is only a candidate.
+    assert "are **not** set to it: this calibration is a candidate" in text
     assert (doc.parent / "img" / "calibration" / "tiny.png").stat().st_size > 0
     assert "accepted ranges" in done.stdout
     accepted = pd.read_csv(tmp_path / "tiny.accepted.csv")
@@ -190,18 +194,6 @@ def test_the_shipped_calibration_file_is_valid():
     assert loaded.spec.targets and all(t.fact.startswith("F") for t in loaded.spec.targets.values())
 
 
-def _default_value(dotted: str) -> float:
-    """The shipped default of a fitted parameter, by its dotted scenario path."""
-    from sim.config.behaviour import Behaviour
-    from sim.config.network import Network
-    from sim.config.population import Population
-
-    value: object = {"behaviour": Behaviour(), "network": Network(), "population": Population()}
-    for part in dotted.split("."):
-        value = value[part] if isinstance(value, dict) else getattr(value, part)
-    return float(value)
-
-
 @pytest.mark.parametrize(
     ("spec_file", "doc"),
     [("facts.yaml", "calibration.md"), ("network.yaml", "calibration_network.md")],
@@ -212,4 +204,16 @@ def test_the_defaults_are_the_calibration_s_best_point(spec_file, doc):
     fitted = set(load_calibration(ROOT / "experiments" / "calibration" / spec_file).spec.parameters)
     assert {name for name, _ in rows} == fitted
     for name, best in rows:
-        assert _default_value(name) == pytest.approx(float(best), rel=1e-9), name
+        assert shipped_default(name) == pytest.approx(float(best), rel=1e-9), name
+    assert "are set to it." in report and "candidate" not in report
+
+
+def test_a_calibration_is_adopted_when_the_defaults_are_its_best_point():
+    ranges = pd.DataFrame(
+        {"parameter": ["behaviour.post_rate", "network.ties.contact_gain"], "best": [0.0, 0.0]}
+    )
+    ranges["best"] = [shipped_default(name) for name in ranges["parameter"]]
+    result = SimpleNamespace(ranges=ranges)
+    assert adopted(result)
+    ranges.loc[1, "best"] *= 1.01  # the report's three digits tell them apart
+    assert not adopted(result)

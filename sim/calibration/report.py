@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from pathlib import Path
 
@@ -61,6 +62,26 @@ def short_name(parameter: str) -> str:
     return parameter
 
 
+def shipped_default(dotted: str) -> float:
+    """The shipped default of a fitted parameter, by its dotted scenario path."""
+    from sim.config.behaviour import Behaviour
+    from sim.config.network import Network
+    from sim.config.population import Population
+
+    value: object = {"behaviour": Behaviour(), "network": Network(), "population": Population()}
+    for part in dotted.split("."):
+        value = value[part] if isinstance(value, dict) else getattr(value, part)
+    return float(value)
+
+
+def adopted(result: CalibrationResult) -> bool:
+    """Whether the shipped defaults are the best point (as the report prints it)."""
+    return all(
+        math.isclose(shipped_default(row.parameter), float(_cell(row.best)), rel_tol=1e-9)
+        for row in result.ranges.itertuples()
+    )
+
+
 def config_files(result: CalibrationResult) -> list[str]:
     """The files that hold the defaults of the fitted parameters."""
     names = list(result.ranges["parameter"])
@@ -97,8 +118,15 @@ def calibration_markdown(
         "its target's scale; each generation accepts the particles within a tolerance that "
         "shrinks (the median distance of the previous one). The accepted particles of the "
         "last generation, with their weights, are the posterior; the *best point* is the "
-        "accepted particle closest to the targets, and the shipped defaults of the fitted "
-        f"parameters ({', '.join(f'`{f}`' for f in config_files(result))}) are set to it.",
+        "accepted particle closest to the targets"
+        + (
+            ", and the shipped defaults of the fitted parameters "
+            f"({', '.join(f'`{f}`' for f in config_files(result))}) are set to it."
+            if adopted(result)
+            else ". The shipped defaults of the fitted parameters "
+            f"({', '.join(f'`{f}`' for f in config_files(result))}) are **not** set to "
+            "it: this calibration is a candidate, not (yet) the model's defaults."
+        ),
         "",
         "Only published facts are targets (docs/ODD.md, the stylized facts); the book's "
         "claims are never targets, so that what the model says of them stays an outcome.",
