@@ -167,3 +167,59 @@ def test_a_report_of_some_checks_is_written(tmp_path):
     )
     text = doc.read_text(encoding="utf-8")
     assert "## F8\n" in text and "## F1\n" not in text
+
+
+def test_overrides_reach_every_run_of_a_what_if(quick):
+    """``--set`` changes the model under every check: here, no new acquaintances."""
+    report, _ = quick
+    checks = tuple(c for c in CHECKS if c.scenario == "world")
+    off, _ = run_checks(
+        replicates=2,
+        seed=3,
+        quick=True,
+        checks=checks,
+        overrides=("network.ties.new_acquaintances_per_year=0",),
+    )
+    outer = "relative change of the outermost layer"
+    default = report.loc[report["measure"].str.startswith(outer), "model mean"].item()
+    without = off.loc[off["measure"].str.startswith(outer), "model mean"].item()
+    # Without new acquaintances the outer layer thins over three years (docs/ODD.md §7.6).
+    assert without < -0.3 < default
+
+
+@pytest.mark.parametrize(
+    ("setting", "says"),
+    [
+        ("network.ties.spin_up_days=-5", "spin_up_days"),
+        ("network.ties.no_such_field=1", "no_such_field"),
+    ],
+)
+def test_a_bad_override_is_one_message_and_status_2_before_any_run(setting, says, tmp_path):
+    done = groupsim(
+        "facts", "--quick", "--set", setting, "--out", tmp_path / "img", "--doc", tmp_path / "v.md"
+    )
+    assert done.exit_code == 2, done.output
+    assert "error:" in done.output and says in done.output
+    assert "Traceback" not in done.output and "replicate" not in done.output
+    assert not (tmp_path / "v.md").exists() and not (tmp_path / "img").exists()
+
+
+def test_the_report_of_a_what_if_gives_its_overrides(tmp_path):
+    doc = tmp_path / "v.md"
+    done = groupsim(
+        "facts",
+        "--quick",
+        "--replicates",
+        1,
+        "--set",
+        "network.ties.spin_up_days=28",
+        "--out",
+        tmp_path / "img",
+        "--doc",
+        doc,
+    )
+    assert done.exit_code == 0, done.output
+    assert (
+        "`groupsim facts --quick --replicates 1 --seed 0 --set network.ties.spin_up_days=28`"
+        in doc.read_text(encoding="utf-8")
+    )

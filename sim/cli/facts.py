@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 import time
 from pathlib import Path
 from typing import Annotated
@@ -10,7 +11,7 @@ import numpy as np
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
-from sim.cli.common import app, err_console, fail, out_console, rich_table
+from sim.cli.common import Overrides, app, err_console, fail, out_console, rich_table
 from sim.scenario import ScenarioError
 
 
@@ -29,8 +30,13 @@ def facts(
     doc: Annotated[Path, typer.Option(help="The Markdown report written.")] = Path(
         "docs/validation.md"
     ),
+    set_: Overrides = None,
 ) -> None:
-    """Run the checks of published facts (F1-F19) and write docs/validation.md."""
+    """Run the checks of published facts (F1-F19) and write docs/validation.md.
+
+    With --set, every scenario runs with that setting changed (a what-if); the report's
+    first line gives the command, overrides included.
+    """
     from sim.facts import CHECKS
     from sim.facts.run import check_replicates, run_checks
 
@@ -57,7 +63,9 @@ def facts(
             bar.update(task, advance=1, description=f"{name}, replicate {replicate + 1}")
 
         try:
-            report, data = run_checks(replicates, seed, quick=quick, progress=done)
+            report, data = run_checks(
+                replicates, seed, quick=quick, progress=done, overrides=tuple(set_ or [])
+            )
         except ScenarioError as problem:
             fail(problem)
     parts = ["groupsim facts"]
@@ -65,6 +73,7 @@ def facts(
         parts.append("--quick")
     parts.append(f"--replicates {replicates}")
     parts.append(f"--seed {seed}")
+    parts += [f"--set {shlex.quote(setting)}" for setting in set_ or []]
     written = write_report(
         report,
         data,

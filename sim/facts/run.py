@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from sim.config import Scenario
 from sim.facts import measures
 from sim.facts.checks import CHECKS, SCALES, SCENARIOS, YEAR, Check
 from sim.facts.rules import UNDEFINED
@@ -65,15 +66,28 @@ def run_seed(seed: int, scenario: int, replicate: int) -> np.random.SeedSequence
     return np.random.SeedSequence(seed, spawn_key=(scenario, replicate))
 
 
-def run_one(name: str, mode: str, sequence: np.random.SeedSequence) -> measures.Run:
+def scenario_of(
+    name: str, mode: str, overrides: tuple[str, ...] = (), seed: int | None = None
+) -> Scenario:
+    """A check's scenario at its scale, with ``overrides`` applied last (before the seed).
+
+    Raises:
+        ScenarioError: The scaled scenario, or an override, is invalid.
+    """
+    seeded = [] if seed is None else [f"seed={seed}"]
+    return load_scenario(ROOT / SCENARIOS[name], [*SCALES[mode][name], *overrides, *seeded])
+
+
+def run_one(
+    name: str, mode: str, sequence: np.random.SeedSequence, overrides: tuple[str, ...] = ()
+) -> measures.Run:
     """Run one replicate of a scenario and keep what the measures read.
 
     Raises:
         ScenarioError: The scaled scenario is invalid.
     """
     model_seed, sample_seed = sequence.generate_state(2)
-    overrides = [*SCALES[mode][name], f"seed={int(model_seed)}"]
-    scenario = load_scenario(ROOT / SCENARIOS[name], overrides)
+    scenario = scenario_of(name, mode, overrides, int(model_seed))
     model = GroupModel(scenario=scenario, rng=scenario.seed, agents=False)
     rng = np.random.default_rng(int(sample_seed))
     watch = measures.Watch(
@@ -127,6 +141,7 @@ def run_checks(
     quick: bool = False,
     checks: tuple[Check, ...] = CHECKS,
     progress: Callable[[str, int], None] | None = None,
+    overrides: tuple[str, ...] = (),
 ) -> tuple[pd.DataFrame, dict]:
     """Run every scenario the checks need and judge each check.
 
@@ -136,6 +151,9 @@ def run_checks(
         quick: Smaller populations and shorter horizons.
         checks: The checks to run.
         progress: Called with the scenario and replicate of each finished run.
+        overrides: ``dotted.path=value`` settings applied to every scenario, after its
+            own scale (a what-if: the model with one assumption changed). Each scenario
+            is loaded with them before any run, so a bad one stops nothing half-done.
 
     Returns:
         The report (one row per check, columns :data:`COLUMNS`) and the figures' data:
@@ -148,13 +166,15 @@ def run_checks(
     check_replicates(replicates)
     mode = "quick" if quick else "full"
     names = list(dict.fromkeys(c.scenario for c in checks))
+    for name in names:
+        scenario_of(name, mode, overrides)
     order = list(SCENARIOS)
     values = {i: [] for i in range(len(checks))}
     curves: dict[str, list[np.ndarray]] = {name: [] for name in CURVES}
     sizes: list[pd.DataFrame] = []
     for name in names:
         for r in range(replicates):
-            run = run_one(name, mode, run_seed(seed, order.index(name), r))
+            run = run_one(name, mode, run_seed(seed, order.index(name), r), overrides)
             for i, check in enumerate(checks):
                 if check.scenario == name:
                     values[i].append(float(check.compute(run)))
