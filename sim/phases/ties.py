@@ -19,7 +19,6 @@ from sim.simulation import Simulation
 from sim.world import KIND_CODES
 
 GROUP_KIND = KIND_CODES["group"]
-ACQUAINTANCE_KIND = KIND_CODES["acquaintance"]
 
 
 def run(model: Simulation, today: Today) -> None:
@@ -92,8 +91,6 @@ def sweep(model: Simulation, day: int) -> int:
     Returns:
         The number of new acquaintance ties made.
     """
-    made = model.world.ties.background_period(
-        day, model.rng, model.config.network.ties, ACQUAINTANCE_KIND
-    )
+    made = model.world.ties.background_period(day, model.rng, model.config.network.ties)
     model.roster.recount(day)
     return made

@@ -12,6 +12,7 @@ from typing import NamedTuple
 import numpy as np
 
 from sim import rules
+from sim.config import KIND_CODES
 from sim.config.network import TieDynamics
 from sim.kernels.cap import row_strengths
 from sim.kernels.strength import pick_by_slot_strength
@@ -20,6 +21,7 @@ from sim.kernels.sweep import sweep_contacts, sweep_weights
 SWEEP_CHUNK = 1 << 18  # edge ids per batch of uniform draws in a sweep
 SWEEP_PARTS = 8  # parts of a batch done in parallel (results do not depend on it)
 POISSON_INVERSION_MAX = 30.0  # largest mean drawn by inversion in a sweep
+ACQUAINTANCE_KIND = KIND_CODES["acquaintance"]  # the kind of every tie made outside groups
 
 
 class Swept(NamedTuple):
@@ -35,9 +37,7 @@ class Swept(NamedTuple):
 class BackgroundContact:
     """The periodic sweep and new acquaintances, for :class:`~sim.world.ties.TieStore`."""
 
-    def background_period(
-        self, day: int, rng: np.random.Generator, dynamics: TieDynamics, kind: int
-    ) -> int:
+    def background_period(self, day: int, rng: np.random.Generator, dynamics: TieDynamics) -> int:
         """One period of background social life ending on ``day``: sweep, then new ties.
 
         :meth:`sweep`, then :meth:`introduce`, with the settings of ``dynamics`` (the
@@ -48,7 +48,6 @@ class BackgroundContact:
             day: Last day of the period.
             rng: The model's generator.
             dynamics: The scenario's ``network.ties``.
-            kind: Kind code of the new acquaintance ties.
 
         Returns:
             The number of new acquaintance ties made.
@@ -69,7 +68,7 @@ class BackgroundContact:
             per_year=dynamics.new_acquaintances_per_year,
             closure_share=dynamics.closure_share,
             strength=dynamics.new_acquaintance_strength,
-            kind=kind,
+            kind=ACQUAINTANCE_KIND,
             now=swept.strength,
         )
 

@@ -14,11 +14,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.config import KIND_CODES
 from sim.config.network import TieDynamics
 from sim.world.ties import TieStore
-
-ACQUAINTANCE_KIND = KIND_CODES["acquaintance"]
 
 
 def start_day(dynamics: TieDynamics) -> int:
@@ -37,8 +34,5 @@ def spin_up(ties: TieStore, dynamics: TieDynamics, rng: np.random.Generator) -> 
     Returns:
         The number of new acquaintance ties made during the spin-up.
     """
-    made = 0
-    for period in range(1, dynamics.spin_up_sweeps + 1):
-        day = start_day(dynamics) + period * dynamics.sweep_days
-        made += ties.background_period(day, rng, dynamics, ACQUAINTANCE_KIND)
-    return made
+    days = range(start_day(dynamics) + dynamics.sweep_days, 1, dynamics.sweep_days)
+    return sum(ties.background_period(day, rng, dynamics) for day in days)
