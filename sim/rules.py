@@ -112,6 +112,25 @@ def admit_under_cap(new_strength, weakest_strength, at_cap):
     return ~np.asarray(at_cap) | (np.asarray(new_strength) > np.asarray(weakest_strength))
 
 
+def room_under_cap(strengths, new_strength, cap):
+    """How many new ties of ``new_strength`` a person can take at once, holding the cap.
+
+    A person keeps every tie at least as strong as the newcomers and may give up any
+    weaker one, so its room is the cap minus its ties of ``strengths >= new_strength``
+    (free slots included). A period's new acquaintances, all equally weak, are admitted
+    together with it (:meth:`sim.world.ties.TieStore.add_together`): in a random order,
+    each is made if both ends still have room, and then each end over the cap gives up
+    its weakest ties, as a new tie at the cap replaces the weakest one
+    (:func:`admit_under_cap`; F1, F2: about 150 stable ties; F6: weak ties turn over).
+
+    Args:
+        strengths: Today's strength of each of the person's ties (1-D).
+        new_strength: Strength of the new ties.
+        cap: Most ties a person may hold.
+    """
+    return cap - np.sum(strengths >= new_strength)
+
+
 def background_meetings(n_people, per_year, days, closure_share, rng):
     """Who meets someone new outside groups over ``days`` days, and how (F1, F2, F6).
 

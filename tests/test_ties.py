@@ -777,3 +777,94 @@ def test_parallel_pair_lookup_with_its_filter_finds_what_the_scan_finds(seed):
     assert np.array_equal(filtered, scanned)
     assert np.array_equal(scanned[20_000:], np.concatenate([ids, ids]))
     assert (scanned[:20_000] < 0).mean() > 0.9
+
+
+# --------------------------------------------------------------------------- together
+
+
+def together_by_hand(ties: TieStore, a, b, w: float, day: int) -> set[tuple[int, int]]:
+    """The rule of ``rules.room_under_cap`` in plain Python: the pairs tied afterwards."""
+    ids = ties.alive_ids()
+    now = {int(e): float(s) for e, s in zip(ids, ties.strength(ids, day), strict=True)}
+    rows = {p: ties.adj[p, : ties.deg[p]].tolist() for p in range(ties.n)}
+    room = {
+        p: int(rules.room_under_cap(np.array([now[e] for e in row], np.float32), w, ties.cap))
+        for p, row in rows.items()
+    }
+    pairs = {(int(ties.u[e]), int(ties.v[e])) for e in ids}
+    taken = dict.fromkeys(rows, 0)
+    made: list[tuple[int, int]] = []
+    for x, y in zip(a.tolist(), b.tolist(), strict=True):
+        key = (min(x, y), max(x, y))
+        if x == y or key in pairs or key in made:
+            continue
+        if taken[key[0]] < room[key[0]] and taken[key[1]] < room[key[1]]:
+            made.append(key)
+            taken[key[0]] += 1
+            taken[key[1]] += 1
+    doomed = set()
+    for p, row in rows.items():
+        surplus = len(row) + taken[p] - ties.cap
+        for slot in np.argsort([now[e] for e in row], kind="stable")[: max(surplus, 0)]:
+            doomed.add((int(ties.u[row[slot]]), int(ties.v[row[slot]])))
+    return (pairs - doomed) | set(made)
+
+
+def pairs_of(ties: TieStore) -> set[tuple[int, int]]:
+    ids = ties.alive_ids()
+    return set(zip(ties.u[ids].tolist(), ties.v[ids].tolist(), strict=True))
+
+
+def todays_rows(ties: TieStore, day: int) -> np.ndarray:
+    return row_strengths(ties.adj, ties.deg, ties.strength(np.arange(ties._top), day), np.zeros(0))
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_together_follows_the_rule_and_holds_the_cap(seed):
+    """Made ties, dropped ties and the cap: as the rule says, on random stores and batches."""
+    rng = np.random.default_rng(seed)
+    n, cap, w = 40, 6, 0.3
+    ties = TieStore(n, cap, HALF_LIVES, capacity=8)
+    dropped = refused = 0
+    for day in range(0, 120, 10):
+        k = int(rng.integers(5, 120))
+        a, b = rng.integers(0, n, k), rng.integers(0, n, k)
+        t = k // 10
+        a[:t] = b[:t]  # self-pairs
+        a[t : 2 * t], b[t : 2 * t] = b[k - t :], a[k - t :]  # repeats of later pairs, reversed
+        if day % 20 == 0:  # some stronger and weaker ties besides
+            ties.add(a[::3], b[::3], rng.uniform(0.05, 0.9, len(a[::3])), FRIEND, day)
+        expected = together_by_hand(ties, a, b, w, day)
+        before = pairs_of(ties)
+        made = ties.add_together(a, b, w, ACQ, day, todays_rows(ties, day))
+        ties.check()
+        after = pairs_of(ties)
+        assert after == expected
+        assert len(made) == len(after - before)
+        assert np.all(ties.w[made] == np.float32(w)) and np.all(ties.kind[made] == ACQ)
+        offered = {(min(x, y), max(x, y)) for x, y in zip(a.tolist(), b.tolist(), strict=True)}
+        dropped += len(before - after)
+        refused += len({(x, y) for x, y in offered if x != y} - after)
+    assert ties.deg.max() == cap
+    assert dropped > 0 and refused > 0  # both sides of the rule were exercised
+
+
+def test_together_gives_up_only_weaker_ties_and_first_come_first_served():
+    """At the cap: room only where ties are weaker than the newcomers; batch order decides."""
+    ties = store(n=10, cap=3)
+    ties.add(np.array([0, 0, 0]), np.array([1, 2, 3]), np.array([0.9, 0.1, 0.2]), FRIEND, 0)
+    ties.add(np.array([4, 4, 4]), np.array([5, 6, 7]), np.array([0.9, 0.8, 0.7]), FRIEND, 0)
+    row_now = todays_rows(ties, 0)
+    # Person 0 has room for two (ties 0.1 and 0.2 are weaker than 0.5), person 4 for none.
+    made = ties.add_together(
+        np.array([8, 0, 0, 0, 9]), np.array([0, 9, 8, 4, 0]), 0.5, ACQ, 0, row_now
+    )
+    assert len(made) == 2
+    assert others_of(ties, 0) == {1, 8, 9}  # 0.1 and 0.2 given up; the third offer refused
+    assert others_of(ties, 4) == {5, 6, 7}
+    ties.check()
+
+
+def test_room_under_cap_counts_ties_at_least_as_strong():
+    assert rules.room_under_cap(np.array([0.5, 0.1, 0.3], np.float32), np.float32(0.3), 4) == 2
+    assert rules.room_under_cap(np.zeros(0, np.float32), np.float32(0.3), 4) == 4

@@ -319,6 +319,47 @@ class ReferenceModel(mesa.Model):
         self._attach(tie)
         return tie
 
+    def make_ties_together(self, pairs: list[tuple[int, int]], strength: float, kind: int) -> int:
+        """Tie a batch of pairs at once, each with ``strength``, holding Dunbar's cap (F1, F2).
+
+        A person's room is the cap less its ties at least as strong as the new ones
+        (:func:`rules.room_under_cap`, on the ties before the batch). In batch order, a
+        pair not yet tied is tied if both people still have room; then everyone above
+        the cap drops its weakest ties today (the first of equals) until back at it.
+
+        Returns:
+            The number of ties made.
+        """
+        room: dict[int, int] = {}
+        taken: dict[int, int] = {}
+        made: list[tuple[int, int]] = []
+        made_set: set[tuple[int, int]] = set()
+        for a, b in pairs:
+            key = (min(a, b), max(a, b))
+            if a == b or key in self.ties or key in made_set:
+                continue
+            for end in key:
+                if end not in room:
+                    now = strengths(list(self.people[end].ties.values()), self.day)
+                    room[end] = int(rules.room_under_cap(now, strength, self.cap))
+            if all(taken.get(end, 0) < room[end] for end in key):
+                made.append(key)
+                made_set.add(key)
+                for end in key:
+                    taken[end] = taken.get(end, 0) + 1
+        doomed: dict[tuple[int, int], Tie] = {}
+        for end, count in taken.items():
+            ties = list(self.people[end].ties.values())
+            surplus = len(ties) + count - self.cap
+            if surplus > 0:
+                weakest = np.argsort(strengths(ties, self.day), kind="stable")[:surplus]
+                doomed.update(((ties[i].a, ties[i].b), ties[i]) for i in weakest.tolist())
+        for tie in doomed.values():
+            self.drop_tie(tie)
+        for key in made:
+            self._attach(Tie(*key, strength, self.day, kind, self.half_life[kind], self.day))
+        return len(made)
+
     # ------------------------------------------------------------------ membership
 
     def join(self, group: Group, person: Person, inviter: int, founder: bool) -> Membership:
@@ -591,10 +632,10 @@ class ReferenceModel(mesa.Model):
         a friend (if the person has ties) goes to a tie chosen in proportion to strength
         today, then to one of that friend's ties chosen likewise, and is lost if that is
         the person itself; any other meeting is with a random person
-        (:func:`rules.stranger`). Each pair not yet tied becomes an acquaintance tie under
-        the cap (:meth:`make_tie`). As in the fast model, every meeting of the sweep is
+        (:func:`rules.stranger`). As in the fast model, every meeting of the sweep is
         drawn on the ties as they were before it (a friend met this period is not yet
-        a way to meet its friends); the pairs are then tied in the order they were met.
+        a way to meet its friends); the pairs not yet tied then become acquaintance ties
+        under the cap, all at once, in the order they were met (:meth:`make_ties_together`).
         """
         cfg = self.config.network.ties
         if cfg.new_acquaintances_per_year <= 0 or self.n < 2:
@@ -613,9 +654,8 @@ class ReferenceModel(mesa.Model):
                     other = int(rules.stranger([person.index], self.n, self.rng)[0])
                 if other != person.index:
                     met.append((person.index, other))
-        for a, b in met:
-            made = self.make_tie(a, b, cfg.new_acquaintance_strength, kind)
-            self.today["acquaintances_made"] += made is not None
+        made = self.make_ties_together(met, cfg.new_acquaintance_strength, kind)
+        self.today["acquaintances_made"] += made
 
     def phase_invitations(self, members: list[Person]) -> None:
         """Phase 5: active members invite outside ties; invitees accept or not (C3, C7, F8).

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
+from sim import rules
 from sim.kernels.parallel import one_at_a_time
 from sim.kernels.rows import FREE, squeeze_row
 from sim.kernels.strength import strength_today
@@ -359,3 +360,84 @@ def admit_in_order(
             deg[p] = s + 1
             held[p] += 1
     return made, dropped, holed_list[:n_holed]
+
+
+room_under_cap = njit(cache=True)(rules.room_under_cap)
+
+
+@one_at_a_time
+@njit(cache=True, parallel=True)
+def rooms_under_cap(row_now, deg, new_strength, cap, room):  # pragma: no cover - compiled
+    """Each person's room for new ties of ``new_strength`` (:func:`sim.rules.room_under_cap`).
+
+    ``row_now`` holds today's strength of every tie by person and slot
+    (:func:`row_strengths`), rows without holes; ``room`` receives the result.
+    """
+    for p in prange(deg.shape[0]):
+        room[p] = room_under_cap(row_now[p, : deg[p]], new_strength, cap)
+
+
+@njit(cache=True)
+def take_while_room(a, b, room):  # pragma: no cover - compiled
+    """In the given order, make each candidate whose two ends both still have room.
+
+    A pair made earlier in the batch is skipped. That check costs little: each person's
+    partners made so far are set as bits of a 64-bit filter, and only on a hit are they
+    listed (a chain through the candidates made with the same first end).
+
+    Args:
+        a: First end of each candidate (``a < b``, pairs not yet tied).
+        b: Second end of each candidate.
+        room: Each person's room (:func:`rooms_under_cap`).
+
+    Returns:
+        ``(made, taken)``: per candidate whether it is made, and per person the number
+        of new ties it takes.
+    """
+    n = room.shape[0]
+    taken = np.zeros(n, np.int64)
+    made = np.zeros(a.shape[0], np.bool_)
+    seen = np.zeros(n, np.uint64)  # filter of the partners made with each first end
+    latest = np.full(n, -1, np.int64)  # per first end, the last candidate made with it
+    earlier = np.empty(a.shape[0], np.int64)  # per candidate made, the one made before it
+    one = np.uint64(1)
+    for i in range(a.shape[0]):
+        p, q = a[i], b[i]
+        if taken[p] >= room[p] or taken[q] >= room[q]:
+            continue
+        bit = one << ((np.uint64(q) * np.uint64(2654435769)) >> np.uint64(26) & np.uint64(63))
+        if seen[p] & bit:
+            j = latest[p]
+            while j >= 0 and b[j] != q:
+                j = earlier[j]
+            if j >= 0:
+                continue
+        seen[p] |= bit
+        earlier[i] = latest[p]
+        latest[p] = i
+        made[i] = True
+        taken[p] += 1
+        taken[q] += 1
+    return made, taken
+
+
+@one_at_a_time
+@njit(cache=True, parallel=True)
+def mark_weakest(row_now, adj, deg, surplus, doomed):  # pragma: no cover - compiled
+    """Mark the ``surplus[p]`` weakest ties of each person ``p`` in ``doomed`` (by edge id).
+
+    Weakest by ``row_now`` (today's strength by person and slot), the first in slot
+    order among equals. A tie marked by both its ends is marked once.
+    """
+    for p in prange(deg.shape[0]):
+        k = surplus[p]
+        if k <= 0:
+            continue
+        left = row_now[p, : deg[p]].copy()
+        for _ in range(k):  # few: a scan for each beats sorting the row
+            weakest = 0
+            for s in range(1, deg[p]):
+                if left[s] < left[weakest]:
+                    weakest = s
+            doomed[adj[p, weakest]] = True
+            left[weakest] = np.inf

@@ -224,10 +224,10 @@ class BackgroundContact:
         strength today, then one of that friend's ties likewise, so a friend's friend is
         met in proportion to the strengths of both ties (the meeting is lost if that
         is the starter itself); a starter with no ties, and every other meeting, meets a
-        random person (:func:`sim.rules.stranger`). The pairs become ties of ``strength``
-        and ``kind`` under the cap (:meth:`add`, :func:`sim.rules.admit_under_cap`), in a
-        random order: pairs already tied are left as they are. Every draw comes from
-        ``rng``.
+        random person (:func:`sim.rules.stranger`). The pairs, in a random order, become
+        ties of ``strength`` and ``kind`` under the cap, all at once (:meth:`add_together`,
+        :func:`sim.rules.room_under_cap`): pairs already tied are left as they are. Every
+        draw comes from ``rng``.
 
         Args:
             day: Today.
@@ -263,7 +263,7 @@ class BackgroundContact:
         # Candidates of equal strength are admitted in batch order: a random one, so that
         # at the cap no one's meetings come first because of its id.
         order = rng.permutation(len(starter))
-        return len(self.add(starter[order], other[order], strength, kind, day, now, row_now))
+        return len(self.add_together(starter[order], other[order], strength, kind, day, row_now))
 
     def _pick_by_strength_now(
         self,

@@ -21,8 +21,11 @@ from sim.kernels.cap import (
     admit_in_order,
     close_rows,
     close_rows_parallel,
+    mark_weakest,
+    rooms_under_cap,
     row_strengths,
     slots_by_edge,
+    take_while_room,
 )
 from sim.kernels.rows import (
     FREE,
@@ -386,6 +389,57 @@ class TieStore(BackgroundContact, GroupQueries):
         if len(back):
             self._free.append(back)
         return ids[:made]
+
+    def add_together(
+        self,
+        a: np.ndarray,
+        b: np.ndarray,
+        w: float,
+        kind: int,
+        day: int,
+        row_now: np.ndarray,
+    ) -> np.ndarray:
+        """Form a batch of equally strong new ties at once, holding the cap.
+
+        The rule of :func:`sim.rules.room_under_cap`: each person's room is the cap less
+        its ties at least as strong as ``w``; in batch order, a candidate is made if both
+        its ends still have room; then every person above the cap drops its weakest
+        ties (the first in slot order among equals) until it is back at the cap. Ties
+        dropped by the other end do not make room within the batch. Self-pairs, pairs
+        already tied and a pair's later repeats in the batch are skipped.
+
+        Args:
+            a: First end of each candidate.
+            b: Second end of each candidate.
+            w: Strength of every new tie.
+            kind: Kind code of the new ties.
+            day: Today.
+            row_now: Today's strength of every tie by person and slot
+                (:func:`~sim.kernels.cap.row_strengths`), rows without holes.
+
+        Returns:
+            Edge ids of the ties formed, in batch order.
+        """
+        a = np.asarray(a, np.int64)
+        b = np.asarray(b, np.int64)
+        keep = a != b
+        a, b = np.minimum(a, b)[keep], np.maximum(a, b)[keep]
+        if len(a) == 0:
+            return np.zeros(0, np.int64)
+        tied = np.empty(len(a), np.int64)
+        (find_pairs_parallel if len(a) >= LARGE_BATCH else find_pairs)(
+            a, b, self.adj, self.nbr, self.deg, tied
+        )
+        a, b = a[tied < 0], b[tied < 0]
+        room = np.empty(self.n, np.int64)
+        rooms_under_cap(row_now, self.deg, np.float32(w), self.cap, room)
+        made, taken = take_while_room(a, b, room)
+        surplus = self.deg + taken - self.cap
+        doomed = np.zeros(self._top, np.bool_)
+        mark_weakest(row_now, self.adj, self.deg, surplus, doomed)
+        self.remove(np.flatnonzero(doomed))
+        a, b = a[made], b[made]
+        return self.add_unchecked(a, b, np.float32(w), kind, day)
 
     def decayed(self, day: int) -> tuple[np.ndarray, ...]:
         """What a kernel needs to know any tie's strength on ``day``, in its order.
