@@ -599,6 +599,19 @@ def brand_relationship(
     return np.clip(r, 0.0, 1.0)
 
 
+def introduced_relationship(relationship, tie_to_source):
+    """A word-of-mouth buyer's relationship with the brand on its purchase (0..1; M2, C14).
+
+    Who buys on a friend's recommendation or referral first knows the brand through that
+    friend: its relationship is raised to the strength of its tie to the friend, never
+    lowered (social enrichment: referred customers are more loyal, and part of the
+    reason is the bond with the person who brought them; Schmitt, Skiera & Van den
+    Bulte 2011). It then decays and follows experience as any relationship does
+    (:func:`brand_relationship`).
+    """
+    return np.maximum(np.asarray(relationship, np.float64), np.asarray(tie_to_source, np.float64))
+
+
 def pick_in_proportion(keys, weights, uniforms):
     """For each run of equal ``keys`` (sorted), the index of one entry drawn by weight.
 

@@ -103,6 +103,44 @@ def test_brand_relationship_decays_grows_and_stays_in_bounds():
     assert np.all((out >= 0) & (out <= 1))
 
 
+def test_a_word_of_mouth_buyer_knows_the_brand_as_well_as_its_tie_to_the_teller():
+    assert list(rules.introduced_relationship([0.0, 0.6, 0.2], [0.4, 0.3, 0.0])) == [0.4, 0.6, 0.2]
+
+
+def test_word_of_mouth_buyers_start_from_their_tie_to_the_one_who_told_them():
+    """After the day's update, each such buyer is at least where its tie put it."""
+    model = GroupModel(scenario=selling(days=150), rng=3)
+    market, brand = model.market, model.config.commerce.brand
+    checked = raised = 0
+    while model.running:
+        before = market.relationship.copy()
+        seen = market.purchases.size
+        model.step()
+        p = market.purchases
+        person, referrer = p.view("person")[seen:], p.view("referrer")[seen:]
+        good = p.view("satisfied")[seen:]
+        told = referrer != NO_ONE
+        eid = model.world.ties.find(person[told], referrer[told])
+        tied = eid >= 0
+        strength = model.world.ties.strength(eid[tied], model.day - 1)
+        buyer, good = person[told][tied], good[told][tied]
+        floor = rules.brand_relationship(
+            np.maximum(before[buyer], strength),
+            False,
+            good,
+            ~good,
+            1.0,
+            half_life=brand.half_life,
+            contact_gain=brand.contact_gain,
+            experience_gain=brand.experience_gain,
+            disappointment=brand.disappointment,
+        )
+        assert np.all(market.relationship[buyer] >= floor - 1e-12)
+        checked += len(buyer)
+        raised += int((strength > before[buyer]).sum())
+    assert checked >= 10 and raised >= 5  # the raise was exercised, not only the floor
+
+
 def test_the_exposure_behind_a_purchase_is_drawn_in_proportion_to_its_hazard():
     rng = np.random.default_rng(3)
     keys = np.repeat(np.arange(20_000), 3)

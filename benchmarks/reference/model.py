@@ -855,6 +855,11 @@ class ReferenceModel(mesa.Model):
                     satisfied,
                 )
             )
+            if chosen.channel in ("recommendation", "referral") and chosen.referrer in person.ties:
+                tie = person.ties[chosen.referrer]
+                person.relationship = float(
+                    rules.introduced_relationship(person.relationship, tie.strength(self.day))
+                )
             person.last_bought[product] = self.day
             person.satisfied[product] = satisfied
             if satisfied:  # products in increasing order: the highest-numbered one is told

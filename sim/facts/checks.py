@@ -140,8 +140,9 @@ SCHMITT = "Schmitt, Skiera & Van den Bulte 2011, J. Marketing 75(1):46"
 
 SALES_WHY = (
     "Need returns on the product's cycle; people buy from promotions, from earlier "
-    "buyers' recommendations and referrals (trusted as much as the tie to them) and, "
-    "once they know the brand, by themselves (docs/ODD.md, §7.18)."
+    "buyers' recommendations and referrals (trusted as much as the tie to them, which "
+    "then sets how well the buyer knows the brand) and, once they know the brand, by "
+    "themselves (docs/ODD.md, §7.18)."
 )
 TIES_WHY = (
     "The world's generator draws ties in circles of kin, friends, work and acquaintances "

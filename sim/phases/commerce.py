@@ -116,6 +116,7 @@ def run(model: Simulation, today: Today) -> None:
     shares += mentions(model, market, exposures, today, reading)
 
     bought = buy(model, market, exposures, day)
+    introduce_brand(model, market, bought, day)
     content = (today.organiser_posts - g.promo_yesterday > 0) & g.brand & g.alive
     read_brand = np.zeros(model.n, bool)
     read_brand[reader[content[group]]] = True
@@ -142,6 +143,27 @@ def run(model: Simulation, today: Today) -> None:
     counts["shares"] = shares
     for code, name in enumerate(CHANNELS):
         counts[f"purchases_{name}"] = int((bought.channel == code).sum())
+
+
+def introduce_brand(model: Simulation, market: Market, bought: Bought, day: int) -> None:
+    """Raise word-of-mouth buyers' brand relationship to their tie to the one who told them.
+
+    :func:`sim.rules.introduced_relationship`, on today's purchases by recommendation or
+    referral, before the day's update of the relationship (M2, C14).
+    """
+    told = (bought.channel == CHANNEL_CODES["recommendation"]) | (
+        bought.channel == CHANNEL_CODES["referral"]
+    )
+    told &= bought.referrer >= 0
+    if not told.any():
+        return
+    buyer, source = bought.person[told], bought.referrer[told]
+    eid = model.world.ties.find(buyer, source)
+    strength = np.zeros(len(buyer))
+    tied = eid >= 0
+    strength[tied] = model.world.ties.strength(eid[tied], day)
+    raised = rules.introduced_relationship(market.relationship[buyer], strength)
+    np.maximum.at(market.relationship, buyer, raised)
 
 
 def to_organiser(model: Simulation, people: np.ndarray, group: np.ndarray) -> np.ndarray:
