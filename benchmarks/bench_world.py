@@ -1,7 +1,8 @@
 """Benchmark building the default world: time of ``build_world``, of the agents, and memory.
 
 For each size a fresh Python process builds a ``GroupModel`` of the default scenario
-with only ``population.size`` changed (``circles`` generator, no groups), with
+with only ``population.size`` changed (``circles`` generator, no groups; ``--set`` changes
+more, e.g. ``--set network.ties.spin_up_days=1456`` to time the spin-up), with
 ``agents=False``, then creates the Mesa ``Person`` agents exactly as
 ``GroupModel(agents=True)`` does, timing each part. Peak RSS is ``ru_maxrss`` of that
 process, so it covers one size alone.
@@ -39,13 +40,14 @@ from _common import (
 TARGETS: dict[int, tuple[float, float | None]] = {100_000: (10.0, None), 1_000_000: (120.0, 6.0)}
 
 
-def measure(size: int, agents: bool, seed: int) -> dict[str, Any]:
+def measure(size: int, agents: bool, seed: int, overrides: list[str]) -> dict[str, Any]:
     """Build one world in this process and return its timings and memory.
 
     Args:
         size: Number of people.
         agents: Also create the Mesa ``Person`` agents.
         seed: The scenario's seed.
+        overrides: ``dotted.path=value`` settings applied after the size.
 
     Returns:
         Timings in seconds and memory in bytes.
@@ -53,11 +55,15 @@ def measure(size: int, agents: bool, seed: int) -> dict[str, Any]:
     started = time.perf_counter()
     from sim.agents import Person
     from sim.model import GroupModel
+    from sim.overrides import apply_override
     from sim.scenario import scenario_from_dict
 
     imported = time.perf_counter() - started
     rss_imports = current_rss_bytes()
-    scenario = scenario_from_dict({"seed": seed, "population": {"size": size}}, name="world")
+    data: dict[str, Any] = {"seed": seed, "population": {"size": size}}
+    for assignment in overrides:
+        apply_override(data, assignment)
+    scenario = scenario_from_dict(data, name="world")
     started = time.perf_counter()
     model = GroupModel(scenario=scenario, rng=scenario.seed, agents=False)
     init = time.perf_counter() - started
@@ -93,6 +99,7 @@ def measure(size: int, agents: bool, seed: int) -> dict[str, Any]:
     return {
         "size": size,
         "agents": agents,
+        "overrides": overrides,
         "digest": source_digest(),
         "import_s": imported,
         "build_s": build,
@@ -166,16 +173,26 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--max-rss-gb", type=float, default=16.0, help="kill a child above this")
     parser.add_argument("--timeout", type=float, default=1800.0, help="seconds per size")
+    parser.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="PATH=VALUE",
+        help="change a field of the scenario (repeatable)",
+    )
     parser.add_argument("--json", type=Path, help="also write the raw results here")
     parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
     if args.child is not None:
-        emit(measure(args.child, args.agents, args.seed))
+        emit(measure(args.child, args.agents, args.seed, args.overrides))
         return 0
 
     print("## World build\n")
     print(machine_markdown(), flush=True)
+    if args.overrides:
+        print("- overrides: " + ", ".join(f"`{o}`" for o in args.overrides) + "\n", flush=True)
     results = []
     for size in args.sizes:
         child = [
@@ -184,6 +201,7 @@ def main(argv: list[str] | None = None) -> int:
             "--seed",
             str(args.seed),
             "--agents" if args.agents else "--no-agents",
+            *[f"--set={assignment}" for assignment in args.overrides],
         ]
         outcome = run_child(Path(__file__), child, max_rss_gb=args.max_rss_gb, timeout=args.timeout)
         if outcome.result is None:
