@@ -8,8 +8,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from sim.config import Scenario
 from sim.errors import ScenarioError
 from sim.facts import AGREES, CHECKS, DISAGREES, UNDEFINED, Above, Below, Overlaps, interval
+from sim.facts.measures import Run, organiser_ties_gain
 from sim.facts.report import write_report
 from sim.facts.run import run_checks
 
@@ -223,3 +225,28 @@ def test_the_report_of_a_what_if_gives_its_overrides(tmp_path):
         "`groupsim facts --quick --replicates 1 --seed 0 --set network.ties.spin_up_days=28`"
         in doc.read_text(encoding="utf-8")
     )
+
+
+def test_founders_are_compared_within_their_cohort():
+    """A kind of group that lives long and whose organisers know more is not a founder effect.
+
+    Cohort ``kin``: every organiser knows 4, all live; cohort ``crowd``: none knows anyone,
+    all die. Pooled, many ties inside would look like +1; within each cohort there is no
+    split, so no measure. A real split inside one cohort is measured as it is.
+    """
+
+    def run(cohort, ties, died):
+        n = len(cohort)
+        groups = pd.DataFrame(
+            {"group": range(n), "organiser": range(n), "cohort": cohort, "created": 0, "died": died}
+        )
+        members = pd.DataFrame(
+            {"group": range(n), "person": range(n), "founder": True, "ties_on_join": ties}
+        )
+        scenario = Scenario.model_validate({"days": 120})
+        return Run(scenario, {"groups": groups, "memberships": members}, model=None)
+
+    kinds = ["kin"] * 4 + ["crowd"] * 4
+    assert np.isnan(organiser_ties_gain(run(kinds, [4] * 4 + [0] * 4, [-1] * 4 + [20] * 4)))
+    mixed = run(["a"] * 4, [0, 1, 5, 6], [20, 20, -1, 20])  # half alive above the median
+    assert organiser_ties_gain(mixed) == pytest.approx(0.5)

@@ -418,7 +418,8 @@ CHECKS: tuple[Check, ...] = (
     ),
     Check(
         "F14",
-        "share alive at 90 days: organiser with more ties inside than the median minus the rest",
+        "share alive at 90 days: organiser with more ties inside than the median minus the "
+        "rest, within cohorts (groups created alike)",
         "baseline",
         "founders with more friends: groups survived more",
         KRAUT,

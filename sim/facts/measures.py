@@ -341,8 +341,11 @@ def long_lived_by_driver(run: Run) -> float:
 def organiser_ties_gain(run: Run) -> float:
     """Share alive 90 days on, organisers with many ties inside minus the others (F14).
 
-    "Many": more ties inside on joining than the median organiser (founders with more
-    friends do better).
+    Compared within each cohort (groups created alike: driver, size, window), so that the
+    kind of group, which sets both how many of its founders the organiser knows and how
+    long it lives, does not stand in for the founder. "Many": more ties inside on
+    joining than the cohort's median organiser. The differences of the cohorts where
+    both sides have groups are averaged, weighted by their groups.
     """
     groups = _eligible(run.tables["groups"], run.scenario.days, 90)
     m = run.tables["memberships"]
@@ -350,15 +353,21 @@ def organiser_ties_gain(run: Run) -> float:
     ties = first.set_index(["group", "person"])["ties_on_join"]
     index = pd.MultiIndex.from_arrays([groups["group"], groups["organiser"]])
     organiser_ties = ties.reindex(index).to_numpy(np.float64)
-    known = np.isfinite(organiser_ties)
-    if known.sum() < 4:
-        return float("nan")
     alive = 1.0 - _gone_within(groups, 90)
-    alive, organiser_ties = alive[known], organiser_ties[known]
-    more = organiser_ties > np.median(organiser_ties)
-    if more.all() or not more.any():
+    cohort = groups["cohort"].to_numpy()
+    gains, weights = [], []
+    for name in np.unique(cohort):
+        mine = (cohort == name) & np.isfinite(organiser_ties)
+        if mine.sum() < 4:
+            continue
+        more = organiser_ties[mine] > np.median(organiser_ties[mine])
+        if more.all() or not more.any():
+            continue
+        gains.append(_nan_mean(alive[mine][more]) - _nan_mean(alive[mine][~more]))
+        weights.append(mine.sum())
+    if not gains:
         return float("nan")
-    return _nan_mean(alive[more]) - _nan_mean(alive[~more])
+    return float(np.average(gains, weights=weights))
 
 
 # ---------------------------------------------------------------- participation (F13)
