@@ -158,10 +158,7 @@ def introduce_brand(model: Simulation, market: Market, bought: Bought, day: int)
     if not told.any():
         return
     buyer, source = bought.person[told], bought.referrer[told]
-    eid = model.world.ties.find(buyer, source)
-    strength = np.zeros(len(buyer))
-    tied = eid >= 0
-    strength[tied] = model.world.ties.strength(eid[tied], day)
+    strength = model.world.ties.strength_between(buyer, source, day)
     raised = rules.introduced_relationship(market.relationship[buyer], strength)
     np.maximum.at(market.relationship, buyer, raised)
 
@@ -176,9 +173,9 @@ def to_organiser(model: Simulation, people: np.ndarray, group: np.ndarray) -> np
     strength = np.zeros(len(people))
     person_led = np.flatnonzero((organiser >= 0) & (organiser != people))
     if len(person_led):
-        eid = model.world.ties.find(people[person_led], organiser[person_led])
-        tied = eid >= 0
-        strength[person_led[tied]] = model.world.ties.strength(eid[tied], model.day)
+        strength[person_led] = model.world.ties.strength_between(
+            people[person_led], organiser[person_led], model.day
+        )
     return strength
 
 
@@ -282,10 +279,7 @@ def mentions(
     if len(heard) == 0:
         return len(said)
     listener, speaker = m.person[heard], by_group[m.group[heard]]
-    eid = model.world.ties.find(listener, speaker)
-    strength = np.zeros(len(heard))
-    has = eid >= 0
-    strength[has] = model.world.ties.strength(eid[has], day)
+    strength = model.world.ties.strength_between(listener, speaker, day)
     product = market.talks_about[speaker].astype(np.int64)
     add_by_product(model, exposures, listener, product, "recommendation", speaker, strength)
     market.sent[CHANNEL_CODES["recommendation"]] += len(said)

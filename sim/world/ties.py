@@ -168,6 +168,14 @@ class TieStore(BackgroundContact, GroupQueries):
         find_pairs(a, b, self.adj, self.nbr, self.deg, out)
         return out
 
+    def strength_between(self, a: np.ndarray, b: np.ndarray, day: int) -> np.ndarray:
+        """Strength on ``day`` of the tie between ``a[i]`` and ``b[i]`` (float64; 0 if none)."""
+        eid = self.find(a, b)
+        out = np.zeros(len(eid))
+        tied = eid >= 0
+        out[tied] = self.strength(eid[tied], day)
+        return out
+
     def to_sparse(self, day: int, power: float = 1.0) -> sparse.csr_matrix:
         """Symmetric sparse matrix of strengths (raised to ``power``) on ``day``."""
         ids = self.alive_ids()
