@@ -12,6 +12,7 @@ from typing import ClassVar
 
 import numpy as np
 
+from sim import rules
 from sim.config import Commerce
 from sim.groups import NO_ONE, Growable
 
@@ -50,11 +51,14 @@ class Market:
         first_bought: Day of each person's first purchase, NO_ONE if never.
         purchases: The table of purchases.
         sent: Recommendations and referral invitations sent so far, by channel code.
+        usage: How fast each person uses up what it buys (mean 1, ``rules.usage_rates``),
+            or ``None`` when everyone is alike (``commerce.usage_cv`` 0).
     """
 
-    def __init__(self, n: int, commerce: Commerce):
+    def __init__(self, n: int, commerce: Commerce, rng: np.random.Generator):
         products = len(commerce.products)
         self.n = n
+        self.usage = rules.usage_rates(n, commerce.usage_cv, rng)
         self.products = commerce.products
         self.price = np.array([p.price for p in commerce.products], np.float64)
         self.relationship = np.full(n, commerce.brand.initial_relationship, np.float64)
@@ -65,6 +69,10 @@ class Market:
         self.first_bought = np.full(n, NO_ONE, np.int32)
         self.purchases = Purchases(capacity=4096)
         self.sent = np.zeros(len(CHANNELS), np.int64)
+
+    def usage_of(self, persons: np.ndarray | int) -> np.ndarray | float:
+        """The usage rate of ``persons`` (1 when everyone is alike)."""
+        return 1.0 if self.usage is None else self.usage[persons]
 
     def talkers(self, day: int, half_lives: float) -> np.ndarray:
         """People whose good experience is recent enough to talk about (before ``day``).

@@ -46,6 +46,7 @@ DAILY_SERIES = (
     "ties",
     "ties_formed",
     "acquaintances_made",
+    "moves",
     "deaths",
     "purchases",
     "purchases_organic",
@@ -117,7 +118,7 @@ class GroupModel(mesa.Model):
         planned = int(self.groups.size0.sum())
         self.roster = Roster(self.groups, self.world.ties, capacity=max(1024, planned * 2))
         self.invites = Invites(capacity=4096)
-        self.market = Market(self.n, scenario.commerce) if scenario.commerce.on else None
+        self.market = Market(self.n, scenario.commerce, self.rng) if scenario.commerce.on else None
         self.topic_holders = self._topic_holders()
         self.today: dict[str, int] = {}
         self.datacollector = mesa.DataCollector(

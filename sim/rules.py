@@ -186,6 +186,54 @@ def stranger(starter, n_people, rng):
     return np.where(draw >= starter, draw + 1, draw)  # skip oneself
 
 
+def movers(n_people, per_year, days, rng):
+    """Who moves away from their local circles over ``days`` days (F2, F5, F6).
+
+    People move house to another town, or take a job elsewhere, and with it lose the
+    everyday contact that kept many of their ties alive: the drift from old ties that,
+    with new acquaintances, keeps personal networks turning over while their layers keep
+    their size (F2). Each person moves with probability ``1 - exp(-per_year * days /
+    365)``, a constant hazard; about 4% of people a year move to another county in the
+    United States (US Census Bureau, Current Population Survey 2019: 9.8% moved, about
+    four in ten of them across a county line). What a move does to each tie is
+    :func:`survives_move`. Moving does not end a membership: a mover stays in its chat
+    groups, whose pull on it falls only through the ties it loses there.
+
+    Args:
+        n_people: Number of people (ids ``0 .. n_people - 1``).
+        per_year: Moves per person and year.
+        days: Length of the period.
+        rng: The model's generator: one uniform per person.
+
+    Returns:
+        The ids of the people who move, ascending.
+    """
+    chance = -np.expm1(-per_year * days / 365.0)
+    return np.flatnonzero(rng.random(n_people) < chance).astype(np.int64)
+
+
+def survives_move(strength, is_kin, uniforms):
+    """Whether a tie of someone who moves away survives the move (F5, F6).
+
+    Kin keep in touch across any distance: emotional closeness to kin does not fall
+    after a move, while closeness to friends does (Roberts & Dunbar 2011, Evol. Hum.
+    Behav. 32:186, on students leaving home). Any other tie survives with a
+    probability equal to its strength today: close friends keep calling, the weak ties
+    of a neighbourhood or a workplace, kept up by meeting there, end with the move
+    (Mok, Wellman & Carrasco 2010, Urban Studies 47:2747: contact falls with distance,
+    least for the closest ties). The form, "survival = strength", is an assumption.
+
+    Args:
+        strength: Each tie's strength today, in (0, 1].
+        is_kin: Whether each tie is between kin.
+        uniforms: One uniform in [0, 1) per tie.
+
+    Returns:
+        A boolean per tie: kept.
+    """
+    return np.asarray(is_kin) | (np.asarray(uniforms) < np.asarray(strength))
+
+
 # --------------------------------------------------------------------------- groups
 
 
@@ -524,12 +572,38 @@ def need(
     1 over the product's ``cycle`` (``repurchase`` times faster for super users, C12); a
     disappointed buyer's need returns only to what the product's appeal gives anyone.
     Repeat buying on a cycle is the standard description of frequently bought goods
-    (Ehrenberg 1988); whether heavy buyers make most of the sales is then measured (C13).
+    (Ehrenberg 1988); ``repurchase`` also carries the person's usage rate
+    (:func:`usage_rates`), so heavy users need the product again sooner. Whether heavy
+    buyers make most of the sales is then measured (C13, M1).
     """
     first = np.where(holds_topic, appeal, off_topic_appeal)
     back = np.clip(np.asarray(days_since, np.float64) * repurchase / cycle, 0.0, 1.0)
     again = np.where(satisfied, back, first * back)
     return np.where(bought_before, again, first)
+
+
+def usage_rates(n_people, cv, rng):
+    """How fast each person uses up what it buys: gamma across people, mean 1 (M1).
+
+    Buyers of a category differ lastingly in how much of it they use: the purchase
+    rates of a population are well described as gamma-distributed across people, each
+    buying at its own steady rate (the negative binomial model of repeat buying,
+    Ehrenberg 1988), and this mixture, not luck alone, is why a minority of heavy
+    buyers makes a large share of a brand's sales (M1: about 50-70% by the top 20%,
+    Sharp 2010; Kim, Singh & Winer 2017). A person's rate multiplies how fast its need
+    returns after a purchase (:func:`need`). Shape ``1 / cv ** 2``, scale ``cv ** 2``.
+
+    Args:
+        n_people: Number of people.
+        cv: Coefficient of variation across people (0: everyone alike).
+        rng: The model's generator: one gamma draw per person, none when ``cv`` is 0.
+
+    Returns:
+        The rates (float64, mean 1), or ``None`` when ``cv`` is 0.
+    """
+    if cv == 0:
+        return None
+    return rng.gamma(1.0 / cv**2, cv**2, size=n_people)
 
 
 def trust(strength, baseline):

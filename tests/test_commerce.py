@@ -8,6 +8,7 @@ import sys
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 
 from sim import customers, rules
 from sim.config import Scenario
@@ -369,3 +370,39 @@ def test_histograms_of_whole_prices_put_each_value_mid_bin():
     centres = (edges[where] + edges[where + 1]) / 2
     assert np.abs(spend - centres).max() <= np.diff(edges)[0] / 2 - 1
     assert histogram_bins(np.array([1.5, 2.25, 3.1])) == 30  # not on a lattice: plain bins
+
+
+# --------------------------------------------------------------------------- heavy buyers
+
+
+def test_usage_rates_are_gamma_with_mean_one_and_the_given_spread():
+    rng = np.random.default_rng(8)
+    rates = rules.usage_rates(200_000, 1.5, rng)
+    assert abs(rates.mean() - 1.0) < 0.02 and abs(rates.std() / rates.mean() - 1.5) < 0.03
+    state = rng.bit_generator.state
+    assert rules.usage_rates(1000, 0.0, rng) is None and rng.bit_generator.state == state
+
+
+def purchases_by_usage(usage_cv: float, seeds: range) -> tuple[list[float], list[float]]:
+    """Per run: rank correlation of usage and purchases among buyers; top-20% share."""
+    rho, top = [], []
+    for seed in seeds:
+        model = run_model(selling(days=120, commerce={"usage_cv": usage_cv}), seed=seed)
+        person = model.market.purchases.view("person")
+        counts = np.bincount(person, minlength=model.n)
+        buyers = np.flatnonzero(counts)
+        if model.market.usage is not None:
+            rho.append(stats.spearmanr(model.market.usage[buyers], counts[buyers]).statistic)
+        top.append(customers.top_share(counts[buyers].astype(float), 0.2))
+    return rho, top
+
+
+def test_heavy_users_buy_more_often_and_concentrate_sales():
+    """With usage rates that differ, heavy users repurchase more (M1's mechanism)."""
+    seeds = range(3)
+    rho, spread = purchases_by_usage(1.0, seeds)
+    _, alike = purchases_by_usage(0.0, seeds)
+    assert min(rho) > 0.1
+    assert np.mean(spread) > np.mean(alike) + 0.02
+    model = run_model(selling(days=10, commerce={"usage_cv": 0.0}))
+    assert model.market.usage is None and model.market.usage_of(3) == 1.0

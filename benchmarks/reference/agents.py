@@ -157,6 +157,7 @@ class Person(mesa.Agent):
         self.last_good = NO_ONE  # day of the latest good experience of any product
         self.talks_about = 0  # the product of that good experience
         self.first_bought = NO_ONE  # day of the first purchase
+        self.usage = 1.0  # how fast it uses up what it buys (rules.usage_rates)
 
     # ------------------------------------------------------------------ helpers
 
@@ -188,7 +189,7 @@ class Person(mesa.Agent):
         """Today's need for ``product`` (:func:`rules.need`)."""
         spec, day = self.model.config.commerce.products[product], self.model.day
         last = self.last_bought[product]
-        repurchase = rules.role_multiplier(
+        repurchase = self.usage * rules.role_multiplier(
             self.is_super, self.model.config.population.super_users.repurchase
         )
         return float(

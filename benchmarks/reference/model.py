@@ -208,6 +208,15 @@ class ReferenceModel(mesa.Model):
         self.n = len(self.people)
         self.cohort_names = list(scenario.groups)
         self.groups = self._plan_groups()
+        # As the fast model's market, after the groups are planned (heavy buyers, M1).
+        usage = (
+            rules.usage_rates(self.n, scenario.commerce.usage_cv, self.rng)
+            if scenario.commerce.on
+            else None
+        )
+        if usage is not None:
+            for person, rate in zip(self.people, usage.tolist(), strict=True):
+                person.usage = rate
         self.memberships: list[Membership] = []  # every membership ever made
         self.invites: list[Invite] = []
         self.purchases: list[Purchase] = []
@@ -622,7 +631,32 @@ class ReferenceModel(mesa.Model):
                 tie.last = self.day
             elif now < cfg.floor:
                 self.drop_tie(tie)
+        self.move_people()
         self.introduce_ties()
+
+    def move_people(self) -> None:
+        """The period's movers lose their local ties (F2, F6).
+
+        Person after person, in id order, moves with the chance of :func:`rules.movers`;
+        then each tie of a mover (once, even if both ends moved) is kept or lost by
+        :func:`rules.survives_move` on its strength today: kin stay, any other tie stays
+        with a probability equal to its strength.
+        """
+        cfg = self.config.network.ties
+        if cfg.moves_per_year <= 0:
+            return
+        moving = [
+            person
+            for person in self.people
+            if len(rules.movers(1, cfg.moves_per_year, cfg.sweep_days, self.rng))
+        ]
+        touched = {(tie.a, tie.b): tie for person in moving for tie in person.ties.values()}
+        kin = KIND_CODES["kin"]
+        for tie in touched.values():
+            keep = rules.survives_move(tie.strength(self.day), tie.kind == kin, self.rng.random())
+            if not keep:
+                self.drop_tie(tie)
+        self.today["moves"] += len(moving)
 
     def introduce_ties(self) -> None:
         """New acquaintances outside groups since the last sweep (F1, F2, F6).
@@ -906,7 +940,16 @@ class ReferenceModel(mesa.Model):
     def step(self) -> None:
         """Advance one day: phases 1–8 in order, each person in random order, then record."""
         self.today = dict.fromkeys(
-            ("joins", "leaves", "invites", "accepted", "ties_formed", "acquaintances_made"), 0
+            (
+                "joins",
+                "leaves",
+                "invites",
+                "accepted",
+                "ties_formed",
+                "acquaintances_made",
+                "moves",
+            ),
+            0,
         )
         self.phase_schedule()
         # The people present today: members of a living group after the schedule phase.

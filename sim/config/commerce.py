@@ -107,6 +107,12 @@ class Commerce(Section):
         description="Days after a satisfied purchase at which a buyer recommends and "
         "refers half as much.",
     )
+    usage_cv: Annotated[float, Field(ge=0.0, le=10.0)] = Field(
+        1.0,
+        description="Coefficient of variation across people of how fast they use up what "
+        "they buy (gamma, mean 1; heavy and light buyers); it multiplies how fast need "
+        "returns after a purchase. 0: everyone alike (M1).",
+    )
     mention_share: Probability = Field(
         0.5,
         description="Chance that a satisfied buyer's posts in a group on a day it talks "

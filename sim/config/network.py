@@ -168,6 +168,12 @@ class TieDynamics(Section):
     new_acquaintance_strength: Strength = Field(
         0.05, description="Strength of a new acquaintance tie made outside groups."
     )
+    moves_per_year: Annotated[float, Field(ge=0.0, le=1.0)] = Field(
+        0.04,
+        description="Share of people a year who move away from their local circles (a "
+        "new town or a job elsewhere), at each sweep: a mover keeps its kin ties and each "
+        "other tie with a probability equal to its strength; 0 switches moves off (F2, F6).",
+    )
     spin_up_days: Annotated[int, Field(ge=0, le=20 * 364)] = Field(
         0,
         description="Days of background social life (sweeps only: contact, decay, "

@@ -149,10 +149,11 @@ SHARP = "Sharp 2010, How Brands Grow; Kim, Singh & Winer 2017, Marketing Letters
 SCHMITT = "Schmitt, Skiera & Van den Bulte 2011, J. Marketing 75(1):46"
 
 SALES_WHY = (
-    "Need returns on the product's cycle; people buy from promotions, from earlier "
-    "buyers' recommendations and referrals (trusted as much as the tie to them, which "
-    "then sets how well the buyer knows the brand) and, once they know the brand, by "
-    "themselves (docs/ODD.md, §7.18)."
+    "Need returns on the product's cycle, faster for heavy users (how fast people use "
+    "up what they buy differs between them, for good); people buy from promotions, from "
+    "earlier buyers' recommendations and referrals (trusted as much as the tie to them, "
+    "which then sets how well the buyer knows the brand) and, once they know the brand, "
+    "by themselves (docs/ODD.md, §7.18)."
 )
 TIES_WHY = (
     "The world's generator draws ties in circles of kin, friends, work and acquaintances "
@@ -162,8 +163,8 @@ TIES_WHY = (
 )
 STATIONARY_WHY = (
     "Ties decay without contact and are dropped below a floor, background contact "
-    "strengthens those one gives time to, and new acquaintances are made through friends "
-    "and by chance (docs/ODD.md, §7.4–§7.6)."
+    "strengthens those one gives time to, people who move away lose their weak ties, and "
+    "new acquaintances are made through friends and by chance (docs/ODD.md, §7.4–§7.6)."
 )
 INVITE_WHY = (
     "An invitee's chance to accept rises with its tie to the inviter and with its other "
@@ -321,7 +322,8 @@ CHECKS: tuple[Check, ...] = (
         f"{BURT}; Burt 2000, Social Networks 22:1",
         Overlaps(0.05, 0.20),
         "Ties decay without contact and are dropped below a floor; weak ties get little "
-        "background contact (docs/ODD.md, §7.4–§7.6).",
+        "background contact and are the ones lost when people move away (docs/ODD.md, "
+        "§7.4–§7.6).",
         m.bridges_kept,
         "overview",
     ),

@@ -186,7 +186,7 @@ def need_of(model: Simulation, people: np.ndarray, product: int) -> np.ndarray:
     holds = ((model.world.interests[people] >> np.uint64(spec.topic)) & np.uint64(1)) != 0
     repurchase = rules.role_multiplier(
         model.world.is_super[people], model.config.population.super_users.repurchase
-    )
+    ) * market.usage_of(people)
     return rules.need(
         holds,
         last != NO_ONE,

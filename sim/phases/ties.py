@@ -5,7 +5,8 @@ tie store's ``contact``), :func:`sim.rules.formation_probability` (F7, C5), and 
 sweep every ``sweep_days`` the background contact, decay and dropping of the tie store
 (:func:`sim.rules.contact_rate`, :func:`sim.rules.decay`; C9, F3–F6) and the new
 acquaintances made outside groups (:func:`sim.rules.background_meetings`,
-:func:`sim.rules.stranger`, :func:`sim.rules.admit_under_cap`; F1, F2, F6).
+:func:`sim.rules.stranger`, :func:`sim.rules.room_under_cap`; F1, F2, F6) after the
+period's moves (:func:`sim.rules.movers`, :func:`sim.rules.survives_move`; F2, F6).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from sim.arrays import run_starts
 from sim.phases.today import Today
 from sim.simulation import Simulation
 from sim.world import KIND_CODES
+from sim.world.background import Period
 
 GROUP_KIND = KIND_CODES["group"]
 
@@ -26,7 +28,9 @@ def run(model: Simulation, today: Today) -> None:
     cfg = model.config.network.ties
     formed = meet(model, today) if model.config.behaviour.encounters > 0 else 0
     if today.day > 0 and today.day % cfg.sweep_days == 0:
-        today.counts["acquaintances_made"] = sweep(model, today.day)
+        period = sweep(model, today.day)
+        today.counts["acquaintances_made"] = period.made
+        today.counts["moves"] = period.moved
     elif today.day > 0 and today.day % cfg.recount_days == 0:
         model.roster.recount(today.day)
     today.counts["ties_formed"] = formed
@@ -79,18 +83,20 @@ def meet(model: Simulation, today: Today) -> int:
     return len(new)
 
 
-def sweep(model: Simulation, day: int) -> int:
-    """Background social life since the last sweep: contact, decay, dropping, new ties.
+def sweep(model: Simulation, day: int) -> Period:
+    """Background social life since the last sweep: contact, decay, dropping, moves, new ties.
 
     Each tie receives a Poisson number of contacts over the sweep period, at the rate its
     ends give it; a contacted tie is strengthened once per contact, the others keep
-    decaying and are dropped once below the floor (C9, F3–F6). Then the period's new
+    decaying and are dropped once below the floor (C9, F3–F6). The period's movers lose
+    their non-kin ties by strength (F2, F6); moving ends no membership, it weakens the
+    mover's bond to its groups through the ties lost there. Then the period's new
     acquaintances outside groups are made, mostly friends of friends (F1, F2, F6). Ties
     inside groups are then recounted.
 
     Returns:
-        The number of new acquaintance ties made.
+        What the period did: acquaintances made, people moved, ties lost.
     """
-    made = model.world.ties.background_period(day, model.rng, model.config.network.ties)
+    period = model.world.ties.background_period(day, model.rng, model.config.network.ties)
     model.roster.recount(day)
-    return made
+    return period

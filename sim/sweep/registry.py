@@ -382,6 +382,12 @@ def acquaintances_made(run: RunData) -> float:
     return float(run.timeseries["acquaintances_made"].sum())
 
 
+@register_metric("moves", unit="people", family="ties", per_cohort=False, bounds=NON_NEGATIVE)
+def moves(run: RunData) -> float:
+    """People who moved away from their local circles (docs/ODD.md §7.6), over the run."""
+    return float(run.timeseries["moves"].sum())
+
+
 @register_metric(
     "internal_strength", unit="strength per member", family="ties", bounds=NON_NEGATIVE
 )

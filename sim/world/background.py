@@ -1,8 +1,10 @@
 """Background social life of the tie store: periodic contact, decay, dropping, new ties.
 
 Part of :class:`sim.world.ties.TieStore`. Between sweeps ties only decay (lazily); a
-sweep gives every tie the contacts of the period at once (C9, F3–F6), and
-:meth:`BackgroundContact.introduce` adds the new acquaintances of the period (F1, F2, F6).
+sweep gives every tie the contacts of the period at once (C9, F3–F6),
+:meth:`BackgroundContact.move` takes the period's movers away from their weak ties (F2,
+F6), and :meth:`BackgroundContact.introduce` adds the new acquaintances of the period (F1,
+F2, F6).
 """
 
 from __future__ import annotations
@@ -22,6 +24,18 @@ SWEEP_CHUNK = 1 << 18  # edge ids per batch of uniform draws in a sweep
 SWEEP_PARTS = 8  # parts of a batch done in parallel (results do not depend on it)
 POISSON_INVERSION_MAX = 30.0  # largest mean drawn by inversion in a sweep
 ACQUAINTANCE_KIND = KIND_CODES["acquaintance"]  # the kind of every tie made outside groups
+KIN_KIND = KIND_CODES["kin"]
+
+
+class Period(NamedTuple):
+    """What one period of background social life did."""
+
+    made: int
+    """New acquaintance ties made."""
+    moved: int
+    """People who moved away."""
+    lost: int
+    """Ties lost to those moves."""
 
 
 class Swept(NamedTuple):
@@ -37,12 +51,15 @@ class Swept(NamedTuple):
 class BackgroundContact:
     """The periodic sweep and new acquaintances, for :class:`~sim.world.ties.TieStore`."""
 
-    def background_period(self, day: int, rng: np.random.Generator, dynamics: TieDynamics) -> int:
-        """One period of background social life ending on ``day``: sweep, then new ties.
+    def background_period(
+        self, day: int, rng: np.random.Generator, dynamics: TieDynamics
+    ) -> Period:
+        """One period of background social life ending on ``day``: sweep, moves, new ties.
 
-        :meth:`sweep`, then :meth:`introduce`, with the settings of ``dynamics`` (the
-        scenario's ``network.ties``). The daily model runs it every ``sweep_days`` (the
-        ties phase), and the world's spin-up before day 0 (:func:`sim.world.spin_up.spin_up`).
+        :meth:`sweep`, :meth:`move`, then :meth:`introduce`, with the settings of
+        ``dynamics`` (the scenario's ``network.ties``). The daily model runs it every
+        ``sweep_days`` (the ties phase), and the world's spin-up before day 0
+        (:func:`sim.world.spin_up.spin_up`).
 
         Args:
             day: Last day of the period.
@@ -50,7 +67,7 @@ class BackgroundContact:
             dynamics: The scenario's ``network.ties``.
 
         Returns:
-            The number of new acquaintance ties made.
+            The new acquaintance ties made, the people who moved and the ties they lost.
         """
         swept = self.sweep(
             day,
@@ -61,7 +78,10 @@ class BackgroundContact:
             gain=dynamics.contact_gain,
             floor=dynamics.floor,
         )
-        return self.introduce(
+        moved, lost = self.move(
+            rng, days=dynamics.sweep_days, per_year=dynamics.moves_per_year, now=swept.strength
+        )
+        made = self.introduce(
             day,
             rng,
             days=dynamics.sweep_days,
@@ -71,6 +91,7 @@ class BackgroundContact:
             kind=ACQUAINTANCE_KIND,
             now=swept.strength,
         )
+        return Period(made, moved, lost)
 
     def _sweep_weights(
         self, day: int, exponent: float
@@ -204,6 +225,41 @@ class BackgroundContact:
         self.remove(dropped)
         strength[dropped] = 0.0
         return Swept(len(dropped), strength)
+
+    def move(
+        self,
+        rng: np.random.Generator,
+        *,
+        days: int,
+        per_year: float,
+        now: np.ndarray,
+    ) -> tuple[int, int]:
+        """The people who moved away over the last ``days`` days lose their local ties.
+
+        Movers are drawn by :func:`sim.rules.movers`; each tie with a mover at either end
+        is kept or lost once, by :func:`sim.rules.survives_move` on its strength today,
+        with one uniform per such tie in edge-id order. Nothing is drawn when
+        ``per_year`` is 0. ``now`` is set to 0 for the ties lost.
+
+        Args:
+            rng: The model's generator.
+            days: Length of the period (``sweep_days``).
+            per_year: ``moves_per_year``.
+            now: Every edge id's strength today (a sweep's :attr:`Swept.strength`);
+                updated in place.
+
+        Returns:
+            The number of people who moved and the number of ties they lost.
+        """
+        if per_year <= 0:
+            return 0, 0
+        moving = rules.movers(self.n, per_year, days, rng)
+        eids = np.unique(self.neighbours(moving)[2])
+        kept = rules.survives_move(now[eids], self.kind[eids] == KIN_KIND, rng.random(len(eids)))
+        lost = eids[~kept]
+        self.remove(lost)
+        now[lost] = 0.0
+        return len(moving), len(lost)
 
     def introduce(
         self,

@@ -35,4 +35,4 @@ def spin_up(ties: TieStore, dynamics: TieDynamics, rng: np.random.Generator) -> 
         The number of new acquaintance ties made during the spin-up.
     """
     days = range(start_day(dynamics) + dynamics.sweep_days, 1, dynamics.sweep_days)
-    return sum(ties.background_period(day, rng, dynamics) for day in days)
+    return sum(ties.background_period(day, rng, dynamics).made for day in days)
