@@ -47,6 +47,7 @@ DAILY_SERIES = (
     "ties_formed",
     "acquaintances_made",
     "moves",
+    "interest_changes",
     "deaths",
     "purchases",
     "purchases_organic",
@@ -119,7 +120,7 @@ class GroupModel(mesa.Model):
         self.roster = Roster(self.groups, self.world.ties, capacity=max(1024, planned * 2))
         self.invites = Invites(capacity=4096)
         self.market = Market(self.n, scenario.commerce, self.rng) if scenario.commerce.on else None
-        self.topic_holders = self._topic_holders()
+        self.topic_holders = self.world.holders_of_topics(scenario.population.interests.topics)
         self.today: dict[str, int] = {}
         self.datacollector = mesa.DataCollector(
             model_reporters={key: (lambda m, k=key: m.today.get(k, 0)) for key in DAILY_SERIES},
@@ -158,14 +159,6 @@ class GroupModel(mesa.Model):
     def active_memberships(self) -> np.ndarray:
         """Rows of memberships that are current: not left, in a living group."""
         return self.roster.current()
-
-    def _topic_holders(self) -> list[np.ndarray]:
-        topics = self.config.population.interests.topics
-        interests = self.world.interests
-        return [
-            np.flatnonzero((interests >> np.uint64(t)) & np.uint64(1)).astype(np.int64)
-            for t in range(topics)
-        ]
 
     # ------------------------------------------------------------------ step
 

@@ -35,14 +35,23 @@ def decay_factor(days_since_contact, half_life):
     return np.exp2(-days_since_contact / half_life)
 
 
-def strengthen(strength, gain, contacts=1):
-    """Raise strength towards 1 with diminishing increments.
+def strengthen(strength, gain, contacts=1, ceiling=1.0):
+    """Raise strength towards a ceiling with diminishing increments.
 
-    Each contact closes a share ``gain`` of the gap to 1, so ``k`` contacts give
-    ``1 - (1 - w) * (1 - gain) ** k``: repeated co-activity strengthens ties, less and
-    less as they approach the ceiling (docs/ODD.md, §7.14).
+    Each contact closes a share ``gain`` of the gap to ``ceiling``, so ``k`` contacts
+    give ``c - (c - w) * (1 - gain) ** k``. Shared activity in a group builds closeness
+    (ceiling 1): repeated co-activity strengthens ties, less and less as they approach
+    it (docs/ODD.md, §7.14). Everyday contact outside groups keeps a relationship up
+    rather than building it: it restores the closeness lost to absence, up to the
+    closest the two have been (``ceiling`` = the tie's peak strength, §7.6). Closeness
+    follows contact, falling when contact stops and kept up by it (F5: Roberts & Dunbar
+    2011, 2015), and a tie that is given too little time for its kind's decay fades and
+    is dropped (F6). That background contact cannot lift a tie above its peak is an
+    assumption: without it, any tie whose decay is slow (kin) would be drawn towards
+    1 by the time given to it, and the layers of personal networks would not hold
+    (F1, F2).
     """
-    return 1.0 - (1.0 - strength) * (1.0 - gain) ** contacts
+    return ceiling - (ceiling - strength) * (1.0 - gain) ** contacts
 
 
 def time_allocation(strength, exponent, owner, n_people):
@@ -146,9 +155,9 @@ def background_meetings(n_people, per_year, days, closure_share, rng):
     The new ties are weak and must then survive decay and the cap like any other
     (:func:`admit_under_cap`): this turnover of weak ties (F6: about nine in ten bridges
     are gone a year later, Burt 2002) is what keeps the outer layers of personal
-    networks filled (F1, F2) instead of thinning with decay. The default rate (36 a
-    year, "a few new people a month") and closure share (0.7) are guesses to be
-    calibrated (docs/ODD.md §7.6), not fitted to any layer size.
+    networks filled (F1, F2) instead of thinning with decay. The default rate is fitted
+    with the rest of the network's dynamics to published facts on personal networks
+    (docs/calibration_network.md); the closure share (0.7) is a guess (docs/ODD.md §7.6).
 
     Args:
         n_people: Number of people who may start a meeting (ids ``0 .. n_people - 1``).
@@ -186,6 +195,64 @@ def stranger(starter, n_people, rng):
     return np.where(draw >= starter, draw + 1, draw)  # skip oneself
 
 
+def at_constant_hazard(n_people, per_year, days, rng):
+    """Who, of ``n_people``, has an event of rate ``per_year`` within ``days`` days.
+
+    Each person independently, with probability ``1 - exp(-per_year * days / 365)``:
+    the chance of at least one event of a constant hazard over the period. One uniform
+    per person from ``rng``; the ids, ascending. Shared by :func:`movers` and
+    :func:`interest_changers`.
+    """
+    chance = -np.expm1(-per_year * days / 365.0)
+    return np.flatnonzero(rng.random(n_people) < chance).astype(np.int64)
+
+
+def interest_changers(n_people, held, per_year, days, rng):
+    """Who gives up one of its interests for another over ``days`` days (F10, F11).
+
+    People's interests are not fixed: over months and years they start, give up and
+    replace leisure activities (Iso-Ahola, Jackson & Dunn 1994, J. Leisure Research
+    26:227, on starting, ceasing and replacing activities within a year). When a
+    person gives up the topic of a group it joined for that topic, the group's shared
+    purpose no longer holds it (the common identity of F10 fades; F11: groups whose
+    role in people's lives passes die), and it leaves or falls silent like anyone else
+    whose belonging is low. Each of the ``held`` topics a person holds is given up at
+    rate ``per_year``, so a person changes one with probability ``1 - exp(-held *
+    per_year * days / 365)`` per period (at most one: the periods are short); the new
+    topic is chosen by :func:`interest_from_tie`. The default rate (0.1 a year, an
+    interest held for ten years on average) is an assumption, not fitted.
+
+    Args:
+        n_people: Number of people (ids ``0 .. n_people - 1``).
+        held: Topics each person holds.
+        per_year: Rate at which each held topic is given up.
+        days: Length of the period.
+        rng: The model's generator: one uniform per person.
+
+    Returns:
+        The ids of the people who change an interest, ascending.
+    """
+    return at_constant_hazard(n_people, held * per_year, days, rng)
+
+
+def interest_from_tie(has_ties, homophily, rng):
+    """Whether a person's new interest is taken from one of its ties (F7, F10).
+
+    Interests spread along ties: with probability ``homophily`` (the share of a person's
+    topics that come from its circles, as in the generated world) the new topic is one
+    held by a tie chosen in proportion to strength, otherwise one at random; a person
+    with no ties, or whose chosen tie holds nothing new to it, takes one at random.
+    Keeping the same share as the generator keeps homophily along ties from fading as
+    interests turn over.
+
+    Args:
+        has_ties: Whether each changer has any tie.
+        homophily: ``population.interests.homophily``.
+        rng: The model's generator: one uniform per changer.
+    """
+    return (rng.random(len(has_ties)) < homophily) & np.asarray(has_ties, bool)
+
+
 def movers(n_people, per_year, days, rng):
     """Who moves away from their local circles over ``days`` days (F2, F5, F6).
 
@@ -208,8 +275,7 @@ def movers(n_people, per_year, days, rng):
     Returns:
         The ids of the people who move, ascending.
     """
-    chance = -np.expm1(-per_year * days / 365.0)
-    return np.flatnonzero(rng.random(n_people) < chance).astype(np.int64)
+    return at_constant_hazard(n_people, per_year, days, rng)
 
 
 def survives_move(strength, is_kin, uniforms):

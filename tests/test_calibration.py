@@ -159,6 +159,21 @@ def test_calibrate_command_writes_tables_manifest_report_and_figure(tmp_path):
     assert list(accepted["parameter"]) == ["behaviour.post_rate", "behaviour.crowd_scale"]
     assert (accepted["q05"] <= accepted["q95"]).all()
 
+    # --report-only writes the same report again from the stored results, running nothing.
+    again = tmp_path / "again.md"
+    redo = [*GROUPSIM, "calibrate", str(path), "--out", str(tmp_path / "out"), "--report-only"]
+    done = subprocess.run([*redo, "--doc", str(again)], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert again.read_text() == text.replace(str(doc), str(again))
+    assert "accepted ranges" not in done.stdout  # nothing was run
+    # Without --doc, or once the file has changed, it refuses, with exit status 2.
+    refused = subprocess.run(redo, capture_output=True, text=True)
+    assert refused.returncode == 2 and "--doc" in refused.stderr
+    path.write_text(TINY.replace("seed: 5", "seed: 6"), encoding="utf-8")
+    refused = subprocess.run([*redo, "--doc", str(again)], capture_output=True, text=True)
+    assert refused.returncode == 2 and "has changed since" in refused.stderr
+    assert "Traceback" not in refused.stderr
+
 
 @pytest.mark.parametrize(
     "change, line, field, says",

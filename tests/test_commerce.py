@@ -158,9 +158,9 @@ def test_the_exposure_behind_a_purchase_is_drawn_in_proportion_to_its_hazard():
 
 def test_every_commerce_invariant_holds_every_day():
     scenario = selling(
-        # Buyers refer ten times as often as by default, so that referral purchases and
-        # their rewards are there to check in a small world.
-        commerce={"refer_rate": 0.5},
+        # Buyers refer twenty times as often as by default, so that referral purchases
+        # and their rewards are there to check in a small world.
+        commerce={"refer_rate": 1.0},
         interventions={
             "referral_reward": {"from_day": 10, "amount": 4.0, "uplift": 3.0},
             "promotion_push": {"cohorts": ["club"], "day": 20, "share": 0.9},

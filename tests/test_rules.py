@@ -56,6 +56,23 @@ def test_compiled_strengthen_is_the_rule(contacts):
     got = np.array([strengthen(s, 0.3, contacts) for s in strength])
     assert np.allclose(got, expected, rtol=0, atol=1e-12)
     assert np.all(np.diff(got) > 0)
+    # With a ceiling (background contact restores towards a tie's peak), compiled too.
+    ceiling = np.float32(0.4)
+    low = strength[strength <= ceiling]
+    got = np.array([strengthen(s, 0.3, contacts, ceiling) for s in low])
+    assert np.allclose(got, rules.strengthen(low, 0.3, contacts, ceiling), rtol=0, atol=1e-7)
+
+
+def test_contact_restores_towards_the_ceiling_never_past_it():
+    """k contacts close 1 - (1 - gain)^k of the gap to the ceiling, as towards 1."""
+    s, peak = np.array([0.05, 0.2, 0.39, 0.4]), 0.4
+    for k in (1, 3, 50):
+        got = rules.strengthen(s, 0.25, k, peak)
+        assert np.allclose(peak - got, (peak - s) * 0.75**k)
+        assert np.all(got <= peak) and np.all(got >= s)
+    # The same rule, with the default ceiling, is the strengthening of co-activity.
+    assert rules.strengthen(0.2, 0.25, 2) == pytest.approx(rules.strengthen(0.2, 0.25, 2, 1.0))
+    assert rules.strengthen(0.2, 0.25, 2) > rules.strengthen(0.2, 0.25, 2, peak)
 
 
 def test_post_rate_is_proportional_to_talkativeness():

@@ -264,6 +264,42 @@ def test_contact_strengthens_with_diminishing_increments():
     assert values[-1] < 1.0
 
 
+def test_a_tie_s_peak_is_its_strength_when_made_and_rises_with_encounters():
+    ties = store()
+    eid = ties.add(np.array([0]), np.array([1]), 0.4, WORK, 0)
+    other = ties.add_unchecked(np.array([2]), np.array([3]), np.float32(0.3), FRIEND, 0)
+    assert ties.peak[eid[0]] == pytest.approx(0.4) and ties.peak[other[0]] == pytest.approx(0.3)
+    ties.contact(eid, 0, 0.5)  # shared activity in a group: 0.4 -> 0.7
+    assert ties.peak[eid[0]] == pytest.approx(0.7, rel=1e-6)
+    ties.contact(eid, 200, 0.0)  # decayed to 0.35 by day 200; the peak stays
+    assert ties.w[eid[0]] == pytest.approx(0.35, rel=1e-5)
+    assert ties.peak[eid[0]] == pytest.approx(0.7, rel=1e-6)
+    ties.check()
+
+
+@pytest.mark.parametrize("per_day", [0.05, 2.0])  # drawn by inversion; by rng.poisson
+def test_background_contact_restores_a_tie_towards_its_peak_and_no_further(per_day):
+    ties = store()
+    eid = ties.add(np.array([0]), np.array([1]), 0.4, WORK, 0)
+    ties.contact(eid, 0, 0.5)  # peak 0.7
+    before = float(ties.strength(eid, 200)[0])  # 0.35: one half-life alone
+    rng = np.random.default_rng(1)
+    ties.sweep(200, rng, days=28, exponent=1.0, contacts_per_day=per_day, gain=0.01, floor=0.02)
+    assert ties.last[eid[0]] == 200  # contacted (rate 2 * per_day: each end's only tie)
+    after = float(ties.w[eid[0]])
+    k = np.log((0.7 - after) / (0.7 - before)) / np.log(0.99)
+    assert before < after < 0.7 and abs(k - round(k)) < 1e-3 and round(k) >= 1
+    ties.check()
+
+
+def test_check_catches_a_strength_above_the_peak():
+    ties = store()
+    eid = ties.add(np.array([0]), np.array([1]), 0.4, WORK, 0)
+    ties.w[eid] = 0.5
+    with pytest.raises(AssertionError, match="peak"):
+        ties.check()
+
+
 def test_contact_repeated_ids_count_each_time():
     a, b = store(), store()
     ea = a.add(np.array([0]), np.array([1]), 0.3, FRIEND, 0)
@@ -568,10 +604,12 @@ def test_sweep_counts_contacts_at_the_rule_s_rate(per_day):
     assert np.array_equal(swept.strength, ties.strength(np.arange(len(swept.strength)), day))
     assert swept.dropped == int((ties.kind[ids] == FREE).sum())
     touched = ties.last[ids] == day
-    # k contacts move the strength to 1 - (1 - s)(1 - gain)^k: recover k.
+    # k contacts move the strength towards its peak, to p - (p - s)(1 - gain)^k: recover k.
+    peak = ties.peak[ids][touched].astype(np.float64)
+    assert np.all(before[touched] < peak)  # every tie has decayed since it was made
     k = np.zeros(len(ids))
     k[touched] = np.rint(
-        np.log((1.0 - ties.w[ids][touched]) / (1.0 - before[touched])) / np.log(1.0 - gain)
+        np.log((peak - ties.w[ids][touched]) / (peak - before[touched])) / np.log(1.0 - gain)
     )
     assert abs(k.sum() - lam.sum()) < 4 * np.sqrt(lam.sum())
     big = lam > 30

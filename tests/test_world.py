@@ -484,6 +484,65 @@ def test_merge_and_cap_keeps_ties_among_strongest_of_both_ends():
     assert got == {(0, 1): (0.7, KIN), (0, 2): (0.5, FRIEND), (3, 4): (0.9, KIN)}
 
 
+def merge_by_hand(a, b, w, n, cap):
+    """The rule of merge_and_cap in plain Python: the pair's strongest copy (the first
+    among equals), then ties among the ``cap`` strongest of both ends (rank by 16-bit
+    weakness, then by position in the list of a-ends followed by b-ends)."""
+    weakness = np.round((1.0 - w.astype(np.float64)) * 65535).astype(np.int64)
+    best: dict[tuple[int, int], int] = {}
+    for i, (x, y) in enumerate(zip(a.tolist(), b.tolist(), strict=True)):
+        if x == y:
+            continue
+        key = (min(x, y), max(x, y))
+        if key not in best or weakness[i] < weakness[best[key]]:
+            best[key] = i
+    kept = sorted(best.items())
+    ends: dict[int, list[tuple[int, int, int]]] = {}
+    for position, (key, i) in enumerate(kept):
+        ends.setdefault(key[0], []).append((weakness[i], position, i))
+        ends.setdefault(key[1], []).append((weakness[i], len(kept) + position, i))
+    dropped = {i for ties in ends.values() for _, _, i in sorted(ties)[cap:]}
+    return [(key, i) for key, i in kept if i not in dropped]
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_merge_and_cap_follows_the_rule_whatever_the_threads(seed):
+    """The parallel merge gives the plain rule's ties, in (a, b) order, on 1 or 2 threads."""
+    import numba
+
+    rng = np.random.default_rng(seed)
+    n, m, cap = 60, 3000, 25
+    a, b = rng.integers(0, n, m), rng.integers(0, n, m)
+    w = rng.choice([0.1, 0.2, 0.5, 0.9], m).astype(np.float32)  # many equal strengths
+    kind = rng.integers(0, 4, m).astype(np.int8)
+    expected = merge_by_hand(a, b, w, n, cap)
+    for threads in sorted({1, numba.config.NUMBA_NUM_THREADS}):
+        numba.set_num_threads(threads)
+        try:
+            out = merge_and_cap(EdgeBatch(a, b, w, kind), n=n, cap=cap)
+        finally:
+            numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
+        got = list(zip(out.a.tolist(), out.b.tolist(), strict=True))
+        assert got == [key for key, _ in expected]
+        assert np.array_equal(out.w, w[[i for _, i in expected]])
+
+
+def test_drawing_in_chunks_gives_the_same_world(monkeypatch):
+    """The generator's chunked draws (neighbours, strengths) are the draws made at once."""
+    from sim.world import generators
+
+    def world_of(chunk: int) -> tuple[np.ndarray, ...]:
+        monkeypatch.setattr(generators, "CHUNK", chunk)
+        sc = scenario_from_dict({"population": {"size": 3000}})
+        world = build_world(sc, np.random.default_rng(3))
+        ids = world.ties.alive_ids()
+        t = world.ties
+        return t.u[ids], t.v[ids], t.w[ids], t.kind[ids], world.interests
+
+    whole, chunked = world_of(1 << 30), world_of(97)
+    assert all(np.array_equal(x, y) for x, y in zip(whole, chunked, strict=True))
+
+
 # --------------------------------------------------------------------------- kmeans
 
 

@@ -10,7 +10,14 @@ import pytest
 
 from sim.calibration import load_calibration
 from sim.calibration.measures import MEASURES, shortfall
-from sim.facts.measures import YEAR_DAYS, Run, Watch, bridges_kept, layer_change
+from sim.facts.measures import (
+    YEAR_DAYS,
+    Run,
+    Watch,
+    bridges_kept,
+    bridges_kept_second_year,
+    layer_change,
+)
 from sim.model import GroupModel
 from sim.runner import model_tables
 from sim.scenario import load_scenario
@@ -51,6 +58,21 @@ def test_the_bridges_of_a_longer_run_are_counted_on_day_365():
     assert 0.0 <= bridges_kept(longer) <= 1.0
 
 
+def test_the_bridges_of_day_365_are_followed_to_day_730():
+    """F6 a year later: a second sample, drawn on day 365 and looked up on day 730."""
+    run = watched(2 * YEAR_DAYS + 10)
+    later, first = run.start["bridges_later"], run.start["bridges"]
+    assert len(later) > 0 and not np.array_equal(later, first)
+    kept = bridges_kept_second_year(run)
+    assert 0.0 <= kept <= 1.0 and kept == run.start["bridges_kept_second_year"]
+    # Those pairs were tied on day 365: on that day every one of them was a tie.
+    short = watched(YEAR_DAYS + 5)
+    assert np.array_equal(short.start["bridges_later"], later)
+    found = short.model.world.ties.find(later[:, 0], later[:, 1])
+    assert (found >= 0).mean() > kept  # fewer are left after a year than after 5 days
+    assert math.isnan(bridges_kept_second_year(short))
+
+
 def test_layers_shrink_in_a_world_that_only_decays():
     """No new acquaintances and almost no contact: the outer layer thins over a year."""
     run = watched(
@@ -81,9 +103,11 @@ def test_a_shortfall_is_zero_above_the_floor_and_the_log_ratio_below():
     assert shortfall(half, 0.1)(None) == pytest.approx(math.log(0.5))
 
 
-def test_the_network_calibration_fits_only_the_ties_dynamics_to_facts():
+def test_the_network_calibration_fits_only_the_network_to_facts():
     loaded = load_calibration(ROOT / "experiments" / "calibration" / "network.yaml")
-    assert all(name.startswith("network.ties.") for name in loaded.spec.parameters)
+    assert all(
+        name.startswith(("network.ties.", "network.circles.")) for name in loaded.spec.parameters
+    )
     assert all(t.fact.startswith("F") for t in loaded.spec.targets.values())
     assert {t.measure for t in loaded.spec.targets.values()} <= set(MEASURES)
     assert loaded.base.groups == {} or all(c.count == 0 for c in loaded.base.groups.values())

@@ -37,6 +37,8 @@ class Tie:
         kind: Kind code (index into ``sim.config.TIE_KINDS``).
         half_life: Half-life of the tie's kind, in days.
         created: Day the tie was made (0 for the ties of the initial world).
+        peak: The highest strength the tie has had: what contact outside groups restores
+            it to at most (``None`` on creation: its strength then).
     """
 
     a: int
@@ -46,15 +48,29 @@ class Tie:
     kind: int
     half_life: float
     created: int = 0
+    peak: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.peak is None:
+            self.peak = self.w
 
     def strength(self, day: int) -> float:
         """Strength on ``day``: ``w`` decayed since the last contact (:func:`rules.decay`)."""
         return float(rules.decay(self.w, day - self.last, self.half_life))
 
     def contact(self, day: int, gain: float, contacts: int = 1) -> None:
-        """Record ``contacts`` contacts on ``day``: decay to today, then strengthen."""
+        """Record ``contacts`` contacts in a group on ``day``: decay, then strengthen.
+
+        Shared activity builds closeness towards 1, and the peak rises with it.
+        """
         now = float(rules.strengthen(self.strength(day), gain, contacts))
         self.w = min(max(now, 1e-6), 1.0)
+        self.last = day
+        self.peak = max(self.peak, self.w)
+
+    def keep_up(self, day: int, gain: float, contacts: int) -> None:
+        """Record ``contacts`` contacts outside groups: restore towards the peak."""
+        self.w = float(rules.strengthen(self.strength(day), gain, contacts, self.peak))
         self.last = day
 
     def other(self, person: int) -> int:
@@ -339,7 +355,8 @@ class Person(mesa.Agent):
                     tie.contact(model.day, cfg.strengthen)
                     continue
                 them = model.people[partner.person]
-                shared = (self.interests & partner.visible) | (them.interests & membership.visible)
+                held = self.interests & them.interests
+                shared = held & (partner.visible | membership.visible)
                 p = rules.formation_probability(
                     shared.bit_count(), cfg.formation_base, cfg.formation_per_interest
                 )

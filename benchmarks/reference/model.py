@@ -246,7 +246,8 @@ class ReferenceModel(mesa.Model):
         store = world.ties
         for eid in store.alive_ids().tolist():
             a, b, kind = int(store.u[eid]), int(store.v[eid]), int(store.kind[eid])
-            tie = Tie(a, b, float(store.w[eid]), int(store.last[eid]), kind, self.half_life[kind])
+            w, last, peak = float(store.w[eid]), int(store.last[eid]), float(store.peak[eid])
+            tie = Tie(a, b, w, last, kind, self.half_life[kind], peak=peak)
             self._attach(tie)
 
     def _plan_groups(self) -> list[Group]:
@@ -613,7 +614,8 @@ class ReferenceModel(mesa.Model):
         proportion to ``strength ** allocation_exponent`` (:func:`rules.time_allocation`);
         a tie gets the contacts of both its ends. Over the ``sweep_days`` since the last
         sweep it receives a Poisson number of contacts, each closing ``contact_gain`` of
-        the gap to 1. A tie with no contact that has decayed below ``floor`` is dropped.
+        the gap to its peak (:meth:`Tie.keep_up`). A tie with no contact that has decayed
+        below ``floor`` is dropped.
         """
         cfg = self.config.network.ties
         ties = list(self.ties.values())
@@ -627,12 +629,49 @@ class ReferenceModel(mesa.Model):
         contacts = self.rng.poisson(per_day * cfg.sweep_days).tolist()
         for tie, now, k in zip(ties, strength.tolist(), contacts, strict=True):
             if k > 0:
-                tie.w = float(rules.strengthen(now, cfg.contact_gain, k))
-                tie.last = self.day
+                tie.keep_up(self.day, cfg.contact_gain, k)
             elif now < cfg.floor:
                 self.drop_tie(tie)
         self.move_people()
         self.introduce_ties()
+        self.change_interests()
+
+    def change_interests(self) -> None:
+        """The period's changes of interests (F10, F11).
+
+        Person after person, in id order, gives up one of its topics with the chance of
+        :func:`rules.interest_changers`; then, for each changer in id order, the new
+        topic is one of a tie's (chosen in proportion to strength today) that it lacks,
+        with the chance of :func:`rules.interest_from_tie`, else (or if that tie holds
+        nothing new) one it lacks at random; a held topic other than the new one is
+        given up at random.
+        """
+        cfg = self.config.population.interests
+        days = self.config.network.ties.sweep_days
+        if cfg.turnover_per_year <= 0 or cfg.per_person >= cfg.topics:
+            return
+        rate = cfg.turnover_per_year
+        changers = [
+            person
+            for person in self.people
+            if len(rules.interest_changers(1, cfg.per_person, rate, days, self.rng))
+        ]
+        every = (1 << cfg.topics) - 1
+        for person in changers:
+            lacking = ~person.interests & every
+            offered = lacking
+            if rules.interest_from_tie([bool(person.ties)], cfg.homophily, self.rng)[0]:
+                source = self.people[person.pick_tie().other(person.index)]
+                offered = (source.interests & lacking) or lacking
+            new = self._random_bit(offered)
+            dropped = self._random_bit(person.interests)
+            person.interests = (person.interests & ~(1 << dropped)) | (1 << new)
+        self.today["interest_changes"] += len(changers)
+
+    def _random_bit(self, mask: int) -> int:
+        """One set bit of ``mask``, uniformly."""
+        held = [t for t in range(mask.bit_length()) if mask >> t & 1]
+        return held[int(self.rng.integers(len(held)))]
 
     def move_people(self) -> None:
         """The period's movers lose their local ties (F2, F6).
@@ -948,6 +987,7 @@ class ReferenceModel(mesa.Model):
                 "ties_formed",
                 "acquaintances_made",
                 "moves",
+                "interest_changes",
             ),
             0,
         )

@@ -231,6 +231,24 @@ def write_calibration(result: CalibrationResult, folder: Path) -> Path:
     return folder
 
 
+def read_calibration(folder: Path) -> CalibrationResult:
+    """A calibration as :func:`write_calibration` wrote it to ``folder``.
+
+    Raises:
+        FileNotFoundError: ``folder`` holds no calibration.
+    """
+    folder = Path(folder)
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    best = manifest.pop("best")
+    return CalibrationResult(
+        pd.read_parquet(folder / "posterior.parquet"),
+        pd.read_parquet(folder / "generations.parquet"),
+        pd.read_parquet(folder / "ranges.parquet"),
+        best,
+        manifest,
+    )
+
+
 def quiet_pyabc() -> None:
     """Keep pyabc's progress log out of the terminal (the command line shows its own)."""
     import pyabc  # noqa: F401 - it sets its loggers' levels when imported

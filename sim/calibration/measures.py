@@ -15,6 +15,7 @@ from sim.facts.measures import (
     LAYERS,
     Run,
     bridges_kept,
+    bridges_kept_second_year,
     contacts_at_rank,
     layer_change,
     layer_ratio,
@@ -59,14 +60,17 @@ MEASURES: dict[str, Callable[[Run], float]] = {
     "monthly_shortfall_15th": shortfall(contacts_at_rank(15), 1 / 30),
     "yearly_shortfall_weakest": shortfall(contacts_at_rank(None), 1 / 365),
     "bridges_kept_a_year": bridges_kept,
+    "bridges_kept_second_year": bridges_kept_second_year,
     "outer_layer_change": layer_change(LAYERS - 1),
     "inner_layer_change": layer_change(0),
+    "second_layer_change": layer_change(1),
+    "third_layer_change": layer_change(2),
 }
 """Measures a target can name."""
 
-NEEDS_LAYERS = {"outer_layer_change", "inner_layer_change"}
+NEEDS_LAYERS = {name for name in MEASURES if name.endswith("_layer_change")}
 """Measures that compare with the layers of day 0."""
-NEEDS_BRIDGES = {"bridges_kept_a_year"}
+NEEDS_BRIDGES = {"bridges_kept_a_year", "bridges_kept_second_year"}
 """Measures that follow the weak bridges of day 0 for a year."""
 BRIDGES = 2000
 """Weak bridges followed (F6), sampled."""

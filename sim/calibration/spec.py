@@ -18,7 +18,7 @@ from pydantic import Field
 from sim.calibration.measures import MEASURES
 from sim.config import Scenario, Section, Seed, name_from_stem
 from sim.config.behaviour import Behaviour
-from sim.config.network import DEFAULT_HALF_LIVES, TieDynamics
+from sim.config.network import DEFAULT_HALF_LIVES, Circles, TieDynamics
 from sim.config.population import Talkativeness
 from sim.errors import ScenarioError, did_you_mean
 from sim.overrides import set_path
@@ -60,7 +60,7 @@ class Calibration(Section):
     )
     parameters: Annotated[dict[str, Range], Field(min_length=1)] = Field(
         ...,
-        description="Free parameters to fit (behaviour.*, network.ties.*, "
+        description="Free parameters to fit (behaviour.*, network.ties.*, network.circles.*, "
         "population.talkativeness.*), each with its prior range.",
     )
     targets: Annotated[dict[str, Target], Field(min_length=1)] = Field(
@@ -127,11 +127,12 @@ def load_calibration(path: str | Path) -> LoadedCalibration:
 FITTED_SECTIONS = {
     "behaviour": Behaviour,
     "network.ties": TieDynamics,
+    "network.circles": Circles,
     "population.talkativeness": Talkativeness,
 }
 """The sections whose free parameters a calibration may fit: how people behave in
-groups, how much they differ in how often they speak, and how ties are contacted,
-decay and form. Never the scenario's design
+groups, how much they differ in how often they speak, how ties are contacted, decay and
+form, and how many ties the world's circles give people. Never the scenario's design
 (cohorts, interventions, population size), and no claim is a target."""
 
 

@@ -58,7 +58,7 @@ class Circles(Section):
         400, description="People per neighbourhood."
     )
     neighbour_ties: Annotated[float, Field(ge=0.0, le=2000.0)] = Field(
-        85.0, description="Acquaintance ties each person makes in its neighbourhood, on average."
+        135.0, description="Acquaintance ties each person makes in its neighbourhood, on average."
     )
     club_size: SizeRange = Field((15, 40), description="Size of an interest club.")
     clubs: Annotated[float, Field(ge=0.0, le=10.0)] = Field(
@@ -102,9 +102,9 @@ class EdgeList(Section):
 
 DEFAULT_HALF_LIVES = {
     "kin": 3650.0,
-    "friend": 566.0,
-    "work": 139.0,
-    "acquaintance": 108.0,
+    "friend": 272.0,
+    "work": 713.0,
+    "acquaintance": 735.0,
     "group": 30.0,
 }
 """Days for a tie's strength to halve without contact, by kind (F5: kin barely decay)."""
@@ -125,13 +125,15 @@ class TieDynamics(Section):
         0.08, description="Share of the gap to 1 closed by one encounter in a group."
     )
     contacts_per_day: Annotated[float, Field(gt=0.0, le=100.0)] = Field(
-        3.03, description="Contacts a person makes per day outside groups (its social time)."
+        3.69, description="Contacts a person makes per day outside groups (its social time)."
     )
     contact_gain: Annotated[float, Field(ge=0.0, le=1.0)] = Field(
-        0.00626, description="Share of the gap to 1 closed by one contact outside groups."
+        0.328,
+        description="Share of the gap to its peak (the closest the tie has been) closed by "
+        "one contact outside groups.",
     )
     allocation_exponent: Annotated[float, Field(gt=0.0, le=10.0)] = Field(
-        0.948, description="Time to a tie is proportional to strength ** this exponent (C9, F3)."
+        1.36, description="Time to a tie is proportional to strength ** this exponent (C9, F3)."
     )
     sweep_days: Annotated[int, Field(ge=1, le=365)] = Field(
         28,
@@ -155,7 +157,7 @@ class TieDynamics(Section):
     )
     new_tie_strength: Strength = Field(0.1, description="Strength of a newly formed tie.")
     new_acquaintances_per_year: Annotated[float, Field(ge=0.0, le=3650.0)] = Field(
-        190.0,
+        275.0,
         description="New acquaintances a person makes per year outside groups (both ends "
         "of a new tie count), formed at each sweep; 0 switches background tie formation "
         "off (F1, F2, F6).",

@@ -23,6 +23,12 @@ class Interests(Section):
         description="Share of a person's topics taken from the circles it belongs to "
         "(the rest are drawn at random): the strength of homophily along ties.",
     )
+    turnover_per_year: Annotated[float, Field(ge=0.0, le=10.0)] = Field(
+        0.1,
+        description="Rate per year at which each topic a person holds is given up for "
+        "another (taken from a tie with the chance `homophily`, else at random), at each "
+        "sweep of ties; 0: interests never change.",
+    )
 
     @model_validator(mode="after")
     def _fits(self) -> Self:

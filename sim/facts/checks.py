@@ -157,14 +157,27 @@ SALES_WHY = (
 )
 TIES_WHY = (
     "The world's generator draws ties in circles of kin, friends, work and acquaintances "
-    "under a cap; background contact goes to ties in proportion to strength to a power, "
-    "and unattended ties decay; group encounters strengthen and form ties "
+    "under a cap; background contact goes to ties in proportion to strength to a power "
+    "and restores them towards their peak, and unattended ties decay; group encounters "
+    "strengthen and form ties "
     "(docs/ODD.md, §7.1, §7.4–§7.7, §7.14)."
 )
 STATIONARY_WHY = (
     "Ties decay without contact and are dropped below a floor, background contact "
-    "strengthens those one gives time to, people who move away lose their weak ties, and "
-    "new acquaintances are made through friends and by chance (docs/ODD.md, §7.4–§7.6)."
+    "restores those one gives time to towards the closest they have been (not beyond), "
+    "people who move away lose their weak ties, and new acquaintances are made through "
+    "friends and by chance (docs/ODD.md, §7.4–§7.6)."
+)
+BRIDGES_FACT = (
+    "about nine in ten gone a year later (~10% kept)",
+    f"{BURT}; Burt 2000, Social Networks 22:1",
+    Overlaps(0.05, 0.20),
+)
+"""What F6 says, its sources and the range that agrees with it."""
+BRIDGES_WHY = (
+    "Ties decay without contact and are dropped below a floor; weak ties get little "
+    "background contact and are the ones lost when people move away (docs/ODD.md, "
+    "§7.4–§7.6)."
 )
 INVITE_WHY = (
     "An invitee's chance to accept rises with its tie to the inviter and with its other "
@@ -256,7 +269,12 @@ CHECKS: tuple[Check, ...] = (
             m.layer_change(layer),
             "overview",
         )
-        for which, layer in (("outermost", m.LAYERS - 1), ("innermost", 0))
+        for which, layer in (
+            ("outermost", m.LAYERS - 1),
+            ("third", 2),
+            ("second", 1),
+            ("innermost", 0),
+        )
     ),
     Check(
         "F3",
@@ -318,13 +336,19 @@ CHECKS: tuple[Check, ...] = (
         f"share of day-0 weak bridging ties (below-median strength, lowest quarter of "
         f"neighbourhood overlap) still tied on day {YEAR}",
         "year",
-        "about nine in ten gone a year later (~10% kept)",
-        f"{BURT}; Burt 2000, Social Networks 22:1",
-        Overlaps(0.05, 0.20),
-        "Ties decay without contact and are dropped below a floor; weak ties get little "
-        "background contact and are the ones lost when people move away (docs/ODD.md, "
-        "§7.4–§7.6).",
+        *BRIDGES_FACT,
+        BRIDGES_WHY,
         m.bridges_kept,
+        "overview",
+    ),
+    Check(
+        "F6",
+        f"the same a year later: share of the weak bridging ties of day {YEAR} still tied "
+        f"on day {2 * YEAR}, the network alone (no groups)",
+        "world",
+        *BRIDGES_FACT,
+        BRIDGES_WHY,
+        m.bridges_kept_second_year,
         "overview",
     ),
     Check(

@@ -192,6 +192,16 @@ def bridges_kept(run: Run) -> float:
     return _kept(run.model, pairs)
 
 
+def bridges_kept_second_year(run: Run) -> float:
+    """Share of the weak bridging ties of day 365 still tied on day 730 (F6).
+
+    The same measure as :func:`bridges_kept`, a year later: on the world as its own
+    dynamics keep it, rather than on the generated one. NaN for a run shorter than two
+    years.
+    """
+    return float(run.start.get("bridges_kept_second_year", float("nan")))
+
+
 def _kept(model, pairs: np.ndarray) -> float:
     found = model.world.ties.find(pairs[:, 0], pairs[:, 1])
     return float((found >= 0).mean())
@@ -204,7 +214,8 @@ class Watch:
     checks on day 0 and for stationarity) and a sample of weak bridges (F6); called with
     each finished day (as the ``progress`` of :meth:`sim.model.GroupModel.run`), it notes
     the share of those bridges still tied on day 365, so that a run longer than a year
-    still measures F6 over one year.
+    still measures F6 over one year, and then a new sample of the weak bridges of day
+    365, whose share still tied on day 730 it notes too.
 
     Args:
         model: The model, not yet stepped.
@@ -215,6 +226,8 @@ class Watch:
 
     def __init__(self, model, rng: np.random.Generator, *, layers: bool, bridges: int):
         self.model = model
+        self.rng = rng
+        self.bridges = bridges
         self.start: dict = {}
         if bridges:
             self.start["bridges"] = weak_bridges(model, bridges, rng)
@@ -226,6 +239,11 @@ class Watch:
         pairs = self.start.get("bridges")
         if day == YEAR_DAYS and pairs is not None and len(pairs):
             self.start["bridges_kept"] = _kept(self.model, pairs)
+        if day == YEAR_DAYS and self.bridges:
+            self.start["bridges_later"] = weak_bridges(self.model, self.bridges, self.rng)
+        later = self.start.get("bridges_later")
+        if day == 2 * YEAR_DAYS and later is not None and len(later):
+            self.start["bridges_kept_second_year"] = _kept(self.model, later)
 
 
 def layer_change(k: int):

@@ -94,7 +94,7 @@ def run_one(
         model,
         rng,
         layers=name in ("baseline", "world"),
-        bridges=BRIDGES if name == "year" else 0,
+        bridges=BRIDGES if name in ("year", "world") else 0,
     )
     model.run(watch)
     if name == "year":

@@ -10,13 +10,35 @@ from sim.kernels.parallel import one_at_a_time
 from sim.kernels.rows import FREE, squeeze_row
 from sim.kernels.strength import strength_today
 
+MERGE_PARTS = 8  # fixed split of the people for the parallel passes of the merge
+
 
 @njit(cache=True)
+def _bucket_by(ends, n):  # pragma: no cover - compiled
+    """Counting sort of item indices by ``ends``: ``(start, order)``, stable."""
+    m = len(ends)
+    start = np.zeros(n + 1, np.int64)
+    for i in range(m):
+        start[ends[i] + 1] += 1
+    for p in range(n):
+        start[p + 1] += start[p]
+    fill = start[:-1].copy()
+    order = np.empty(m, np.int64)
+    for i in range(m):
+        order[fill[ends[i]]] = i
+        fill[ends[i]] += 1
+    return start, order
+
+
+@one_at_a_time
+@njit(cache=True, parallel=True)
 def strongest_of_each_pair(a, b, weakness, n):  # pragma: no cover - compiled
     """Of candidate ties, one per pair: the least ``weakness``, the earliest among equals.
 
     Candidates are bucketed by ``a`` (a counting sort, no comparison sort over them all);
-    each bucket keeps, per ``b``, its best candidate in a per-person scratch array.
+    each bucket keeps, per ``b``, its best candidate in a scratch array per part. The
+    buckets are done in parallel over a fixed split of the people, each writing its
+    winners into its own range, so the result does not depend on the number of threads.
 
     Args:
         a: First end of each candidate (``a < b``).
@@ -28,46 +50,49 @@ def strongest_of_each_pair(a, b, weakness, n):  # pragma: no cover - compiled
         Indices of the kept candidates, in ascending order of ``(a, b)``.
     """
     m = len(a)
-    start = np.zeros(n + 1, np.int64)
-    for i in range(m):
-        start[a[i] + 1] += 1
+    start, order = _bucket_by(a, n)
+    winners = np.empty(m, np.int64)  # bucket p's winners from start[p], sorted by b
+    count = np.zeros(n, np.int64)
+    size = (n + MERGE_PARTS - 1) // MERGE_PARTS
+    for part in prange(MERGE_PARTS):
+        best = np.full(n, -1, np.int64)
+        for p in range(part * size, min((part + 1) * size, n)):
+            lo, hi = start[p], start[p + 1]
+            for t in range(lo, hi):  # candidates in index order: the earliest wins a draw
+                i = order[t]
+                j = best[b[i]]
+                if j < 0 or weakness[i] < weakness[j]:
+                    best[b[i]] = i
+            k = 0
+            for t in range(lo, hi):
+                i = order[t]
+                if best[b[i]] == i:
+                    winners[lo + k] = i
+                    k += 1
+            for t in range(lo, hi):
+                best[b[order[t]]] = -1
+            bucket = winners[lo : lo + k].copy()
+            winners[lo : lo + k] = bucket[np.argsort(b[bucket])]  # distinct b: any sort
+            count[p] = k
+    out = np.zeros(n + 1, np.int64)
     for p in range(n):
-        start[p + 1] += start[p]
-    fill = start[:-1].copy()
-    order = np.empty(m, np.int64)
-    for i in range(m):
-        order[fill[a[i]]] = i
-        fill[a[i]] += 1
-    best = np.full(n, -1, np.int64)
-    kept = np.empty(m, np.int64)
-    n_kept = 0
-    for p in range(n):
-        lo, hi = start[p], start[p + 1]
-        for t in range(lo, hi):  # candidates in index order: the earliest wins a draw
-            i = order[t]
-            j = best[b[i]]
-            if j < 0 or weakness[i] < weakness[j]:
-                best[b[i]] = i
-        first = n_kept
-        for t in range(lo, hi):
-            i = order[t]
-            if best[b[i]] == i:
-                kept[n_kept] = i
-                n_kept += 1
-        for t in range(lo, hi):
-            best[b[order[t]]] = -1
-        bucket = kept[first:n_kept]
-        kept[first:n_kept] = bucket[np.argsort(b[bucket])]  # distinct b: any sort will do
-    return kept[:n_kept]
+        out[p + 1] = out[p] + count[p]
+    kept = np.empty(out[n], np.int64)
+    for p in prange(n):
+        kept[out[p] : out[p + 1]] = winners[start[p] : start[p] + count[p]]
+    return kept
 
 
-@njit(cache=True)
+@one_at_a_time
+@njit(cache=True, parallel=True)
 def within_cap_of_both_ends(a, b, weakness, n, cap):  # pragma: no cover - compiled
     """Whether each tie is among the ``cap`` strongest ties of both its ends.
 
     Each person's ties are ranked by ``weakness``, and among equals by position in the
     list of every tie's ``a`` end followed by every tie's ``b`` end; only people with
-    more than ``cap`` ties need ranking (a stable sort of their own ties).
+    more than ``cap`` ties need ranking (a stable sort of their own ties). People are
+    ranked in parallel; a tie is only ever marked as not kept, so the order in which its
+    two ends are ranked does not matter.
 
     Args:
         a: First end of each tie.
@@ -95,7 +120,7 @@ def within_cap_of_both_ends(a, b, weakness, n, cap):  # pragma: no cover - compi
         slot[fill[b[i]]] = m + i
         fill[b[i]] += 1
     kept = np.ones(m, np.bool_)
-    for p in range(n):
+    for p in prange(n):
         lo, hi = start[p], start[p + 1]
         if hi - lo <= cap:
             continue

@@ -35,14 +35,16 @@ def strength_of(eids, day, w, last, kind, half_life, table_s, out):  # pragma: n
         out[i] = strength_today(eids[i], day, w, last, kind, half_life, table_s)
 
 
-@njit(cache=True)
+@one_at_a_time
+@njit(cache=True, parallel=True)
 def pick_by_strength(
     persons, uniforms, day, adj, nbr, deg, w, last, kind, half_life, table_s
 ):  # pragma: no cover - compiled
     """One tie of each person, chosen with probability proportional to its strength today.
 
     The strengths of the person's row are summed in float64 in slot order; the chosen
-    slot is the first whose running sum exceeds ``uniform * total``.
+    slot is the first whose running sum exceeds ``uniform * total``. People are done in
+    parallel; each pick depends only on its own row and uniform.
 
     Args:
         persons: People who choose (each must hold a tie).
@@ -64,7 +66,7 @@ def pick_by_strength(
     other = np.empty(n, np.int64)
     eid = np.empty(n, np.int64)
     strength = np.empty(n, np.float32)
-    for i in range(n):
+    for i in prange(n):
         p = persons[i]
         total = 0.0
         for s in range(deg[p]):
@@ -88,12 +90,13 @@ strengthen = njit(cache=True)(rules.strengthen)
 
 @njit(cache=True)
 def contact_edges(
-    eids, day, gain, w, last, kind, half_life, table_s, times
+    eids, day, gain, w, last, kind, half_life, table_s, peak, times
 ):  # pragma: no cover - compiled
     """Record contacts on ties, each tie updated once for all its contacts.
 
     ``k`` contacts on a tie apply :func:`sim.rules.strengthen` with ``contacts=k`` to its
-    strength today, clipped to ``[1e-6, 1]``; its last contact becomes ``day``.
+    strength today, clipped to ``[1e-6, 1]``; its last contact becomes ``day`` and its
+    peak the larger of its peak and its new strength.
 
     Args:
         eids: Edge id of each contact (ids may repeat).
@@ -104,6 +107,7 @@ def contact_edges(
         kind: Kind code per edge id.
         half_life: Half-life per kind code (for ages past the table).
         table_s: Decay factor per kind code and age in days.
+        peak: Highest strength per edge id so far (updated in place).
         times: Scratch, one count per edge id, all 0 on entry and on return.
     """
     for i in range(len(eids)):
@@ -115,6 +119,7 @@ def contact_edges(
             now = strengthen(strength_today(e, day, w, last, kind, half_life, table_s), gain, k)
             w[e] = min(max(now, 1e-6), 1.0)
             last[e] = day
+            peak[e] = max(peak[e], w[e])
             times[e] = 0
 
 

@@ -148,6 +148,7 @@ def sweep_contacts(
     floor,
     w,
     last,
+    peak,
     doomed,
     big,
     counts,
@@ -157,8 +158,9 @@ def sweep_contacts(
     A tie's expected contacts over the period are ``per_day * weight * (inverse[u] +
     inverse[v]) * days``, in float32 (``per_day`` is ``contacts_per_day``; the rate is that
     of :func:`sim.rules.contact_rate`). Where that is at most ``lam_max`` the count is drawn
-    by inversion of the given uniform; a contacted tie is strengthened once per contact
-    (:func:`sim.rules.strengthen`), its last contact set to today and its ``strength``
+    by inversion of the given uniform; a contacted tie is restored once per contact
+    towards its peak (:func:`sim.rules.strengthen` with ``ceiling=peak``), its last
+    contact set to today and its ``strength``
     updated to today's after the contacts; a tie with no contact below ``floor`` is
     listed in ``doomed``. Ties above ``lam_max`` are listed in
     ``big`` for the caller to draw, and left as they are.
@@ -186,6 +188,7 @@ def sweep_contacts(
         floor: Strength below which an uncontacted tie is dropped (float32).
         w: Strength per edge id at its last contact (updated).
         last: Day of last contact per edge id (updated).
+        peak: Highest strength per edge id so far: the ceiling of background contact.
         doomed: Output, edge ids to drop, per part from its start (see above).
         big: Output, edge ids left to the caller, likewise.
         counts: Output, per part, how many entries of ``doomed`` and ``big`` it wrote.
@@ -209,7 +212,7 @@ def sweep_contacts(
             k = poisson_count(uniforms[i], np.float64(lam))
             s = strength[e]
             if k > 0:
-                w[e] = strengthen(s, gain, k)
+                w[e] = strengthen(s, gain, k, peak[e])
                 last[e] = day
                 strength[e] = w[e]  # today's strength after the contacts
             elif s > 0 and s < floor:

@@ -6,7 +6,10 @@ sweep every ``sweep_days`` the background contact, decay and dropping of the tie
 (:func:`sim.rules.contact_rate`, :func:`sim.rules.decay`; C9, F3–F6) and the new
 acquaintances made outside groups (:func:`sim.rules.background_meetings`,
 :func:`sim.rules.stranger`, :func:`sim.rules.room_under_cap`; F1, F2, F6) after the
-period's moves (:func:`sim.rules.movers`, :func:`sim.rules.survives_move`; F2, F6).
+period's moves (:func:`sim.rules.movers`, :func:`sim.rules.survives_move`; F2, F6); then
+the period's changes of interests (:func:`sim.rules.interest_changers`,
+:func:`sim.rules.interest_from_tie`; F10, F11), so that a member who gives up a group's
+topic loses the belonging it gave there from the next day on.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from sim.phases.today import Today
 from sim.simulation import Simulation
 from sim.world import KIND_CODES
 from sim.world.background import Period
+from sim.world.population import drift_interests
 
 GROUP_KIND = KIND_CODES["group"]
 
@@ -31,6 +35,7 @@ def run(model: Simulation, today: Today) -> None:
         period = sweep(model, today.day)
         today.counts["acquaintances_made"] = period.made
         today.counts["moves"] = period.moved
+        today.counts["interest_changes"] = change_interests(model, today.day)
     elif today.day > 0 and today.day % cfg.recount_days == 0:
         model.roster.recount(today.day)
     today.counts["ties_formed"] = formed
@@ -66,7 +71,9 @@ def meet(model: Simulation, today: Today) -> int:
         return 0
     ia, ib = model.world.interests[pa[stranger]], model.world.interests[pb[stranger]]
     va, vb = m.visible[a_row[stranger]], m.visible[b_row[stranger]]
-    shared = np.bitwise_count((ia & vb) | (ib & va))
+    # Interests both hold today that either has shown in the group (one shown earlier
+    # may since have been given up).
+    shared = np.bitwise_count(ia & ib & (va | vb))
     p = rules.formation_probability(shared, cfg.formation_base, cfg.formation_per_interest)
     make = stranger[rng.random(len(stranger)) < p]
     new = ties.add(pa[make], pb[make], cfg.new_tie_strength, GROUP_KIND, today.day)
@@ -100,3 +107,18 @@ def sweep(model: Simulation, day: int) -> Period:
     period = model.world.ties.background_period(day, model.rng, model.config.network.ties)
     model.roster.recount(day)
     return period
+
+
+def change_interests(model: Simulation, day: int) -> int:
+    """The period's changes of interests; the holders of each topic follow (F10, F11).
+
+    Returns:
+        The number of people who gave up an interest for another.
+    """
+    cfg = model.config.population.interests
+    world = model.world
+    days = model.config.network.ties.sweep_days
+    changed = drift_interests(world.interests, world.ties, cfg, day, days, model.rng)
+    if len(changed):
+        model.topic_holders = world.holders_of_topics(cfg.topics)
+    return len(changed)

@@ -389,6 +389,14 @@ def moves(run: RunData) -> float:
 
 
 @register_metric(
+    "interest_changes", unit="people", family="ties", per_cohort=False, bounds=NON_NEGATIVE
+)
+def interest_changes(run: RunData) -> float:
+    """People who gave up an interest for another (docs/ODD.md §7.2), over the run."""
+    return float(run.timeseries["interest_changes"].sum())
+
+
+@register_metric(
     "internal_strength", unit="strength per member", family="ties", bounds=NON_NEGATIVE
 )
 def internal_strength(run: RunData) -> float:

@@ -48,6 +48,13 @@ class World:
         """The post-rate multiplier of ``persons`` (1 when everyone is alike)."""
         return 1.0 if self.talk is None else self.talk[persons]
 
+    def holders_of_topics(self, topics: int) -> list[np.ndarray]:
+        """For each topic id below ``topics``, the people who hold it (ascending ids)."""
+        return [
+            np.flatnonzero((self.interests >> np.uint64(t)) & np.uint64(1)).astype(np.int64)
+            for t in range(topics)
+        ]
+
 
 def build_world(scenario: Scenario, rng: np.random.Generator) -> World:
     """Build the world a scenario describes, drawing only from ``rng``.
@@ -73,5 +80,5 @@ def build_world(scenario: Scenario, rng: np.random.Generator) -> World:
     if start_day(net.ties) < 0:
         # The world is drawn as of its first day, then dated back to it and spun up.
         ties.shift_days(start_day(net.ties))
-        spin_up(ties, net.ties, rng)
+        spin_up(ties, interests, net.ties, pop.interests, rng)
     return World(interests=interests, is_super=is_super, budget=budget, ties=ties, talk=talk)

@@ -144,8 +144,9 @@ class BackgroundContact:
         """Background contact over the last ``days`` days, then dropping (C9, F3–F6).
 
         Each tie receives a Poisson number of contacts at the rate of
-        :func:`sim.rules.contact_rate`; a contacted tie is strengthened once per contact
-        (:func:`sim.rules.strengthen`) and its last contact set to today; a tie with no
+        :func:`sim.rules.contact_rate`; a contacted tie is restored towards its peak once
+        per contact (:func:`sim.rules.strengthen` with ``ceiling`` its peak) and its last
+        contact set to today; a tie with no
         contact whose strength today is below ``floor`` is dropped.
 
         Counts with a mean up to ``POISSON_INVERSION_MAX`` are drawn by inversion of one
@@ -197,6 +198,7 @@ class BackgroundContact:
                 np.float32(floor),
                 self.w,
                 self.last,
+                self.peak,
                 doomed_buf,
                 big_buf,
                 counts,
@@ -217,7 +219,9 @@ class BackgroundContact:
             s = strength[eids]
             hit = contacts > 0
             # In float64, as the compiled rule computes it for every other tie.
-            self.w[eids[hit]] = rules.strengthen(s[hit].astype(np.float64), gain, contacts[hit])
+            self.w[eids[hit]] = rules.strengthen(
+                s[hit].astype(np.float64), gain, contacts[hit], self.peak[eids[hit]]
+            )
             self.last[eids[hit]] = day
             strength[eids[hit]] = self.w[eids[hit]]
             doomed.append(eids[~hit & (s > 0) & (s < np.float32(floor))])

@@ -15,19 +15,29 @@ import numpy as np
 import pandas as pd
 
 from sim.config import KIND_CODES, TIE_KINDS, Network
+from sim.config.network import Circles
 from sim.errors import ScenarioError
 from sim.kernels.cap import strongest_of_each_pair, within_cap_of_both_ends
 
 # Initial strength ranges of each circle: households are the innermost layer,
-# neighbours the outermost (F1, F4). Uniform within a range.
+# neighbours the outermost (F1, F4). Uniform within a range. Neighbours span what an
+# acquaintance passes through as it fades, from a new acquaintance's strength (0.05, the
+# default `new_acquaintance_strength`) to the floor below which a tie is dropped (0.02),
+# so the generated outer layer already has the ages its turnover keeps (F2, F6).
 CIRCLE_STRENGTH = {
     "household": ("kin", 0.75, 1.0),
     "friends": ("friend", 0.65, 0.9),
     "family": ("kin", 0.18, 0.3),
     "team": ("work", 0.16, 0.28),
     "club": ("acquaintance", 0.09, 0.14),
-    "neighbours": ("acquaintance", 0.03, 0.05),
+    "neighbours": ("acquaintance", 0.02, 0.05),
 }
+
+
+ENDS = np.int32
+"""Type of the endpoints of candidate ties (a population has fewer than 2**31 people)."""
+CHUNK = 1 << 22
+"""Draws made at once by the generators' chunked loops (bounds their temporaries)."""
 
 
 @dataclass
@@ -78,13 +88,15 @@ def clique_pairs(members: np.ndarray, sizes: np.ndarray) -> tuple[np.ndarray, np
         out_a.append(block[:, iu].ravel())
         out_b.append(block[:, ju].ravel())
     if not out_a:
-        return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    return np.concatenate(out_a).astype(np.int64), np.concatenate(out_b).astype(np.int64)
+        return np.zeros(0, ENDS), np.zeros(0, ENDS)
+    return np.concatenate(out_a).astype(ENDS), np.concatenate(out_b).astype(ENDS)
 
 
 def _strengths(circle: str, count: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     kind, low, high = CIRCLE_STRENGTH[circle]
-    w = rng.uniform(low, high, size=count).astype(np.float32)
+    w = np.empty(count, np.float32)
+    for lo in range(0, count, CHUNK):  # the same draws as one call, in less memory
+        w[lo : lo + CHUNK] = rng.uniform(low, high, size=min(CHUNK, count - lo))
     return w, np.full(count, KIND_CODES[kind], np.int8)
 
 
@@ -98,6 +110,36 @@ def _memberships(n: int, mean: float, rng: np.random.Generator) -> np.ndarray:
     counts = rng.poisson(mean, size=n)
     slots = np.repeat(np.arange(n, dtype=np.int64), counts)
     return rng.permutation(slots)
+
+
+def neighbours(
+    order: np.ndarray, cfg: Circles, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs of neighbours, drawn in each person's block of ``order``.
+
+    Each person draws Poisson(``neighbour_ties / 2``) partners uniformly from its block of
+    ``neighbourhood_size`` consecutive positions in ``order``.
+
+    Drawn for blocks of people in turn (the same draws as all at once), so that the
+    temporaries stay small in a large world.
+    """
+    n = len(order)
+    block = min(cfg.neighbourhood_size, n)
+    ties_each = rng.poisson(cfg.neighbour_ties / 2.0, size=n)
+    total = int(ties_each.sum())
+    a, b = np.empty(total, ENDS), np.empty(total, ENDS)
+    people = max(CHUNK // max(int(cfg.neighbour_ties), 1), 1)
+    done = 0
+    for first in range(0, n, people):
+        counts = ties_each[first : first + people]
+        src = np.repeat(np.arange(first, first + len(counts), dtype=np.int64), counts)
+        start = (src // block) * block
+        span = np.minimum(start + block, n) - start
+        dst = start + (rng.random(len(src)) * span).astype(np.int64)
+        a[done : done + len(src)] = order[src]
+        b[done : done + len(src)] = order[dst]
+        done += len(src)
+    return a, b
 
 
 # --------------------------------------------------------------------------- generators
@@ -137,13 +179,7 @@ def circles(n: int, net: Network, topics: int, rng: np.random.Generator) -> Edge
     parts.append(_batch("team", *clique_pairs(workers, sizes), rng))
 
     # Neighbourhoods are blocks of the household order; ties to random neighbours.
-    block = min(cfg.neighbourhood_size, n)
-    ties_each = rng.poisson(cfg.neighbour_ties / 2.0, size=n)
-    src = np.repeat(np.arange(n, dtype=np.int64), ties_each)  # positions in `order`
-    start = (src // block) * block
-    span = np.minimum(start + block, n) - start
-    dst = start + (rng.random(len(src)) * span).astype(np.int64)
-    parts.append(_batch("neighbours", order[src], order[dst], rng))
+    parts.append(_batch("neighbours", *neighbours(order, cfg, rng), rng))
 
     slots = _memberships(n, cfg.clubs, rng)
     sizes = chunk_sizes(len(slots), *cfg.club_size, rng)
@@ -305,16 +341,25 @@ def generate(n: int, net: Network, topics: int, rng: np.random.Generator) -> Edg
 def merge_and_cap(batch: EdgeBatch, n: int, cap: int) -> EdgeBatch:
     """Merge repeats (a pair keeps its strongest tie) and trim everyone to the cap.
 
-    A tie survives the trim when it is among the ``cap`` strongest of both its ends.
+    A tie survives the trim when it is among the ``cap`` strongest of both its ends. The
+    batch's arrays are released as they are used (the batch is consumed), so that a
+    large world is not held twice.
     """
     keep = batch.a != batch.b
     a = np.minimum(batch.a, batch.b)[keep]
     b = np.maximum(batch.a, batch.b)[keep]
+    batch.a = batch.b = None
     w, kind = batch.w[keep], batch.kind[keep]
+    batch.w = batch.kind = None
+    del keep
     # Strength descending, quantised to 16 bits: a draw goes to the earlier candidate.
-    weakness = np.round((1.0 - w.astype(np.float64)) * 65535).astype(np.int64)
+    weakness = np.empty(len(w), np.uint16)
+    for lo in range(0, len(w), CHUNK):
+        part = 1.0 - w[lo : lo + CHUNK].astype(np.float64)
+        weakness[lo : lo + CHUNK] = np.round(part * 65535)
     kept = strongest_of_each_pair(a, b, weakness, n)
     a, b, w, kind, weakness = a[kept], b[kept], w[kept], kind[kept], weakness[kept]
+    del kept
     # Rank each tie among all ties of each of its ends, strongest first.
     within = within_cap_of_both_ends(a, b, weakness, n, cap)
     return EdgeBatch(a[within], b[within], w[within], kind[within], batch.pinned_topics)

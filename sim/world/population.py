@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.config import Population
+from sim import rules
+from sim.config import Interests, Population
 from sim.world.ties import TieStore
 
 
@@ -76,6 +77,60 @@ def homophilous_interests(
         keys = np.where(held.astype(bool), rng.random(held.shape), 2.0)
         _replace_one(mask, movers, np.argmin(keys, axis=1), cfg.topics, rng)
     return mask
+
+
+def random_topic_among(masks: np.ndarray, topics: int, rng: np.random.Generator) -> np.ndarray:
+    """One topic of each bit mask, uniformly among its set bits (-1 for an empty mask).
+
+    One uniform per mask and topic from ``rng``.
+    """
+    held = (masks[:, None] >> np.arange(topics, dtype=np.uint64)[None, :]) & np.uint64(1)
+    keys = np.where(held.astype(bool), rng.random(held.shape), 2.0)
+    return np.where(held.any(axis=1), np.argmin(keys, axis=1), -1)
+
+
+def drift_interests(
+    mask: np.ndarray,
+    ties: TieStore,
+    cfg: Interests,
+    day: int,
+    days: int,
+    rng: np.random.Generator,
+) -> np.ndarray:
+    """People give up one interest for another over the last ``days`` days (F10, F11).
+
+    Who changes is drawn by :func:`sim.rules.interest_changers`; each changer's new topic
+    comes from a tie chosen in proportion to strength today with the chance of
+    :func:`sim.rules.interest_from_tie` (a topic of that tie's it lacks), otherwise, or
+    when that tie holds nothing new to it, from the topics it lacks at random; then a
+    held topic other than the new one is given up at random. The number of topics each
+    person holds stays the same. Nothing is drawn when the rate is 0.
+
+    Args:
+        mask: Each person's interests (bit masks, updated in place).
+        ties: The tie store.
+        cfg: ``population.interests``.
+        day: Today.
+        days: Length of the period.
+        rng: The model's generator.
+
+    Returns:
+        The people whose interests changed, ascending.
+    """
+    if cfg.turnover_per_year <= 0 or cfg.per_person >= cfg.topics:
+        return np.zeros(0, np.int64)
+    changers = rules.interest_changers(ties.n, cfg.per_person, cfg.turnover_per_year, days, rng)
+    from_tie = rules.interest_from_tie(ties.deg[changers] > 0, cfg.homophily, rng)
+    every = np.uint64((1 << cfg.topics) - 1)
+    lacking = ~mask[changers] & every
+    offered = lacking.copy()
+    if from_tie.any():
+        source, _, _ = ties.pick_by_strength(changers[from_tie], day, rng)
+        from_source = mask[source] & lacking[from_tie]
+        offered[from_tie] = np.where(from_source != 0, from_source, lacking[from_tie])
+    new_topic = random_topic_among(offered, cfg.topics, rng)
+    _replace_one(mask, changers, new_topic, cfg.topics, rng)
+    return changers
 
 
 def super_users(n: int, share: float, rng: np.random.Generator) -> np.ndarray:

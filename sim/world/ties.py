@@ -1,7 +1,8 @@
 """The tie store: every tie of the world in NumPy arrays.
 
 Each undirected tie is stored once, as an edge ``e`` with endpoints ``u[e] < v[e]``,
-a strength ``w[e]`` valid on day ``last[e]`` (its last contact) and a kind code. Decay is
+a strength ``w[e]`` valid on day ``last[e]`` (its last contact), the highest strength it
+has had, ``peak[e]`` (the most that contact outside groups restores), and a kind code. Decay is
 lazy: the strength on day ``t`` is ``w * 2 ** (-(t - last) / half_life[kind])``, so no
 daily pass over all ties is needed. A fixed-width adjacency table ``adj[p, :deg[p]]``
 lists the edge ids of person ``p``, and ``deg`` never exceeds the Dunbar cap; the table
@@ -63,6 +64,7 @@ class TieStore(BackgroundContact, GroupQueries):
         self.u = np.zeros(capacity, np.int32)
         self.v = np.zeros(capacity, np.int32)
         self.w = np.zeros(capacity, np.float32)
+        self.peak = np.zeros(capacity, np.float32)
         self.last = np.zeros(capacity, np.int32)
         self.kind = np.full(capacity, FREE, np.int8)
         self.created = np.zeros(capacity, np.int32)
@@ -192,7 +194,7 @@ class TieStore(BackgroundContact, GroupQueries):
         if need <= len(self.u):
             return
         size = max(need, int(len(self.u) * 1.5) + 16)
-        for name in ("u", "v", "w", "last", "created", "_w_seen", "_w_pow", "_times"):
+        for name in ("u", "v", "w", "peak", "last", "created", "_w_seen", "_w_pow", "_times"):
             old = getattr(self, name)
             new = np.zeros(size, old.dtype)
             new[: len(old)] = old
@@ -243,6 +245,7 @@ class TieStore(BackgroundContact, GroupQueries):
         self.u[eids] = np.minimum(a, b)
         self.v[eids] = np.maximum(a, b)
         self.w[eids] = w
+        self.peak[eids] = self.w[eids]
         self.kind[eids] = kind
         self.last[eids] = day
         self.created[eids] = day
@@ -286,7 +289,8 @@ class TieStore(BackgroundContact, GroupQueries):
     def contact(self, eids: np.ndarray, day: int, gain: float) -> None:
         """Record contact on ties: decay to today, then close ``gain`` of the gap to 1.
 
-        Repeated ids are applied once per occurrence, in order.
+        Repeated ids are applied once per occurrence, in order. A tie's peak rises with
+        it (shared activity builds closeness; background contact only restores it).
         """
         eids = np.asarray(eids, np.int64)
         if len(eids) == 0:
@@ -296,6 +300,7 @@ class TieStore(BackgroundContact, GroupQueries):
             int(day),
             float(gain),
             *self.decayed(int(day)),
+            self.peak,
             self._times,
         )
         self._oldest = min(self._oldest, day)
@@ -396,6 +401,7 @@ class TieStore(BackgroundContact, GroupQueries):
         back = np.concatenate([victims[:dropped], ids[made:]])
         if len(back):
             self._free.append(back)
+        self.peak[ids[:made]] = self.w[ids[:made]]
         return ids[:made]
 
     def add_together(
@@ -479,6 +485,7 @@ class TieStore(BackgroundContact, GroupQueries):
         assert np.all(self.deg <= self.cap), "a person holds more ties than the cap"
         assert np.all(self.u[ids] < self.v[ids]), "self-tie or unordered endpoints"
         assert np.all((self.w[ids] > 0) & (self.w[ids] <= 1)), "strength outside (0, 1]"
+        assert np.all(self.w[ids] <= self.peak[ids]), "strength above the tie's peak"
         keys = self.u[ids].astype(np.int64) * self.n + self.v[ids]
         assert len(np.unique(keys)) == len(keys), "duplicate tie"
         counts = np.bincount(self.u[ids], minlength=self.n) + np.bincount(
