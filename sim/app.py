@@ -41,7 +41,7 @@ PEOPLE = {"min": 2_000, "max": 50_000, "step": 1_000}
 SLIDERS = {
     "post_rate": ("Post rate", 0.005, 0.5, 0.0001),
     "invite_rate": ("Invite rate", 0.0, 0.3, 0.005),
-    "leave_rate": ("Leave rate", 0.0, 0.2, 0.0001),
+    "leave_rate": ("Leave rate", 0.0, 0.2, 0.00001),
     "overload_cost": ("Overload cost", 0.0, 3.0, 0.0001),
     "unmute_rate": ("Unmute rate", 0.0, 0.5, 0.01),
     "silence_days": ("Silence days", 1, 60, 1),

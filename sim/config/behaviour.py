@@ -31,7 +31,7 @@ class Behaviour(Section):
         "number) at which that belonging is 63% reached.",
     )
     topic_belonging: Weight = Field(
-        0.735, description="Belonging from holding the group's topic (common identity, F10)."
+        0.811, description="Belonging from holding the group's topic (common identity, F10)."
     )
     content_belonging: Weight = Field(
         0.5,
@@ -45,7 +45,7 @@ class Behaviour(Section):
         0.05, description="Attention a membership costs per day, posts aside."
     )
     overload_cost: Weight = Field(
-        0.0878,
+        0.132,
         description="Attention that overload_posts strangers' posts in one group cost per "
         "day; the cost grows in proportion to their volume, without a ceiling (F18).",
     )
@@ -56,15 +56,15 @@ class Behaviour(Section):
         0.05, description="Daily chance a muted member looks again (a mention, a notice)."
     )
     post_rate: Annotated[float, Field(gt=0.0, le=100.0)] = Field(
-        0.0836, description="Posts per day of an unmuted member at belonging 1."
+        0.197, description="Posts per day of an unmuted member at belonging 1."
     )
     crowd_scale: Scale = Field(
-        3.62,
+        3.29,
         description="Co-members one has no tie to at which a member's chance to post is "
         "halved (diffused responsibility, audience of strangers: F16, F17).",
     )
     initiative: Probability = Field(
-        0.844,
+        0.421,
         description="Share of a member's posting that needs no prompt; the rest answers "
         "yesterday's posts (conversation).",
     )
@@ -101,7 +101,7 @@ class Behaviour(Section):
         "reached (concave, F8).",
     )
     leave_rate: Probability = Field(
-        0.0172,
+        0.00839,
         description="Daily leave hazard of a member whose group gives it nothing net of "
         "its cost (C4, F18).",
     )

@@ -52,7 +52,7 @@ class Talkativeness(Section):
     """How much people differ in how often they speak (log-normal, mean 1, F13)."""
 
     cv: Annotated[float, Field(ge=0.0, le=20.0)] = Field(
-        3.97,
+        7.07,
         description="Coefficient of variation across people of a multiplier of the post "
         "rate (0: everyone alike).",
     )
