@@ -134,26 +134,45 @@ def within_cap_of_both_ends(a, b, weakness, n, cap):  # pragma: no cover - compi
     return kept
 
 
-@one_at_a_time
-@njit(cache=True, parallel=True)
-def row_strengths(adj, deg, now, total):  # pragma: no cover - compiled
+def row_strengths(adj, deg, now, total, out=None):
     """Today's strength of every used slot of every adjacency row, from ``now`` by edge id.
 
     The rows of a full person are then scanned in memory order instead of by edge id.
     ``total``, unless empty, receives each person's summed strength, added in slot order
-    in float64 (as a pick by strength adds it up).
+    in float64 (as a pick by strength adds it up). Slots past a row's end are 0.
+
+    Args:
+        adj: Edge id per person and slot.
+        deg: Used slots per person.
+        now: Today's strength per edge id.
+        total: Output, each person's summed strength (or an empty array).
+        out: Optionally, the float32 array of ``adj``'s shape to fill (a buffer kept
+            between sweeps saves the pages of a new one); allocated if not given.
+
+    Returns:
+        ``out``, filled.
     """
+    if out is None:
+        out = np.empty(adj.shape, np.float32)
+    _fill_row_strengths(adj, deg, now, total, out)
+    return out
+
+
+@one_at_a_time
+@njit(cache=True, parallel=True)
+def _fill_row_strengths(adj, deg, now, total, out):  # pragma: no cover - compiled
+    """The compiled body of :func:`row_strengths`."""
     n, width = adj.shape
-    out = np.zeros((n, width), np.float32)
     totals = total.shape[0] > 0
     for p in prange(n):
         sum_p = 0.0
         for s in range(deg[p]):
             out[p, s] = now[adj[p, s]]
             sum_p += out[p, s]
+        for s in range(deg[p], width):
+            out[p, s] = 0.0
         if totals:
             total[p] = sum_p
-    return out
 
 
 @njit(cache=True)
@@ -408,19 +427,21 @@ def take_while_room(a, b, room):  # pragma: no cover - compiled
 
     A pair made earlier in the batch is skipped. That check costs little: each person's
     partners made so far are set as bits of a 64-bit filter, and only on a hit are they
-    listed (a chain through the candidates made with the same first end).
+    listed (a chain through the candidates made with the same first end). The room left
+    is kept per person in a small int32 array, so that a candidate refused for want of
+    room costs two reads that mostly hit the cache.
 
     Args:
         a: First end of each candidate (``a < b``, pairs not yet tied).
         b: Second end of each candidate.
-        room: Each person's room (:func:`rooms_under_cap`).
+        room: Each person's room (:func:`rooms_under_cap`), at least 0.
 
     Returns:
         ``(made, taken)``: per candidate whether it is made, and per person the number
         of new ties it takes.
     """
     n = room.shape[0]
-    taken = np.zeros(n, np.int64)
+    left = room.astype(np.int32)
     made = np.zeros(a.shape[0], np.bool_)
     seen = np.zeros(n, np.uint64)  # filter of the partners made with each first end
     latest = np.full(n, -1, np.int64)  # per first end, the last candidate made with it
@@ -428,7 +449,7 @@ def take_while_room(a, b, room):  # pragma: no cover - compiled
     one = np.uint64(1)
     for i in range(a.shape[0]):
         p, q = a[i], b[i]
-        if taken[p] >= room[p] or taken[q] >= room[q]:
+        if left[p] <= 0 or left[q] <= 0:
             continue
         bit = one << ((np.uint64(q) * np.uint64(2654435769)) >> np.uint64(26) & np.uint64(63))
         if seen[p] & bit:
@@ -441,9 +462,39 @@ def take_while_room(a, b, room):  # pragma: no cover - compiled
         earlier[i] = latest[p]
         latest[p] = i
         made[i] = True
-        taken[p] += 1
-        taken[q] += 1
+        left[p] -= 1
+        left[q] -= 1
+    taken = room - left
     return made, taken
+
+
+WEAKEST_BY_SCAN = 4  # up to this many weakest ties a row is scanned once per tie
+WEAKEST_PARTS = 64  # fixed split of the people for :func:`mark_weakest` (scratch per part)
+
+
+@njit(cache=True)
+def kth_smallest(x, n, k):  # pragma: no cover - compiled
+    """The ``k``-th smallest (from 0) of ``x[:n]``, by selection; ``x`` is reordered."""
+    lo, hi = 0, n - 1
+    while lo < hi:
+        pivot = x[(lo + hi) // 2]
+        i, j = lo, hi
+        while i <= j:
+            while x[i] < pivot:
+                i += 1
+            while x[j] > pivot:
+                j -= 1
+            if i <= j:
+                x[i], x[j] = x[j], x[i]
+                i += 1
+                j -= 1
+        if k <= j:
+            hi = j
+        elif k >= i:
+            lo = i
+        else:
+            break
+    return x[k]
 
 
 @one_at_a_time
@@ -452,17 +503,39 @@ def mark_weakest(row_now, adj, deg, surplus, doomed):  # pragma: no cover - comp
     """Mark the ``surplus[p]`` weakest ties of each person ``p`` in ``doomed`` (by edge id).
 
     Weakest by ``row_now`` (today's strength by person and slot), the first in slot
-    order among equals. A tie marked by both its ends is marked once.
+    order among equals. A tie marked by both its ends is marked once. A few are found
+    by scanning the row once each; more, through the strength of the ``surplus``-th
+    weakest: every tie weaker than it, then the ties as strong as it in slot order.
     """
-    for p in prange(deg.shape[0]):
-        k = surplus[p]
-        if k <= 0:
-            continue
-        left = row_now[p, : deg[p]].copy()
-        for _ in range(k):  # few: a scan for each beats sorting the row
-            weakest = 0
-            for s in range(1, deg[p]):
-                if left[s] < left[weakest]:
-                    weakest = s
-            doomed[adj[p, weakest]] = True
-            left[weakest] = np.inf
+    n, width = row_now.shape
+    size = (n + WEAKEST_PARTS - 1) // WEAKEST_PARTS
+    for part in prange(WEAKEST_PARTS):
+        scratch = np.empty(width, np.float32)
+        for p in range(part * size, min((part + 1) * size, n)):
+            k = surplus[p]
+            if k <= 0:
+                continue
+            d = deg[p]
+            scratch[:d] = row_now[p, :d]
+            if k > WEAKEST_BY_SCAN:
+                k = min(k, d)
+                edge = kth_smallest(scratch, d, k - 1)
+                weaker = 0
+                for s in range(d):
+                    if row_now[p, s] < edge:
+                        doomed[adj[p, s]] = True
+                        weaker += 1
+                for s in range(d):
+                    if weaker == k:
+                        break
+                    if row_now[p, s] == edge:
+                        doomed[adj[p, s]] = True
+                        weaker += 1
+                continue
+            for _ in range(k):
+                weakest = 0
+                for s in range(1, d):
+                    if scratch[s] < scratch[weakest]:
+                        weakest = s
+                doomed[adj[p, weakest]] = True
+                scratch[weakest] = np.inf

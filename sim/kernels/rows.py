@@ -89,10 +89,17 @@ def drop_from_rows(eids, u, v, adj, nbr, deg, kind, seen):  # pragma: no cover -
 def drop_from_rows_parallel(eids, u, v, adj, nbr, deg, kind, seen):  # pragma: no cover - compiled
     """:func:`drop_from_rows` with the rows compacted in parallel (for a sweep's drops).
 
-    Rows are independent, so the result does not depend on the number of threads.
+    Rows are independent, so the result does not depend on the number of threads. When
+    the ids are many, every row is closed up (a row without a freed tie is left as it
+    is) rather than listing the touched ones one id at a time.
     """
-    touched = rows_of(eids, u, v, seen)
     no_strengths = np.zeros((0, 0), np.float32)
+    n = deg.shape[0]
+    if 2 * len(eids) >= n:
+        for p in prange(n):
+            squeeze_row(p, adj, nbr, deg, kind, no_strengths)
+        return
+    touched = rows_of(eids, u, v, seen)
     for t in prange(len(touched)):
         squeeze_row(touched[t], adj, nbr, deg, kind, no_strengths)
 
@@ -167,6 +174,54 @@ def append_to_rows(eids, u, v, adj, nbr, deg):  # pragma: no cover - compiled
             adj[p, deg[p]] = e
             nbr[p, deg[p]] = q
             deg[p] += 1
+
+
+@one_at_a_time
+@njit(cache=True, parallel=True)
+def write_new_ties(
+    eids, lo, hi, strength, kind, day, u, v, w, peak, kinds, last, created
+):  # pragma: no cover - compiled
+    """Write the fields of new ties at their edge ids (distinct), in parallel.
+
+    ``strength`` and ``kind`` hold one value per tie, or one for all.
+    """
+    one_strength, one_kind = strength.shape[0] == 1, kind.shape[0] == 1
+    for i in prange(len(eids)):
+        e = eids[i]
+        u[e] = lo[i]
+        v[e] = hi[i]
+        x = strength[0] if one_strength else strength[i]
+        w[e] = x
+        peak[e] = x
+        kinds[e] = kind[0] if one_kind else kind[i]
+        last[e] = day
+        created[e] = day
+
+
+APPEND_PARTS = 16  # fixed split of the people for append_to_rows_parallel
+
+
+@one_at_a_time
+@njit(cache=True, parallel=True)
+def append_to_rows_parallel(eids, lo, hi, adj, nbr, deg):  # pragma: no cover - compiled
+    """:func:`append_to_rows` in parallel, for a batch whose ends are given (the same rows).
+
+    ``lo`` and ``hi`` are each edge's ``u`` and ``v``. Each part of the people, a fixed
+    split, reads the whole batch and appends to its own rows only, first the ``u`` ends
+    in batch order, then the ``v`` ends, as the serial kernel does.
+    """
+    n = deg.shape[0]
+    size = (n + APPEND_PARTS - 1) // APPEND_PARTS
+    for part in prange(APPEND_PARTS):
+        first, stop = part * size, min((part + 1) * size, n)
+        for side in range(2):
+            for i in range(len(eids)):
+                p, q = (lo[i], hi[i]) if side == 0 else (hi[i], lo[i])
+                if p < first or p >= stop:
+                    continue
+                adj[p, deg[p]] = eids[i]
+                nbr[p, deg[p]] = q
+                deg[p] += 1
 
 
 @njit(cache=True)

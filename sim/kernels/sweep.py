@@ -10,6 +10,7 @@ from sim.kernels.parallel import one_at_a_time
 from sim.kernels.rows import FREE
 from sim.kernels.strength import decay_factor, strengthen
 
+KEPT_SHARES = 64  # contact counts whose power of (1 - gain) a sweep tabulates
 PARTS = 4  # fixed split of the edge ids for per-person sums in a sweep (see sweep_weights)
 tie_contact_rate = njit(cache=True)(rules.tie_contact_rate)
 
@@ -196,6 +197,10 @@ def sweep_contacts(
     n = len(uniforms)
     parts = counts.shape[0]
     size = (n + parts - 1) // parts
+    # (1 - gain) ** k for the usual counts, computed as strengthen computes it.
+    kept_share = np.empty(KEPT_SHARES, np.float64)
+    for k in range(KEPT_SHARES):
+        kept_share[k] = (1.0 - gain) ** k
     for part in prange(parts):
         start = part * size
         n_doomed = 0
@@ -212,7 +217,10 @@ def sweep_contacts(
             k = poisson_count(uniforms[i], np.float64(lam))
             s = strength[e]
             if k > 0:
-                w[e] = strengthen(s, gain, k, peak[e])
+                if k < KEPT_SHARES:  # strengthen, with the power looked up
+                    w[e] = peak[e] - (peak[e] - s) * kept_share[k]
+                else:
+                    w[e] = strengthen(s, gain, k, peak[e])
                 last[e] = day
                 strength[e] = w[e]  # today's strength after the contacts
             elif s > 0 and s < floor:

@@ -316,7 +316,9 @@ class BackgroundContact:
         if now is None:
             now = self.strength(np.arange(self._top), day)
         total = np.empty(self.n, np.float64)
-        row_now = row_strengths(self.adj, self.deg, now, total)  # the same, row by row
+        if self._row_now.shape != self.adj.shape:  # one buffer, kept from sweep to sweep
+            self._row_now = np.empty(self.adj.shape, np.float32)
+        row_now = row_strengths(self.adj, self.deg, now, total, self._row_now)  # by row
         if len(closing):
             friend = self._pick_by_strength_now(starter[closing], row_now, total, rng)
             other[closing] = self._pick_by_strength_now(friend, row_now, total, rng)

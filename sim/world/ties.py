@@ -31,18 +31,21 @@ from sim.kernels.cap import (
 from sim.kernels.rows import (
     FREE,
     append_to_rows,
+    append_to_rows_parallel,
     drop_from_rows,
     drop_from_rows_parallel,
     find_pairs,
     find_pairs_parallel,
     flatten_rows,
     widest_row_after,
+    write_new_ties,
 )
 from sim.kernels.strength import contact_edges, pick_by_strength, strength_of
 from sim.world.background import BackgroundContact
 from sim.world.inside_groups import GroupQueries
 
-PARALLEL_DROP = 50_000  # fewer dropped ids than this are taken out of rows by one thread
+PARALLEL_DROP = 10_000  # fewer dropped ids than this are taken out of rows by one thread
+PARALLEL_APPEND = 10_000  # from this many new ties, rows are appended to in parallel
 LARGE_BATCH = 50_000  # candidate ties from which a batch looks dropped ties up by slot
 ROW_SLACK = 32  # spare adjacency columns beyond the cap (holes of a batch, see add)
 
@@ -87,6 +90,8 @@ class TieStore(BackgroundContact, GroupQueries):
         # Scratch per person for callers' kernels (all -1 between calls), kept here so that
         # no N-sized array is allocated per query.
         self.person_scratch = np.full(self.n, -1, np.int64)
+        # Today's strength by person and slot, refilled by each sweep's new acquaintances.
+        self._row_now = np.zeros((0, 0), np.float32)
 
     # ------------------------------------------------------------------ sizes
 
@@ -239,21 +244,31 @@ class TieStore(BackgroundContact, GroupQueries):
         Returns:
             The new edge ids.
         """
-        a = np.asarray(a, np.int64)
-        b = np.asarray(b, np.int64)
-        eids = self._take_ids(len(a))
-        self.u[eids] = np.minimum(a, b)
-        self.v[eids] = np.maximum(a, b)
-        self.w[eids] = w
-        self.peak[eids] = self.w[eids]
-        self.kind[eids] = kind
-        self.last[eids] = day
-        self.created[eids] = day
-        self._oldest = min(self._oldest, day)
-        self._ensure_width(
-            widest_row_after(self.u[eids], self.v[eids], self.deg, self.person_scratch)
+        lo = np.minimum(a, b).astype(np.int32)
+        hi = np.maximum(a, b).astype(np.int32)
+        eids = self._take_ids(len(lo))
+        write_new_ties(
+            eids,
+            lo,
+            hi,
+            np.asarray(w, np.float32).ravel(),
+            np.asarray(kind, np.int8).ravel(),
+            int(day),
+            self.u,
+            self.v,
+            self.w,
+            self.peak,
+            self.kind,
+            self.last,
+            self.created,
         )
-        append_to_rows(eids, self.u, self.v, self.adj, self.nbr, self.deg)
+        self._oldest = min(self._oldest, day)
+        self._ensure_width(widest_row_after(lo, hi, self.deg, self.person_scratch))
+        many = len(eids) >= PARALLEL_APPEND
+        if many:
+            append_to_rows_parallel(eids, lo, hi, self.adj, self.nbr, self.deg)
+        else:
+            append_to_rows(eids, self.u, self.v, self.adj, self.nbr, self.deg)
         return eids
 
     def shift_days(self, offset: int) -> None:
