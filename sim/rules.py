@@ -148,7 +148,9 @@ def background_meetings(n_people, per_year, days, closure_share, rng):
     tied than two strangers (triadic closure; Kossinets & Watts 2006, Science 311:88),
     the rest by chance or a shared place (focal closure, same source). Each meeting
     gives *both* people a new acquaintance, so each person starts a Poisson number of
-    meetings with mean ``per_year / 2 * days / 365``, and each meeting goes through a
+    meetings with mean ``per_year / 2 * days / 365``; people take their turns in a
+    random order, so that at the cap no one's meetings come first because of its id
+    (a person's meetings follow one another). Each meeting goes through a
     friend with probability ``closure_share`` (else it is a chance meeting, see
     :func:`stranger`); through a friend, a tie and then one of that friend's ties are
     chosen in proportion to strength (:meth:`sim.world.ties.TieStore.introduce`).
@@ -164,15 +166,16 @@ def background_meetings(n_people, per_year, days, closure_share, rng):
         per_year: New acquaintances per person and year, both ends counted.
         days: Length of the period.
         closure_share: Share of meetings made through a common friend.
-        rng: The model's generator: one Poisson draw per person, then one uniform per
-            meeting.
+        rng: The model's generator: one Poisson draw per person, a permutation of the
+            people, then one uniform per meeting.
 
     Returns:
-        ``(starter, through_friend)``: the person who starts each meeting (ascending)
-        and whether it goes through a friend.
+        ``(starter, through_friend)``: the person who starts each meeting, in the
+        people's random order, and whether it goes through a friend.
     """
     counts = rng.poisson(0.5 * per_year * days / 365.0, size=n_people)
-    starter = np.repeat(np.arange(n_people, dtype=np.int64), counts)
+    turns = rng.permutation(n_people).astype(np.int64)
+    starter = np.repeat(turns, counts[turns])
     return starter, rng.random(len(starter)) < closure_share
 
 

@@ -40,7 +40,13 @@ def test_background_meetings_rate_and_closure_share():
     starter, through = rules.background_meetings(20_000, 36.0, 28, 0.7, rng)
     expected = 20_000 * 0.5 * 36.0 * 28 / 365  # each meeting serves both ends
     assert abs(len(starter) - expected) < 4 * np.sqrt(expected)
-    assert np.all(np.diff(starter) >= 0) and starter.min() >= 0 and starter.max() < 20_000
+    assert starter.min() >= 0 and starter.max() < 20_000
+    # Each person starts a Poisson number: the counts' variance equals their mean.
+    counts = np.bincount(starter, minlength=20_000)
+    assert abs(counts.var() / counts.mean() - 1) < 0.05
+    # People in a random order, each one's meetings together.
+    turns = starter[np.r_[True, np.diff(starter) != 0]]
+    assert len(np.unique(turns)) == len(turns) and np.any(np.diff(turns) < 0)
     assert abs(through.mean() - 0.7) < 0.02
     none, _ = rules.background_meetings(100, 0.0, 28, 0.7, rng)
     assert len(none) == 0

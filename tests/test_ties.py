@@ -541,7 +541,7 @@ def test_decay_table_gives_strength_bit_for_bit():
     )
 
 
-def test_poisson_shortcuts_agree_with_inversion():
+def test_poisson_count_is_the_inversion_bit_for_bit():
     rng = np.random.default_rng(2)
     lam = np.concatenate([rng.uniform(0, 0.1, 20_000), rng.uniform(0, 30, 20_000)])
     uniform = rng.random(len(lam))
@@ -732,7 +732,7 @@ def test_pick_from_todays_strengths_chooses_as_pick_by_strength(seed):
         total,
         np.bincount(ties.u[: len(now)], now, ties.n) + np.bincount(ties.v[: len(now)], now, ties.n),
     )
-    got = ties._pick_by_strength_now(persons, row_now, total, np.random.default_rng(9))
+    got = ties.pick_by_row_strength(persons, row_now, total, np.random.default_rng(9))
     # The same uniforms choose the same tie, but where rounding of the sums differs.
     assert np.mean(got == expected) > 0.999
 

@@ -6,7 +6,8 @@ id. No kernel draws random numbers: the callers pass in the draws, taken from th
 generator. Each kernel has one caller, the owner of the state it works on: the tie store
 (``sim/world/ties.py``) calls ``rows``, ``cap``, ``strength`` and ``sweep``; the roster
 (``sim/roster.py``) calls ``membership``; the attention phase calls ``attention``; the
-world generators call ``cap``. A rule that a kernel applies is compiled from
+world generators call ``cap``; people's interests (``sim/world/population.py``) call
+``topics``. A rule that a kernel applies is compiled from
 ``sim/rules.py`` rather than restated.
 
 ``cache=True`` keeps the compiled code in ``__pycache__``, so that only the first run

@@ -85,6 +85,39 @@ def strongest_of_each_pair(a, b, weakness, n):  # pragma: no cover - compiled
 
 @one_at_a_time
 @njit(cache=True, parallel=True)
+def weakness_of(w):  # pragma: no cover - compiled
+    """Sort key of candidate ties, lower is stronger: ``1 - w`` quantised to 16 bits.
+
+    ``round((1 - w) * 65535)`` in float64, halves to even, as ``np.round`` rounds.
+    """
+    out = np.empty(len(w), np.uint16)
+    for i in prange(len(w)):
+        out[i] = np.uint16(np.round((1.0 - np.float64(w[i])) * 65535.0))
+    return out
+
+
+@one_at_a_time
+@njit(cache=True, parallel=True)
+def take_candidates(index, a, b, w, kind, weakness):  # pragma: no cover - compiled
+    """The candidates at ``index``, every field gathered in one parallel pass."""
+    m = len(index)
+    a2 = np.empty(m, a.dtype)
+    b2 = np.empty(m, b.dtype)
+    w2 = np.empty(m, w.dtype)
+    kind2 = np.empty(m, kind.dtype)
+    weakness2 = np.empty(m, weakness.dtype)
+    for t in prange(m):
+        i = index[t]
+        a2[t] = a[i]
+        b2[t] = b[i]
+        w2[t] = w[i]
+        kind2[t] = kind[i]
+        weakness2[t] = weakness[i]
+    return a2, b2, w2, kind2, weakness2
+
+
+@one_at_a_time
+@njit(cache=True, parallel=True)
 def within_cap_of_both_ends(a, b, weakness, n, cap):  # pragma: no cover - compiled
     """Whether each tie is among the ``cap`` strongest ties of both its ends.
 
@@ -156,6 +189,38 @@ def row_strengths(adj, deg, now, total, out=None):
         out = np.empty(adj.shape, np.float32)
     _fill_row_strengths(adj, deg, now, total, out)
     return out
+
+
+@one_at_a_time
+@njit(cache=True, parallel=True)
+def close_rows_with_strengths(adj, nbr, deg, kind, now, total, out):  # pragma: no cover
+    """Close up every row (drop its ties freed in ``kind``), then :func:`row_strengths`.
+
+    One pass instead of two: each row keeps its live slots in their order (as
+    :func:`sim.kernels.rows.squeeze_row` does), writing today's strength of each
+    (``now`` by edge id) to ``out`` and their sum to ``total`` (float64, slot order).
+    Rows are independent, so the result does not depend on the number of threads.
+
+    Args:
+        adj: Edge id per person and slot (updated).
+        nbr: Person at the other end per slot (updated).
+        deg: Used slots per person (updated).
+        kind: Kind code per edge id (``FREE`` for a freed tie).
+        now: Today's strength per edge id.
+        total: Output, each person's summed strength.
+        out: Output, today's strength per person and slot (0 past a row's end).
+    """
+    n, width = adj.shape
+    no_strengths = np.zeros((0, 0), np.float32)
+    for p in prange(n):
+        squeeze_row(p, adj, nbr, deg, kind, no_strengths)
+        sum_p = 0.0
+        for s in range(deg[p]):
+            out[p, s] = now[adj[p, s]]
+            sum_p += out[p, s]
+        for s in range(deg[p], width):
+            out[p, s] = 0.0
+        total[p] = sum_p
 
 
 @one_at_a_time

@@ -198,7 +198,22 @@ def write_new_ties(
         created[e] = day
 
 
-APPEND_PARTS = 16  # fixed split of the people for append_to_rows_parallel
+@one_at_a_time
+@njit(cache=True, parallel=True)
+def widen_rows(old, new):  # pragma: no cover - compiled
+    """Copy a table of rows into a wider one, the new columns -1, rows in parallel.
+
+    The pages of a large new table are first touched by both threads.
+    """
+    width = old.shape[1]
+    for p in prange(new.shape[0]):
+        for s in range(width):
+            new[p, s] = old[p, s]
+        for s in range(width, new.shape[1]):
+            new[p, s] = -1
+
+
+APPEND_PARTS = 4  # fixed split of the people for append_to_rows_parallel
 
 
 @one_at_a_time

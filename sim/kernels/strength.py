@@ -8,6 +8,8 @@ from numba import njit, prange
 from sim import rules
 from sim.kernels.parallel import one_at_a_time
 
+PICK_BLOCK = 8  # slots a pick by today's strengths adds up at once (see pick_by_slot_strength)
+
 decay_factor = njit(cache=True)(rules.decay_factor)
 
 
@@ -125,7 +127,7 @@ def contact_edges(
 
 @one_at_a_time
 @njit(cache=True, parallel=True)
-def pick_by_slot_strength(persons, uniforms, adj, nbr, deg, strength, total):  # pragma: no cover
+def pick_by_slot_strength(persons, uniforms, nbr, deg, strength, total):  # pragma: no cover
     """:func:`pick_by_strength` for many people at once, from each tie's strength today.
 
     ``strength`` holds the strength today of every slot of every row (as
@@ -134,34 +136,46 @@ def pick_by_slot_strength(persons, uniforms, adj, nbr, deg, strength, total):  #
     only up to the chosen slot, instead of a decay per slot and pass. The chosen slot
     is the first whose running sum exceeds ``uniform * total`` (the last one if rounding
     leaves the target at the end), as in :func:`pick_by_strength`, whose sums differ
-    from ``total`` only in rounding. People are done in parallel, each from its own
+    from ``total`` only in rounding; the running sum skips ahead by blocks of eight
+    slots, added in float32 within a block. People are done in parallel, each from its own
     uniform, so the result does not depend on the number of threads.
 
     Args:
         persons: People who choose (each must hold a tie).
         uniforms: One uniform draw in ``[0, 1)`` per person.
-        adj: Edge id per person and slot.
         nbr: Person at the other end per slot.
         deg: Used slots per person.
         strength: Strength today per person and slot (float32).
         total: Summed strength today of each person's ties (float64).
 
     Returns:
-        ``(other, eid)`` of the chosen tie of each person.
+        The person at the other end of the chosen tie of each person.
     """
     n = len(persons)
     other = np.empty(n, np.int64)
-    eid = np.empty(n, np.int64)
     for i in prange(n):
         p = persons[i]
+        d = deg[p]
         target = uniforms[i] * total[p]
-        chosen = deg[p] - 1  # if rounding leaves the target at the very end
+        chosen = d - 1  # if rounding leaves the target at the very end
         running = 0.0
-        for s in range(deg[p]):
+        s = 0
+        # Whole blocks of PICK_BLOCK slots first, each summed as a tree (independent
+        # adds, not one long chain), then the block that reaches the target slot by slot.
+        while s + PICK_BLOCK <= d:
+            x = strength[p, s : s + PICK_BLOCK]
+            block = np.float64((x[0] + x[1]) + (x[2] + x[3])) + np.float64(
+                (x[4] + x[5]) + (x[6] + x[7])
+            )
+            if running + block > target:
+                break
+            running += block
+            s += PICK_BLOCK
+        while s < d:
             running += strength[p, s]
             if running > target:
                 chosen = s
                 break
+            s += 1
         other[i] = nbr[p, chosen]
-        eid[i] = adj[p, chosen]
-    return other, eid
+    return other

@@ -11,7 +11,6 @@ from sim.kernels.rows import FREE
 from sim.kernels.strength import decay_factor, strengthen
 
 KEPT_SHARES = 64  # contact counts whose power of (1 - gain) a sweep tabulates
-PARTS = 4  # fixed split of the edge ids for per-person sums in a sweep (see sweep_weights)
 tie_contact_rate = njit(cache=True)(rules.tie_contact_rate)
 
 
@@ -22,14 +21,14 @@ def sweep_weights(
     w,
     last,
     kind,
-    u,
-    v,
     half_life,
     table_s,
     table_w,
     w_seen,
     w_pow,
     exponent,
+    adj,
+    deg,
     strength,
     weight,
     inverse,
@@ -42,21 +41,23 @@ def sweep_weights(
     on (kind, age), so they come from the tables ``table_s`` and ``table_w``; ``w **
     exponent`` is cached per edge id in ``w_pow`` and recomputed only where ``w`` differs
     from the value ``w_seen`` it was computed for (most ties are not contacted between
-    sweeps). Per person, the inverse of the summed weights of its ties (0 if none).
+    sweeps). Per person, the inverse of the summed weights of its ties (0 if none), added
+    in float64 in the order of its adjacency row: each person's sum is made by one
+    thread, so it does not depend on the number of threads.
 
     Args:
         day: Today.
         w: Strength per edge id at its last contact.
         last: Day of last contact per edge id.
         kind: Kind code per edge id (``FREE`` for unused ids).
-        u: First endpoint per edge id.
-        v: Second endpoint per edge id.
         half_life: Half-life per kind code (for ages past the tables).
         table_s: ``2 ** (-age / half_life)`` per kind code and age in days (float32).
         table_w: ``2 ** (-exponent * age / half_life)`` likewise.
         w_seen: Cache, per edge id, the ``w`` that ``w_pow`` was computed for.
         w_pow: Cache, per edge id, ``w_seen ** exponent``.
         exponent: ``allocation_exponent``.
+        adj: Edge id per person and slot.
+        deg: Used slots per person.
         strength: Output, strength per edge id (0 for freed ids).
         weight: Output, time weight per edge id (0 for freed ids).
         inverse: Output, per person ``1 / sum(weight)`` in float32.
@@ -64,36 +65,27 @@ def sweep_weights(
     n_edges, n_people = len(strength), len(inverse)
     exp32 = np.float32(exponent)
     width = table_s.shape[1]
-    # Each part sums its own range of edge ids in order; the parts are then added in
-    # order. The parts are fixed, so the sums do not depend on the number of threads.
-    partial = np.zeros((PARTS, n_people), np.float64)
-    size = (n_edges + PARTS - 1) // PARTS
-    for part in prange(PARTS):
-        total = partial[part]
-        for e in range(part * size, min((part + 1) * size, n_edges)):
-            k = kind[e]
-            if k == FREE:
-                strength[e] = 0.0
-                weight[e] = 0.0
-                continue
-            x = w[e]
-            if x != w_seen[e]:
-                w_pow[e] = np.exp(exp32 * np.log(x)) if x > 0 else np.float32(0.0)
-                w_seen[e] = x
-            age = max(day - last[e], 0)
-            if age < width:
-                strength[e] = x * table_s[k, age]
-                y = w_pow[e] * table_w[k, age]
-            else:  # past the tables (a store used out of day order): compute directly
-                strength[e] = x * decay_factor(np.float32(age), half_life[k])
-                y = w_pow[e] * decay_factor(exp32 * np.float32(age), half_life[k])
-            weight[e] = y
-            total[u[e]] += y
-            total[v[e]] += y
+    for e in prange(n_edges):
+        k = kind[e]
+        if k == FREE:
+            strength[e] = 0.0
+            weight[e] = 0.0
+            continue
+        x = w[e]
+        if x != w_seen[e]:
+            w_pow[e] = np.exp(exp32 * np.log(x)) if x > 0 else np.float32(0.0)
+            w_seen[e] = x
+        age = max(day - last[e], 0)
+        if age < width:
+            strength[e] = x * table_s[k, age]
+            weight[e] = w_pow[e] * table_w[k, age]
+        else:  # past the tables (a store used out of day order): compute directly
+            strength[e] = x * decay_factor(np.float32(age), half_life[k])
+            weight[e] = w_pow[e] * decay_factor(exp32 * np.float32(age), half_life[k])
     for p in prange(n_people):
         t = 0.0
-        for part in range(PARTS):
-            t += partial[part, p]
+        for s in range(deg[p]):
+            t += weight[adj[p, s]]
         inverse[p] = np.float32(1.0 / t) if t > 0 else np.float32(0.0)
 
 
@@ -116,18 +108,30 @@ def poisson_by_inversion(uniform, lam):  # pragma: no cover - compiled
 
 @njit(cache=True)
 def poisson_count(uniform, lam):  # pragma: no cover - compiled
-    """:func:`poisson_by_inversion`, settling most draws of small means without exp().
+    """:func:`poisson_by_inversion`, with its first steps taken without a branch.
 
-    For ``lam >= 0``: ``1 - lam + lam^2/2 - lam^3/6 <= P(0) = exp(-lam) <= 1 - lam +
-    lam^2/2`` and ``P(0) + P(1) = exp(-lam) (1 + lam) >= 1 - lam^2/2``, so a uniform below
-    the first bound gives 0 and one between the second and the third gives 1, as
-    inversion would (up to float64 rounding at the bounds).
+    The CDF up to 3 is computed as the inversion computes it, and the count is the
+    number of those values below ``uniform``; only a uniform beyond them goes on to the
+    loop. The result is the same, bit for bit; what is saved is the mispredicted
+    branches of a short loop of random length (most means are about 1).
     """
-    if uniform <= 1.0 - lam * (1.0 - lam * (0.5 - lam / 6.0)):
-        return 0
-    if uniform > 1.0 - lam * (1.0 - 0.5 * lam) and uniform <= 1.0 - 0.5 * lam * lam:
-        return 1
-    return poisson_by_inversion(uniform, lam)
+    p = np.exp(-lam)
+    c0 = p
+    p *= lam / 1
+    c1 = c0 + p
+    p *= lam / 2
+    c2 = c1 + p
+    p *= lam / 3
+    c3 = c2 + p
+    if uniform <= c3:
+        return np.int64(uniform > c0) + np.int64(uniform > c1) + np.int64(uniform > c2)
+    cdf = c3
+    k = 3
+    while uniform > cdf and k < 1000:  # as in poisson_by_inversion
+        k += 1
+        p *= lam / k
+        cdf += p
+    return k
 
 
 @one_at_a_time

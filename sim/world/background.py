@@ -16,7 +16,8 @@ import numpy as np
 from sim import rules
 from sim.config import KIND_CODES
 from sim.config.network import TieDynamics
-from sim.kernels.cap import row_strengths
+from sim.kernels.cap import close_rows_with_strengths
+from sim.kernels.rows import FREE
 from sim.kernels.strength import pick_by_slot_strength
 from sim.kernels.sweep import sweep_contacts, sweep_weights
 
@@ -69,6 +70,8 @@ class BackgroundContact:
         Returns:
             The new acquaintance ties made, the people who moved and the ties they lost.
         """
+        # The ties dropped by the sweep and the moves are taken out of the rows in one
+        # pass, which also lays today's strengths out by row for the new acquaintances.
         swept = self.sweep(
             day,
             rng,
@@ -77,10 +80,16 @@ class BackgroundContact:
             contacts_per_day=dynamics.contacts_per_day,
             gain=dynamics.contact_gain,
             floor=dynamics.floor,
+            close_rows=False,
         )
         moved, lost = self.move(
-            rng, days=dynamics.sweep_days, per_year=dynamics.moves_per_year, now=swept.strength
+            rng,
+            days=dynamics.sweep_days,
+            per_year=dynamics.moves_per_year,
+            now=swept.strength,
+            close_rows=False,
         )
+        rows = self._close_rows_with_strengths(swept.strength)
         made = self.introduce(
             day,
             rng,
@@ -90,8 +99,32 @@ class BackgroundContact:
             strength=dynamics.new_acquaintance_strength,
             kind=ACQUAINTANCE_KIND,
             now=swept.strength,
+            rows=rows,
         )
         return Period(made, moved, lost)
+
+    def strengths_by_row(self, day: int) -> tuple[np.ndarray, np.ndarray]:
+        """Today's strength of every tie by person and slot, and each person's sum.
+
+        For many picks on the same day (:meth:`pick_by_row_strength`). The array is the
+        store's buffer, valid until the ties change or the next call.
+        """
+        return self._close_rows_with_strengths(self.strength(np.arange(self._top), day))
+
+    def _close_rows_with_strengths(self, now: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Close up every row, then today's strength by person and slot, and its sums.
+
+        Returns:
+            ``(row_now, total)``: see :func:`~sim.kernels.cap.row_strengths`. ``row_now``
+            is the store's buffer, valid until the next call.
+        """
+        if self._row_now.shape != self.adj.shape:  # one buffer, kept from sweep to sweep
+            self._row_now = np.empty(self.adj.shape, np.float32)
+        total = np.empty(self.n, np.float64)
+        close_rows_with_strengths(
+            self.adj, self.nbr, self.deg, self.kind, now, total, self._row_now
+        )
+        return self._row_now, total
 
     def _sweep_weights(
         self, day: int, exponent: float
@@ -116,14 +149,14 @@ class BackgroundContact:
             self.w,
             self.last,
             self.kind,
-            self.u,
-            self.v,
             self.half_life,
             table_s,
             table_w,
             self._w_seen,
             self._w_pow,
             float(exponent),
+            self.adj,
+            self.deg,
             strength,
             weight,
             inverse,
@@ -140,6 +173,7 @@ class BackgroundContact:
         contacts_per_day: float,
         gain: float,
         floor: float,
+        close_rows: bool = True,
     ) -> Swept:
         """Background contact over the last ``days`` days, then dropping (C9, F3–F6).
 
@@ -163,6 +197,8 @@ class BackgroundContact:
             contacts_per_day: Contacts each person makes per day.
             gain: ``contact_gain``.
             floor: Strength below which an uncontacted tie is dropped.
+            close_rows: Whether the dropped ties are taken out of the adjacency rows
+                (see :meth:`~sim.world.ties.TieStore.remove`).
 
         Returns:
             The number of ties dropped and every edge id's strength today after the
@@ -226,7 +262,7 @@ class BackgroundContact:
             strength[eids[hit]] = self.w[eids[hit]]
             doomed.append(eids[~hit & (s > 0) & (s < np.float32(floor))])
         dropped = np.concatenate(doomed) if doomed else np.zeros(0, np.int64)
-        self.remove(dropped)
+        self.remove(dropped, close_rows)
         strength[dropped] = 0.0
         return Swept(len(dropped), strength)
 
@@ -237,6 +273,7 @@ class BackgroundContact:
         days: int,
         per_year: float,
         now: np.ndarray,
+        close_rows: bool = True,
     ) -> tuple[int, int]:
         """The people who moved away over the last ``days`` days lose their local ties.
 
@@ -251,6 +288,9 @@ class BackgroundContact:
             per_year: ``moves_per_year``.
             now: Every edge id's strength today (a sweep's :attr:`Swept.strength`);
                 updated in place.
+            close_rows: Whether the lost ties are taken out of the adjacency rows (see
+                :meth:`~sim.world.ties.TieStore.remove`). Rows may still hold ties
+                freed before (a sweep's, not closed up): those are skipped.
 
         Returns:
             The number of people who moved and the number of ties they lost.
@@ -259,9 +299,10 @@ class BackgroundContact:
             return 0, 0
         moving = rules.movers(self.n, per_year, days, rng)
         eids = np.unique(self.neighbours(moving)[2])
+        eids = eids[self.kind[eids] != FREE]
         kept = rules.survives_move(now[eids], self.kind[eids] == KIN_KIND, rng.random(len(eids)))
         lost = eids[~kept]
-        self.remove(lost)
+        self.remove(lost, close_rows)
         now[lost] = 0.0
         return len(moving), len(lost)
 
@@ -276,6 +317,7 @@ class BackgroundContact:
         strength: float,
         kind: int,
         now: np.ndarray | None = None,
+        rows: tuple[np.ndarray, np.ndarray] | None = None,
     ) -> int:
         """New acquaintances made outside groups over the last ``days`` days (F1, F2, F6).
 
@@ -284,10 +326,10 @@ class BackgroundContact:
         strength today, then one of that friend's ties likewise, so a friend's friend is
         met in proportion to the strengths of both ties (the meeting is lost if that
         is the starter itself); a starter with no ties, and every other meeting, meets a
-        random person (:func:`sim.rules.stranger`). The pairs, in a random order, become
-        ties of ``strength`` and ``kind`` under the cap, all at once (:meth:`add_together`,
-        :func:`sim.rules.room_under_cap`): pairs already tied are left as they are. Every
-        draw comes from ``rng``.
+        random person (:func:`sim.rules.stranger`). The pairs, in the meetings' random
+        order, become ties of ``strength`` and ``kind`` under the cap, all at once
+        (:meth:`add_together`, :func:`sim.rules.room_under_cap`): pairs already tied are
+        left as they are. Every draw comes from ``rng``.
 
         Args:
             day: Today.
@@ -299,6 +341,8 @@ class BackgroundContact:
             kind: Kind code of the new ties.
             now: Optionally, every edge id's strength today (a sweep's
                 :attr:`Swept.strength`, which saves computing it; the result is the same).
+            rows: Optionally, with ``now``, the same by person and slot and its sums
+                (:meth:`_close_rows_with_strengths`); the result is the same.
 
         Returns:
             The number of ties made.
@@ -315,19 +359,14 @@ class BackgroundContact:
         # ``pick_by_strength``, without a decay per slot visited) and for the cap.
         if now is None:
             now = self.strength(np.arange(self._top), day)
-        total = np.empty(self.n, np.float64)
-        if self._row_now.shape != self.adj.shape:  # one buffer, kept from sweep to sweep
-            self._row_now = np.empty(self.adj.shape, np.float32)
-        row_now = row_strengths(self.adj, self.deg, now, total, self._row_now)  # by row
+        row_now, total = rows if rows is not None else self._close_rows_with_strengths(now)
         if len(closing):
-            friend = self._pick_by_strength_now(starter[closing], row_now, total, rng)
-            other[closing] = self._pick_by_strength_now(friend, row_now, total, rng)
-        # Candidates of equal strength are admitted in batch order: a random one, so that
-        # at the cap no one's meetings come first because of its id.
-        order = rng.permutation(len(starter))
-        return len(self.add_together(starter[order], other[order], strength, kind, day, row_now))
+            friend = self.pick_by_row_strength(starter[closing], row_now, total, rng)
+            other[closing] = self.pick_by_row_strength(friend, row_now, total, rng)
+        # The meetings come in a random order, the order in which they are admitted.
+        return len(self.add_together(starter, other, strength, kind, day, row_now))
 
-    def _pick_by_strength_now(
+    def pick_by_row_strength(
         self,
         persons: np.ndarray,
         row_now: np.ndarray,
@@ -344,5 +383,5 @@ class BackgroundContact:
         """
         uniforms = rng.random(len(persons))
         return pick_by_slot_strength(
-            np.asarray(persons, np.int64), uniforms, self.adj, self.nbr, self.deg, row_now, total
-        )[0]
+            np.asarray(persons, np.int64), uniforms, self.nbr, self.deg, row_now, total
+        )

@@ -17,7 +17,12 @@ import pandas as pd
 from sim.config import KIND_CODES, TIE_KINDS, Network
 from sim.config.network import Circles
 from sim.errors import ScenarioError
-from sim.kernels.cap import strongest_of_each_pair, within_cap_of_both_ends
+from sim.kernels.cap import (
+    strongest_of_each_pair,
+    take_candidates,
+    weakness_of,
+    within_cap_of_both_ends,
+)
 
 # Initial strength ranges of each circle: households are the innermost layer,
 # neighbours the outermost (F1, F4). Uniform within a range. Neighbours span what an
@@ -353,12 +358,9 @@ def merge_and_cap(batch: EdgeBatch, n: int, cap: int) -> EdgeBatch:
     batch.w = batch.kind = None
     del keep
     # Strength descending, quantised to 16 bits: a draw goes to the earlier candidate.
-    weakness = np.empty(len(w), np.uint16)
-    for lo in range(0, len(w), CHUNK):
-        part = 1.0 - w[lo : lo + CHUNK].astype(np.float64)
-        weakness[lo : lo + CHUNK] = np.round(part * 65535)
+    weakness = weakness_of(w)
     kept = strongest_of_each_pair(a, b, weakness, n)
-    a, b, w, kind, weakness = a[kept], b[kept], w[kept], kind[kept], weakness[kept]
+    a, b, w, kind, weakness = take_candidates(kept, a, b, w, kind, weakness)
     del kept
     # Rank each tie among all ties of each of its ends, strongest first.
     within = within_cap_of_both_ends(a, b, weakness, n, cap)

@@ -6,6 +6,7 @@ import numpy as np
 
 from sim import rules
 from sim.config import Interests, Population
+from sim.kernels.topics import nth_set_bits
 from sim.world.ties import TieStore
 
 
@@ -35,10 +36,7 @@ def _replace_one(
     new_bit = bits(new_topic)
     lacking = (mask[who] & new_bit) == 0
     who, new_bit = who[lacking], new_bit[lacking]
-    # Choose a held topic to drop: the held topic with the smallest random key.
-    held = (mask[who][:, None] >> np.arange(topics, dtype=np.uint64)[None, :]) & np.uint64(1)
-    keys = np.where(held.astype(bool), rng.random(held.shape), 2.0)
-    drop = bits(np.argmin(keys, axis=1))
+    drop = bits(random_topic_among(mask[who], topics, rng))
     mask[who] = (mask[who] & ~drop) | new_bit
 
 
@@ -64,29 +62,29 @@ def homophilous_interests(
         # One pinned topic per person at most, so a club does not overwrite another.
         first = np.unique(who, return_index=True)[1]
         _replace_one(mask, who[first], topic[first], cfg.topics, rng)
+    rows = ties.strengths_by_row(0)  # all ties are new: day 0
     for _ in range(cfg.per_person):
         movers = np.flatnonzero((rng.random(n) < cfg.homophily) & (ties.deg > 0)).astype(np.int64)
         if len(movers) == 0:
             continue
-        # Each mover picks one tie in proportion to strength (all ties are new: day 0).
-        source, _, _ = ties.pick_by_strength(movers, 0, rng)
+        # Each mover picks one tie in proportion to strength.
+        source = ties.pick_by_row_strength(movers, *rows, rng)
         # A random topic of the chosen tie.
-        held = (
-            mask[source][:, None] >> np.arange(cfg.topics, dtype=np.uint64)[None, :]
-        ) & np.uint64(1)
-        keys = np.where(held.astype(bool), rng.random(held.shape), 2.0)
-        _replace_one(mask, movers, np.argmin(keys, axis=1), cfg.topics, rng)
+        _replace_one(
+            mask, movers, random_topic_among(mask[source], cfg.topics, rng), cfg.topics, rng
+        )
     return mask
 
 
 def random_topic_among(masks: np.ndarray, topics: int, rng: np.random.Generator) -> np.ndarray:
     """One topic of each bit mask, uniformly among its set bits (-1 for an empty mask).
 
-    One uniform per mask and topic from ``rng``.
+    One uniform per mask from ``rng``.
     """
-    held = (masks[:, None] >> np.arange(topics, dtype=np.uint64)[None, :]) & np.uint64(1)
-    keys = np.where(held.astype(bool), rng.random(held.shape), 2.0)
-    return np.where(held.any(axis=1), np.argmin(keys, axis=1), -1)
+    masks = np.ascontiguousarray(masks, np.uint64)
+    out = np.empty(len(masks), np.int64)
+    nth_set_bits(masks, rng.random(len(masks)), int(topics), out)
+    return out
 
 
 def drift_interests(

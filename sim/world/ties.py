@@ -37,6 +37,7 @@ from sim.kernels.rows import (
     find_pairs,
     find_pairs_parallel,
     flatten_rows,
+    widen_rows,
     widest_row_after,
     write_new_ties,
 )
@@ -214,12 +215,10 @@ class TieStore(BackgroundContact, GroupQueries):
         if width <= self.adj.shape[1]:
             return
         width = min(widest, max(width, int(self.adj.shape[1] * 1.5)))
-        new = np.full((self.n, width), -1, np.int32)
-        new[:, : self.adj.shape[1]] = self.adj
-        self.adj = new
-        new = np.full((self.n, width), -1, np.int32)
-        new[:, : self.nbr.shape[1]] = self.nbr
-        self.nbr = new
+        for name in ("adj", "nbr"):
+            new = np.empty((self.n, width), np.int32)
+            widen_rows(getattr(self, name), new)
+            setattr(self, name, new)
 
     def _take_ids(self, k: int) -> np.ndarray:
         self._ensure_edge_capacity(k)
@@ -234,6 +233,8 @@ class TieStore(BackgroundContact, GroupQueries):
         if k > 0:
             taken.append(np.arange(self._top, self._top + k, dtype=np.int64))
             self._top += k
+        if len(taken) == 1:
+            return taken[0]
         return np.concatenate(taken) if taken else np.zeros(0, np.int64)
 
     def add_unchecked(
@@ -284,8 +285,13 @@ class TieStore(BackgroundContact, GroupQueries):
             self._oldest = int(self.last[ids].min())
         self._table_key = None
 
-    def remove(self, eids: np.ndarray) -> None:
-        """Drop ties by edge id (ids must be alive and distinct)."""
+    def remove(self, eids: np.ndarray, close_rows: bool = True) -> None:
+        """Drop ties by edge id (ids must be alive and distinct).
+
+        With ``close_rows`` False the ties are freed but left in their ends' adjacency
+        rows, for a caller that closes up every row itself before the rows are read
+        again (the background period, :meth:`background_period`).
+        """
         eids = np.asarray(eids, np.int64)
         if len(eids) == 0:
             return
@@ -293,6 +299,9 @@ class TieStore(BackgroundContact, GroupQueries):
             eids = np.unique(eids)
         self.kind[eids] = FREE
         self.w[eids] = 0.0
+        if not close_rows:
+            self._free.append(eids)
+            return
         # Compact the rows of both ends in place; the cost is the ends' degrees, with no
         # temporaries as large as the touched block of the adjacency table.
         # Threads pay off only for a sweep's many drops.
