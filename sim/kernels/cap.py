@@ -486,15 +486,18 @@ def rooms_under_cap(row_now, deg, new_strength, cap, room):  # pragma: no cover 
         room[p] = room_under_cap(row_now[p, : deg[p]], new_strength, cap)
 
 
+LEFT, SEEN, LATEST = 0, 1, 2  # columns of take_while_room's state per person
+
+
 @njit(cache=True)
 def take_while_room(a, b, room):  # pragma: no cover - compiled
     """In the given order, make each candidate whose two ends both still have room.
 
     A pair made earlier in the batch is skipped. That check costs little: each person's
     partners made so far are set as bits of a 64-bit filter, and only on a hit are they
-    listed (a chain through the candidates made with the same first end). The room left
-    is kept per person in a small int32 array, so that a candidate refused for want of
-    room costs two reads that mostly hit the cache.
+    listed (a chain through the candidates made with the same first end). A person's
+    room left, filter and last candidate sit side by side, so that a candidate costs
+    two reads of memory, one per end.
 
     Args:
         a: First end of each candidate (``a < b``, pairs not yet tied).
@@ -506,30 +509,34 @@ def take_while_room(a, b, room):  # pragma: no cover - compiled
         of new ties it takes.
     """
     n = room.shape[0]
-    left = room.astype(np.int32)
+    # Per person, side by side so that one cache line holds them: the room left, the
+    # filter of the partners made with it as first end, the last candidate made so.
+    state = np.empty((n, 4), np.int64)
+    for p in range(n):
+        state[p, LEFT] = room[p]
+        state[p, SEEN] = 0
+        state[p, LATEST] = -1
     made = np.zeros(a.shape[0], np.bool_)
-    seen = np.zeros(n, np.uint64)  # filter of the partners made with each first end
-    latest = np.full(n, -1, np.int64)  # per first end, the last candidate made with it
     earlier = np.empty(a.shape[0], np.int64)  # per candidate made, the one made before it
-    one = np.uint64(1)
     for i in range(a.shape[0]):
         p, q = a[i], b[i]
-        if left[p] <= 0 or left[q] <= 0:
+        if state[p, LEFT] <= 0 or state[q, LEFT] <= 0:
             continue
-        bit = one << ((np.uint64(q) * np.uint64(2654435769)) >> np.uint64(26) & np.uint64(63))
-        if seen[p] & bit:
-            j = latest[p]
+        h = np.int64((np.uint64(q) * np.uint64(2654435769)) >> np.uint64(26) & np.uint64(63))
+        bit = np.int64(1) << h
+        if state[p, SEEN] & bit:
+            j = state[p, LATEST]
             while j >= 0 and b[j] != q:
                 j = earlier[j]
             if j >= 0:
                 continue
-        seen[p] |= bit
-        earlier[i] = latest[p]
-        latest[p] = i
+        state[p, SEEN] |= bit
+        earlier[i] = state[p, LATEST]
+        state[p, LATEST] = i
         made[i] = True
-        left[p] -= 1
-        left[q] -= 1
-    taken = room - left
+        state[p, LEFT] -= 1
+        state[q, LEFT] -= 1
+    taken = room - state[:, LEFT]
     return made, taken
 
 
