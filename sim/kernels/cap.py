@@ -210,32 +210,34 @@ def close_rows_with_strengths(adj, nbr, deg, kind, now, total, out):  # pragma: 
         total: Output, each person's summed strength.
         out: Output, today's strength per person and slot (0 past a row's end).
     """
-    n, width = adj.shape
     no_strengths = np.zeros((0, 0), np.float32)
-    for p in prange(n):
+    for p in prange(adj.shape[0]):
         squeeze_row(p, adj, nbr, deg, kind, no_strengths)
-        sum_p = 0.0
-        for s in range(deg[p]):
-            out[p, s] = now[adj[p, s]]
-            sum_p += out[p, s]
-        for s in range(deg[p], width):
-            out[p, s] = 0.0
-        total[p] = sum_p
+        total[p] = _fill_row(p, adj, deg, now, out)
+
+
+@njit(cache=True)
+def _fill_row(p, adj, deg, now, out):  # pragma: no cover - compiled
+    """Person ``p``'s row of today's strengths (0 past its end); returns their sum.
+
+    The sum is added in float64 in slot order, as a pick by strength adds it up.
+    """
+    sum_p = 0.0
+    for s in range(deg[p]):
+        out[p, s] = now[adj[p, s]]
+        sum_p += out[p, s]
+    for s in range(deg[p], adj.shape[1]):
+        out[p, s] = 0.0
+    return sum_p
 
 
 @one_at_a_time
 @njit(cache=True, parallel=True)
 def _fill_row_strengths(adj, deg, now, total, out):  # pragma: no cover - compiled
     """The compiled body of :func:`row_strengths`."""
-    n, width = adj.shape
     totals = total.shape[0] > 0
-    for p in prange(n):
-        sum_p = 0.0
-        for s in range(deg[p]):
-            out[p, s] = now[adj[p, s]]
-            sum_p += out[p, s]
-        for s in range(deg[p], width):
-            out[p, s] = 0.0
+    for p in prange(adj.shape[0]):
+        sum_p = _fill_row(p, adj, deg, now, out)
         if totals:
             total[p] = sum_p
 

@@ -10,7 +10,6 @@ from sim.kernels.parallel import one_at_a_time
 from sim.kernels.rows import FREE
 from sim.kernels.strength import decay_factor, strengthen
 
-KEPT_SHARES = 64  # contact counts whose power of (1 - gain) a sweep tabulates
 tie_contact_rate = njit(cache=True)(rules.tie_contact_rate)
 
 
@@ -97,8 +96,12 @@ def poisson_by_inversion(uniform, lam):  # pragma: no cover - compiled
     ``exp(-lam)`` is far from underflow); the expected number of steps is ``lam + 1``.
     """
     p = np.exp(-lam)
-    cdf = p
-    k = 0
+    return _invert_from(uniform, lam, 0, p, p)
+
+
+@njit(cache=True)
+def _invert_from(uniform, lam, k, p, cdf):  # pragma: no cover - compiled
+    """The inversion's loop from count ``k``, with ``p = P(k)`` and ``cdf = P(<= k)``."""
     while uniform > cdf and k < 1000:  # the bound only guards against rounding at cdf ~ 1
         k += 1
         p *= lam / k
@@ -125,13 +128,7 @@ def poisson_count(uniform, lam):  # pragma: no cover - compiled
     c3 = c2 + p
     if uniform <= c3:
         return np.int64(uniform > c0) + np.int64(uniform > c1) + np.int64(uniform > c2)
-    cdf = c3
-    k = 3
-    while uniform > cdf and k < 1000:  # as in poisson_by_inversion
-        k += 1
-        p *= lam / k
-        cdf += p
-    return k
+    return _invert_from(uniform, lam, 3, p, c3)
 
 
 @one_at_a_time
@@ -201,10 +198,6 @@ def sweep_contacts(
     n = len(uniforms)
     parts = counts.shape[0]
     size = (n + parts - 1) // parts
-    # (1 - gain) ** k for the usual counts, computed as strengthen computes it.
-    kept_share = np.empty(KEPT_SHARES, np.float64)
-    for k in range(KEPT_SHARES):
-        kept_share[k] = (1.0 - gain) ** k
     for part in prange(parts):
         start = part * size
         n_doomed = 0
@@ -221,10 +214,7 @@ def sweep_contacts(
             k = poisson_count(uniforms[i], np.float64(lam))
             s = strength[e]
             if k > 0:
-                if k < KEPT_SHARES:  # strengthen, with the power looked up
-                    w[e] = peak[e] - (peak[e] - s) * kept_share[k]
-                else:
-                    w[e] = strengthen(s, gain, k, peak[e])
+                w[e] = strengthen(s, gain, k, peak[e])
                 last[e] = day
                 strength[e] = w[e]  # today's strength after the contacts
             elif s > 0 and s < floor:
