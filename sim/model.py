@@ -28,6 +28,7 @@ from sim.agents import Person
 from sim.config import TIE_KINDS, Scenario
 from sim.groups import NO_ONE, Invites, Memberships, plan_groups
 from sim.market import CHANNELS, Market
+from sim.memory import keep_memory_while_alive
 from sim.phases import PHASES, Today
 from sim.roster import Roster
 from sim.world import World, build_world
@@ -104,6 +105,7 @@ class GroupModel(mesa.Model):
     ):
         scenario = _with_behaviour(_as_scenario(scenario), behaviour)
         super().__init__(rng=rng)
+        keep_memory_while_alive(self)
         self.config = scenario
         self.day = 0
         self.phase_seconds: dict[str, float] = defaultdict(float)

@@ -1,0 +1,111 @@
+"""Memory settings held while a model lives, and the threading layer of the kernels."""
+
+from __future__ import annotations
+
+import gc
+import importlib.metadata
+import resource
+import subprocess
+import sys
+
+import numba
+import numpy as np
+import pytest
+
+from sim import memory
+from sim.kernels.cap import rooms_under_cap
+from sim.model import GroupModel
+
+BIG = 64 * 1024 * 1024 // 8  # float64s in 64 MB: above glibc's largest mmap threshold
+
+
+def faults_to_fill_a_fresh_array() -> int:
+    """Minor page faults taken to make and fill a 64 MB array, after one was freed."""
+    np.ones(BIG)  # made and freed at once
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+    np.ones(BIG)
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before
+
+
+def small_model() -> GroupModel:
+    return GroupModel(scenario="scenarios/baseline.yaml", rng=1, agents=False)
+
+
+@pytest.fixture
+def no_user_settings(monkeypatch):
+    """None of the environment variables that leave memory to the user."""
+    monkeypatch.delenv("NUMPY_MADVISE_HUGEPAGE", raising=False)
+    monkeypatch.delenv("GLIBC_TUNABLES", raising=False)
+    for key in [k for k in __import__("os").environ if k.startswith("MALLOC_")]:
+        monkeypatch.delenv(key)
+    gc.collect()
+    assert memory.models_alive() == 0, "a model of another test is still alive"
+
+
+def test_numpy_advice_is_off_while_a_model_lives_and_back_after(no_user_settings):
+    from numpy._core.multiarray import _set_madvise_hugepage
+
+    model = small_model()
+    assert memory.models_alive() == 1
+    second = small_model()
+    assert memory.models_alive() == 2
+    assert _set_madvise_hugepage(False) is False  # off, and left off
+    del model
+    gc.collect()
+    assert memory.models_alive() == 1
+    assert _set_madvise_hugepage(False) is False  # still off: one model lives
+    del second
+    gc.collect()
+    assert memory.models_alive() == 0
+    assert _set_madvise_hugepage(True) is True  # given back as it was
+
+
+def test_freed_memory_is_reused_while_a_model_lives(no_user_settings):
+    model = small_model()
+    kept = faults_to_fill_a_fresh_array()
+    del model
+    gc.collect()
+    given_back = faults_to_fill_a_fresh_array()
+    # Kept: the second array lands on the pages of the first. Given back: every 4 kB page
+    # (or, with huge pages, every 2 MB one) of the new mapping is faulted in again.
+    assert kept < 16
+    assert given_back >= 32
+
+
+def test_the_users_own_malloc_settings_are_left_alone(no_user_settings, monkeypatch):
+    monkeypatch.setenv("MALLOC_TRIM_THRESHOLD_", "65536")
+    assert memory._glibc() is None
+    monkeypatch.delenv("MALLOC_TRIM_THRESHOLD_")
+    monkeypatch.setenv("GLIBC_TUNABLES", "glibc.malloc.mmap_max=0")
+    assert memory._glibc() is None
+
+
+def test_kernels_run_on_tbb_where_the_package_is_installed():
+    try:
+        importlib.metadata.distribution("tbb")
+    except importlib.metadata.PackageNotFoundError:
+        pytest.fail("the tbb package, a dependency on Linux x86-64, is not installed")
+    room = np.zeros(4, np.int64)
+    rooms_under_cap(np.zeros((4, 2), np.float32), np.zeros(4, np.int32), np.float32(0.1), 3, room)
+    assert numba.threading_layer() == "tbb"
+    assert (room == 3).all()
+
+
+def test_a_child_forked_after_a_parallel_kernel_runs_one():
+    code = (
+        "import os, numpy as np\n"
+        "from sim.kernels.cap import rooms_under_cap\n"
+        "def run():\n"
+        "    room = np.zeros(4, np.int64)\n"
+        "    rooms_under_cap(np.zeros((4, 2), np.float32), np.zeros(4, np.int32),\n"
+        "                    np.float32(0.1), 3, room)\n"
+        "    return int(room.sum())\n"
+        "assert run() == 12\n"
+        "pid = os.fork()\n"
+        "if pid == 0:\n"
+        "    os._exit(0 if run() == 12 else 1)\n"
+        "_, status = os.waitpid(pid, 0)\n"
+        "raise SystemExit(os.waitstatus_to_exitcode(status))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
