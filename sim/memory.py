@@ -11,11 +11,13 @@ benchmark machine a 1,000,000-person year made 13.7 million page faults and spen
 in the kernel; keeping freed memory cut that to 1.7 million and 40 s, and the year from
 359 s to 263 s, at a peak 0.7 GB higher (``benchmarks/README.md``).
 
-So, while at least one :class:`~sim.model.GroupModel` is alive in the process:
+So, while at least one :class:`~sim.model.GroupModel` is alive in the process, once its
+world is built:
 
 - glibc's ``malloc`` serves large blocks from its heap and keeps freed memory there
   (``mallopt``: no mappings per block, no trimming), so the next sweep reuses it;
-- NumPy's huge-page advice is off.
+- NumPy's huge-page advice is off (and while a world is built too:
+  :func:`without_huge_pages`).
 
 When the last model is garbage-collected, both go back (``malloc``'s documented defaults,
 then ``malloc_trim`` hands the kept memory back to the kernel). Results do not depend on
@@ -31,6 +33,8 @@ import os
 import platform
 import threading
 import weakref
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 try:  # a private switch of NumPy's (numpy/_core/multiarray), there since NumPy 1.20
     from numpy._core.multiarray import _set_madvise_hugepage
@@ -43,7 +47,8 @@ DEFAULT_TRIM_THRESHOLD, DEFAULT_MMAP_MAX = 128 * 1024, 65536
 KEEP_TRIM_THRESHOLD = 2**31 - 1  # the largest mallopt takes (an int): trim almost never
 
 _lock = threading.Lock()
-_alive = 0  # models alive in the process
+_models = 0  # models alive in the process
+_without_pages = 0  # models alive and blocks running without huge-page advice
 _hugepage_before = True
 
 
@@ -62,41 +67,70 @@ def _numpy_advice_is_ours() -> bool:
     return _set_madvise_hugepage is not None and "NUMPY_MADVISE_HUGEPAGE" not in os.environ
 
 
+def _advice_off() -> None:
+    """One more holder of NumPy's huge-page advice off (call under the lock)."""
+    global _without_pages, _hugepage_before
+    if _without_pages == 0 and _numpy_advice_is_ours():
+        _hugepage_before = _set_madvise_hugepage(False)
+    _without_pages += 1
+
+
+def _advice_back() -> None:
+    """One holder fewer; with none left, NumPy's advice as it was (call under the lock)."""
+    global _without_pages
+    _without_pages -= 1
+    if _without_pages == 0 and _numpy_advice_is_ours():
+        _set_madvise_hugepage(_hugepage_before)
+
+
+@contextmanager
+def without_huge_pages() -> Iterator[None]:
+    """NumPy's huge-page advice off inside the block (a world's build).
+
+    ``malloc`` is left as it is: a build makes each of its large temporaries once, so
+    keeping freed memory would only raise its peak (the 1M world's from 4.9 to 6.1 GiB).
+    """
+    with _lock:
+        _advice_off()
+    try:
+        yield
+    finally:
+        with _lock:
+            _advice_back()
+
+
 def keep_memory_while_alive(model: object) -> None:
     """Keep freed memory for reuse, without huge-page advice, until ``model`` is collected.
 
-    Call once per model, when it is made. Models made in several threads share one
-    setting, given back when the last of them is gone.
+    Call once per model, once its world is built. Models made in several threads share
+    one setting, given back when the last of them is gone.
     """
-    global _alive, _hugepage_before
+    global _models
     with _lock:
-        if _alive == 0:
+        if _models == 0:
             libc = _glibc()
             if libc is not None:
                 libc.mallopt(M_MMAP_MAX, 0)
                 libc.mallopt(M_TRIM_THRESHOLD, KEEP_TRIM_THRESHOLD)
-            if _numpy_advice_is_ours():
-                _hugepage_before = _set_madvise_hugepage(False)
-        _alive += 1
+        _models += 1
+        _advice_off()
     weakref.finalize(model, _release)
 
 
 def _release() -> None:
     """One model fewer; with none left, give the memory settings back."""
-    global _alive
+    global _models
     with _lock:
-        _alive -= 1
-        if _alive > 0:
-            return
-        libc = _glibc()
-        if libc is not None:
-            libc.mallopt(M_MMAP_MAX, DEFAULT_MMAP_MAX)
-            libc.mallopt(M_TRIM_THRESHOLD, DEFAULT_TRIM_THRESHOLD)
-            libc.malloc_trim(0)
-        if _numpy_advice_is_ours():
-            _set_madvise_hugepage(_hugepage_before)
+        _models -= 1
+        if _models == 0:
+            libc = _glibc()
+            if libc is not None:
+                libc.mallopt(M_MMAP_MAX, DEFAULT_MMAP_MAX)
+                libc.mallopt(M_TRIM_THRESHOLD, DEFAULT_TRIM_THRESHOLD)
+                libc.malloc_trim(0)
+        _advice_back()
 
 
 def models_alive() -> int:
     """How many models hold the memory settings now (for tests)."""
-    return _alive
+    return _models

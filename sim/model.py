@@ -28,7 +28,7 @@ from sim.agents import Person
 from sim.config import TIE_KINDS, Scenario
 from sim.groups import NO_ONE, Invites, Memberships, plan_groups
 from sim.market import CHANNELS, Market
-from sim.memory import keep_memory_while_alive
+from sim.memory import keep_memory_while_alive, without_huge_pages
 from sim.phases import PHASES, Today
 from sim.roster import Roster
 from sim.world import World, build_world
@@ -105,13 +105,14 @@ class GroupModel(mesa.Model):
     ):
         scenario = _with_behaviour(_as_scenario(scenario), behaviour)
         super().__init__(rng=rng)
-        keep_memory_while_alive(self)
         self.config = scenario
         self.day = 0
         self.phase_seconds: dict[str, float] = defaultdict(float)
         started = time.perf_counter()
-        self.world: World = build_world(scenario, self.rng)
+        with without_huge_pages():
+            self.world: World = build_world(scenario, self.rng)
         self.phase_seconds["build"] = time.perf_counter() - started
+        keep_memory_while_alive(self)  # the sweeps reuse the memory of the last one
         self.n = self.world.n
         self._person_counts: dict[str, np.ndarray] | None = None  # reset every day
         if agent_reporters or (self.n <= AGENTS_UP_TO if agents is None else agents):

@@ -109,3 +109,15 @@ def test_a_child_forked_after_a_parallel_kernel_runs_one():
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
+
+
+def test_a_world_is_built_without_huge_page_advice_and_malloc_as_it_was(no_user_settings):
+    from numpy._core.multiarray import _set_madvise_hugepage
+
+    with memory.without_huge_pages():
+        assert _set_madvise_hugepage(False) is False
+        with memory.without_huge_pages():  # nested: given back once, by the outer block
+            pass
+        assert _set_madvise_hugepage(False) is False
+        assert memory.models_alive() == 0  # malloc is not switched by a build
+    assert _set_madvise_hugepage(True) is True
