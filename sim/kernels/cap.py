@@ -512,7 +512,8 @@ def take_while_room(a, b, room):  # pragma: no cover - compiled
     """
     n = room.shape[0]
     # Per person, side by side so that one cache line holds them: the room left, the
-    # filter of the partners made with it as first end, the last candidate made so.
+    # filter of the partners made with it as first end, the last candidate made so; the
+    # fourth column is padding, so that no person's state straddles two cache lines.
     state = np.empty((n, 4), np.int64)
     for p in range(n):
         state[p, LEFT] = room[p]
