@@ -105,3 +105,35 @@ def test_parallel_append_and_drop_give_the_serial_rows():
         for x, y in zip(results[0], results[1], strict=True):
             assert np.array_equal(x, y)
         assert results[0][2].sum() == 2 * (len(u) - len(doomed))
+
+
+@pytest.mark.parametrize("keys", [1, 7, 5000])
+def test_counting_sorts_are_the_stable_sort(keys):
+    """The parallel counting sorts give NumPy's stable argsort, whatever the threads."""
+    import numba
+
+    from sim.kernels.buckets import positions_by_end, positions_by_key, sort_by_key
+
+    rng = np.random.default_rng(keys)
+    a, b = rng.integers(0, keys, 20_000), rng.integers(0, keys, 20_000)
+    items = rng.permutation(20_000).astype(np.int32)
+    expected_items = items[np.argsort(a[items], kind="stable")]
+    ends = np.concatenate([a, b])
+    for threads in sorted({1, numba.config.NUMBA_NUM_THREADS}):
+        numba.set_num_threads(threads)
+        try:
+            start, got = sort_by_key(items, a, keys)
+            by_key = np.empty(len(a), np.int64)
+            start_key = positions_by_key(a, keys, by_key)
+            by_end = np.empty(2 * len(a), np.int32)
+            start_end = positions_by_end(a, b, keys, by_end)
+        finally:
+            numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
+        assert np.array_equal(got, expected_items)
+        assert np.array_equal(by_key, np.argsort(a, kind="stable"))
+        assert np.array_equal(by_end, np.argsort(ends, kind="stable"))
+        counts = np.bincount(a, minlength=keys)
+        assert np.array_equal(start, np.concatenate([[0], np.cumsum(counts)]))
+        assert np.array_equal(start_key, start)
+        end_counts = np.bincount(ends, minlength=keys)
+        assert np.array_equal(start_end, np.concatenate([[0], np.cumsum(end_counts)]))

@@ -737,6 +737,27 @@ def test_pick_from_todays_strengths_chooses_as_pick_by_strength(seed):
     assert np.mean(got == expected) > 0.999
 
 
+def test_picks_grouped_by_person_are_the_picks_made_one_by_one(monkeypatch):
+    """Grouping many picks by person (each row read once) chooses the same ties."""
+    from sim.kernels import strength
+
+    rng = np.random.default_rng(5)
+    ties = store(n=80, cap=15)
+    a, b = rng.integers(0, 80, 900), rng.integers(0, 80, 900)
+    ties.add(a, b, rng.random(900), FRIEND, 0)
+    holders = np.flatnonzero(ties.deg > 0)
+    persons = rng.permutation(np.repeat(holders, rng.integers(1, 9, len(holders))))
+    now = ties.strength(np.arange(ties._top), 30)
+    total = np.empty(ties.n, np.float64)
+    row_now = row_strengths(ties.adj, ties.deg, now, total)
+    got = {}
+    for group in (0.0, np.inf):  # always grouped, never grouped
+        monkeypatch.setattr(strength, "GROUP_PICKS", group)
+        got[group] = ties.pick_by_row_strength(persons, row_now, total, np.random.default_rng(3))
+    assert np.array_equal(got[0.0], got[np.inf])
+    assert len(np.unique(got[0.0])) > 40  # many different ties were chosen
+
+
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_add_with_todays_strengths_given_is_the_same(seed):
     """Handing ``add`` today's strengths (as new acquaintances do) changes nothing."""

@@ -7,7 +7,8 @@ generator. Each kernel has one caller, the owner of the state it works on: the t
 (``sim/world/ties.py``) calls ``rows``, ``cap``, ``strength`` and ``sweep``; the roster
 (``sim/roster.py``) calls ``membership``; the attention phase calls ``attention``; the
 world generators call ``cap``; people's interests (``sim/world/population.py``) call
-``topics``. A rule that a kernel applies is compiled from
+``topics``; ``buckets`` (counting sorts by person) serves the other kernels. A rule that
+a kernel applies is compiled from
 ``sim/rules.py`` rather than restated.
 
 ``cache=True`` keeps the compiled code in ``__pycache__``, so that only the first run

@@ -6,6 +6,7 @@ import numpy as np
 from numba import njit, prange
 
 from sim import rules
+from sim.kernels.buckets import positions_by_end, positions_by_key, sort_by_key
 from sim.kernels.parallel import one_at_a_time
 from sim.kernels.rows import FREE, squeeze_row
 from sim.kernels.strength import strength_today
@@ -13,32 +14,13 @@ from sim.kernels.strength import strength_today
 MERGE_PARTS = 8  # fixed split of the people for the parallel passes of the merge
 
 
-@njit(cache=True)
-def _bucket_by(ends, n):  # pragma: no cover - compiled
-    """Counting sort of item indices by ``ends``: ``(start, order)``, stable."""
-    m = len(ends)
-    start = np.zeros(n + 1, np.int64)
-    for i in range(m):
-        start[ends[i] + 1] += 1
-    for p in range(n):
-        start[p + 1] += start[p]
-    fill = start[:-1].copy()
-    order = np.empty(m, np.int64)
-    for i in range(m):
-        order[fill[ends[i]]] = i
-        fill[ends[i]] += 1
-    return start, order
-
-
-@one_at_a_time
-@njit(cache=True, parallel=True)
-def strongest_of_each_pair(a, b, weakness, n):  # pragma: no cover - compiled
+def strongest_of_each_pair(a, b, weakness, n):
     """Of candidate ties, one per pair: the least ``weakness``, the earliest among equals.
 
-    Candidates are bucketed by ``a`` (a counting sort, no comparison sort over them all);
-    each bucket keeps, per ``b``, its best candidate in a scratch array per part. The
-    buckets are done in parallel over a fixed split of the people, each writing its
-    winners into its own range, so the result does not depend on the number of threads.
+    The candidates are sorted by ``(a, b)`` with two stable counting sorts (by ``b``, then
+    by ``a``), so each pair's candidates lie together in index order, and the first of
+    the least weak is kept. The sorts and the choice are parallel over fixed splits, so
+    the result does not depend on the number of threads.
 
     Args:
         a: First end of each candidate (``a < b``).
@@ -49,37 +31,42 @@ def strongest_of_each_pair(a, b, weakness, n):  # pragma: no cover - compiled
     Returns:
         Indices of the kept candidates, in ascending order of ``(a, b)``.
     """
-    m = len(a)
-    start, order = _bucket_by(a, n)
-    winners = np.empty(m, np.int64)  # bucket p's winners from start[p], sorted by b
+    # 32-bit indices halve the sorts' memory (a large world has ~10^8 candidates).
+    by_b = np.empty(len(a), np.int32 if len(a) < 2**31 else np.int64)
+    return _strongest_of_each_pair(by_b, a, b, weakness, n)
+
+
+@one_at_a_time
+@njit(cache=True, parallel=True)
+def _strongest_of_each_pair(by_b, a, b, weakness, n):  # pragma: no cover - compiled
+    """The compiled body of :func:`strongest_of_each_pair`; ``by_b`` is scratch."""
+    positions_by_key(b, n, by_b)
+    start, order = sort_by_key(by_b, a, n)
     count = np.zeros(n, np.int64)
-    size = (n + MERGE_PARTS - 1) // MERGE_PARTS
-    for part in prange(MERGE_PARTS):
-        best = np.full(n, -1, np.int64)
-        for p in range(part * size, min((part + 1) * size, n)):
-            lo, hi = start[p], start[p + 1]
-            for t in range(lo, hi):  # candidates in index order: the earliest wins a draw
-                i = order[t]
-                j = best[b[i]]
-                if j < 0 or weakness[i] < weakness[j]:
-                    best[b[i]] = i
-            k = 0
-            for t in range(lo, hi):
-                i = order[t]
-                if best[b[i]] == i:
-                    winners[lo + k] = i
-                    k += 1
-            for t in range(lo, hi):
-                best[b[order[t]]] = -1
-            bucket = winners[lo : lo + k].copy()
-            winners[lo : lo + k] = bucket[np.argsort(b[bucket])]  # distinct b: any sort
-            count[p] = k
+    for p in prange(n):
+        # Runs of equal b in p's bucket; each run's winner is written over the bucket's
+        # front (never ahead of what is still to be read).
+        lo, hi = start[p], start[p + 1]
+        k = lo
+        t = lo
+        while t < hi:
+            best = order[t]
+            q = b[best]
+            t += 1
+            while t < hi and b[order[t]] == q:
+                if weakness[order[t]] < weakness[best]:
+                    best = order[t]
+                t += 1
+            order[k] = best
+            k += 1
+        count[p] = k - lo
     out = np.zeros(n + 1, np.int64)
     for p in range(n):
         out[p + 1] = out[p] + count[p]
     kept = np.empty(out[n], np.int64)
     for p in prange(n):
-        kept[out[p] : out[p + 1]] = winners[start[p] : start[p] + count[p]]
+        for t in range(count[p]):
+            kept[out[p] + t] = order[start[p] + t]
     return kept
 
 
@@ -116,16 +103,14 @@ def take_candidates(index, a, b, w, kind, weakness):  # pragma: no cover - compi
     return a2, b2, w2, kind2, weakness2
 
 
-@one_at_a_time
-@njit(cache=True, parallel=True)
-def within_cap_of_both_ends(a, b, weakness, n, cap):  # pragma: no cover - compiled
+def within_cap_of_both_ends(a, b, weakness, n, cap):
     """Whether each tie is among the ``cap`` strongest ties of both its ends.
 
     Each person's ties are ranked by ``weakness``, and among equals by position in the
     list of every tie's ``a`` end followed by every tie's ``b`` end; only people with
-    more than ``cap`` ties need ranking (a stable sort of their own ties). People are
-    ranked in parallel; a tie is only ever marked as not kept, so the order in which its
-    two ends are ranked does not matter.
+    more than ``cap`` ties need ranking, by selection of their ``cap``-th weakness. People
+    are ranked in parallel; a tie is only ever marked as not kept, so the order in which
+    its two ends are ranked does not matter.
 
     Args:
         a: First end of each tie.
@@ -137,33 +122,52 @@ def within_cap_of_both_ends(a, b, weakness, n, cap):  # pragma: no cover - compi
     Returns:
         Boolean mask over the ties: kept.
     """
+    # Positions in the a-ends-then-b-ends list, in 32 bits where they fit.
+    slot = np.empty(2 * len(a), np.int32 if 2 * len(a) < 2**31 else np.int64)
+    return _within_cap_of_both_ends(a, b, weakness, n, cap, slot)
+
+
+@one_at_a_time
+@njit(cache=True, parallel=True)
+def _within_cap_of_both_ends(a, b, weakness, n, cap, slot):  # pragma: no cover - compiled
+    """The compiled body of :func:`within_cap_of_both_ends`; ``slot`` is scratch."""
     m = len(a)
-    start = np.zeros(n + 1, np.int64)
-    for i in range(m):
-        start[a[i] + 1] += 1
-        start[b[i] + 1] += 1
-    for p in range(n):
-        start[p + 1] += start[p]
-    fill = start[:-1].copy()
-    slot = np.empty(2 * m, np.int64)  # position in the a-ends-then-b-ends list
-    for i in range(m):
-        slot[fill[a[i]]] = i
-        fill[a[i]] += 1
-    for i in range(m):
-        slot[fill[b[i]]] = m + i
-        fill[b[i]] += 1
+    start = positions_by_end(a, b, n, slot)
     kept = np.ones(m, np.bool_)
-    for p in prange(n):
-        lo, hi = start[p], start[p + 1]
-        if hi - lo <= cap:
-            continue
-        mine = slot[lo:hi]
-        keys = np.empty(hi - lo, np.int64)
-        for t in range(hi - lo):
-            keys[t] = weakness[mine[t] % m]
-        ranked = np.argsort(keys, kind="mergesort")  # stable: position breaks draws
-        for r in range(cap, hi - lo):
-            kept[mine[ranked[r]] % m] = False
+    size = (n + MERGE_PARTS - 1) // MERGE_PARTS
+    for part in prange(MERGE_PARTS):
+        keys = np.empty(0, weakness.dtype)
+        for p in range(part * size, min((part + 1) * size, n)):
+            lo, hi = start[p], start[p + 1]
+            d = hi - lo
+            if d <= cap:
+                continue
+            if cap <= 0:
+                for t in range(d):
+                    kept[slot[lo + t] % m] = False
+                continue
+            if len(keys) < d:
+                keys = np.empty(2 * d, weakness.dtype)
+            for t in range(d):
+                keys[t] = weakness[slot[lo + t] % m]
+            # The cap-th weakness: the weaker ties go, and of those as weak as it, the
+            # later in position order (a stable rank, without a sort).
+            edge = kth_smallest(keys, d, cap - 1)
+            stronger = 0
+            for t in range(d):
+                if weakness[slot[lo + t] % m] < edge:
+                    stronger += 1
+            room = cap - stronger
+            for t in range(d):
+                i = slot[lo + t] % m
+                x = weakness[i]
+                if x > edge:
+                    kept[i] = False
+                elif x == edge:
+                    if room > 0:
+                        room -= 1
+                    else:
+                        kept[i] = False
     return kept
 
 

@@ -6,9 +6,11 @@ import numpy as np
 from numba import njit, prange
 
 from sim import rules
+from sim.kernels.buckets import positions_by_key
 from sim.kernels.parallel import one_at_a_time
 
 PICK_BLOCK = 8  # slots a pick by today's strengths adds up at once (see pick_by_slot_strength)
+GROUP_PICKS = 1.0  # from this many picks per person, picks are grouped by person first
 
 decay_factor = njit(cache=True)(rules.decay_factor)
 
@@ -125,9 +127,35 @@ def contact_edges(
             times[e] = 0
 
 
-@one_at_a_time
-@njit(cache=True, parallel=True)
-def pick_by_slot_strength(persons, uniforms, nbr, deg, strength, total):  # pragma: no cover
+@njit(cache=True)
+def _pick_in_row(p, uniform, nbr, deg, strength, total):  # pragma: no cover - compiled
+    """The other end of person ``p``'s tie chosen by ``uniform`` (see the caller)."""
+    d = deg[p]
+    target = uniform * total[p]
+    chosen = d - 1  # if rounding leaves the target at the very end
+    running = 0.0
+    s = 0
+    # Whole blocks of PICK_BLOCK slots first, each summed as a tree (independent adds,
+    # not one long chain), then the block that reaches the target slot by slot.
+    while s + PICK_BLOCK <= d:
+        x = strength[p, s : s + PICK_BLOCK]
+        block = np.float64((x[0] + x[1]) + (x[2] + x[3])) + np.float64(
+            (x[4] + x[5]) + (x[6] + x[7])
+        )
+        if running + block > target:
+            break
+        running += block
+        s += PICK_BLOCK
+    while s < d:
+        running += strength[p, s]
+        if running > target:
+            chosen = s
+            break
+        s += 1
+    return nbr[p, chosen]
+
+
+def pick_by_slot_strength(persons, uniforms, nbr, deg, strength, total):
     """:func:`pick_by_strength` for many people at once, from each tie's strength today.
 
     ``strength`` holds the strength today of every slot of every row (as
@@ -137,8 +165,10 @@ def pick_by_slot_strength(persons, uniforms, nbr, deg, strength, total):  # prag
     is the first whose running sum exceeds ``uniform * total`` (the last one if rounding
     leaves the target at the end), as in :func:`pick_by_strength`, whose sums differ
     from ``total`` only in rounding; the running sum skips ahead by blocks of eight
-    slots, added in float32 within a block. People are done in parallel, each from its own
-    uniform, so the result does not depend on the number of threads.
+    slots, added in float32 within a block. Each pick depends only on its person and
+    uniform, so the result does not depend on the number of threads or on the order in
+    which the picks are made: many picks are grouped by person first, so that each row
+    is read from memory once for all its picks.
 
     Args:
         persons: People who choose (each must hold a tie).
@@ -151,31 +181,31 @@ def pick_by_slot_strength(persons, uniforms, nbr, deg, strength, total):  # prag
     Returns:
         The person at the other end of the chosen tie of each person.
     """
+    if len(persons) < GROUP_PICKS * len(deg):
+        return _pick_each(persons, uniforms, nbr, deg, strength, total)
+    order = np.empty(len(persons), np.int32 if len(persons) < 2**31 else np.int64)
+    return _pick_by_person(persons, uniforms, nbr, deg, strength, total, order)
+
+
+@one_at_a_time
+@njit(cache=True, parallel=True)
+def _pick_each(persons, uniforms, nbr, deg, strength, total):  # pragma: no cover - compiled
+    """:func:`pick_by_slot_strength`, the picks in parallel in their order."""
     n = len(persons)
     other = np.empty(n, np.int64)
     for i in prange(n):
-        p = persons[i]
-        d = deg[p]
-        target = uniforms[i] * total[p]
-        chosen = d - 1  # if rounding leaves the target at the very end
-        running = 0.0
-        s = 0
-        # Whole blocks of PICK_BLOCK slots first, each summed as a tree (independent
-        # adds, not one long chain), then the block that reaches the target slot by slot.
-        while s + PICK_BLOCK <= d:
-            x = strength[p, s : s + PICK_BLOCK]
-            block = np.float64((x[0] + x[1]) + (x[2] + x[3])) + np.float64(
-                (x[4] + x[5]) + (x[6] + x[7])
-            )
-            if running + block > target:
-                break
-            running += block
-            s += PICK_BLOCK
-        while s < d:
-            running += strength[p, s]
-            if running > target:
-                chosen = s
-                break
-            s += 1
-        other[i] = nbr[p, chosen]
+        other[i] = _pick_in_row(persons[i], uniforms[i], nbr, deg, strength, total)
+    return other
+
+
+@one_at_a_time
+@njit(cache=True, parallel=True)
+def _pick_by_person(persons, uniforms, nbr, deg, strength, total, order):  # pragma: no cover
+    """:func:`pick_by_slot_strength`, the picks grouped by person (``order`` is scratch)."""
+    start = positions_by_key(persons, deg.shape[0], order)
+    other = np.empty(len(persons), np.int64)
+    for p in prange(deg.shape[0]):
+        for j in range(start[p], start[p + 1]):
+            i = order[j]
+            other[i] = _pick_in_row(p, uniforms[i], nbr, deg, strength, total)
     return other
