@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sim.kernels.cap import mark_weakest, take_while_room
+from sim.kernels.cap import close_rows_with_strengths, mark_weakest, take_while_room
 from sim.kernels.rows import (
     FREE,
     append_to_rows,
@@ -137,3 +137,31 @@ def test_counting_sorts_are_the_stable_sort(keys):
         assert np.array_equal(start_key, start)
         end_counts = np.bincount(ends, minlength=keys)
         assert np.array_equal(start_end, np.concatenate([[0], np.cumsum(end_counts)]))
+
+
+def test_close_rows_with_strengths_against_a_plain_definition():
+    """Rows lose their holes and freed ties in order; strengths follow, 0 past the end."""
+    rng = np.random.default_rng(11)
+    adj, _, deg, n_edges = random_rows(rng, 200, 40, 1000)
+    nbr = np.where(adj >= 0, adj % 200, -1).astype(np.int32)
+    adj[rng.random(adj.shape) < 0.1] = -1  # holes
+    kind = np.zeros(n_edges, np.int8)
+    kind[rng.random(n_edges) < 0.3] = FREE
+    now = rng.random(n_edges).astype(np.float32)
+    out = np.full(adj.shape, 7.0, np.float32)  # stale values that must not survive
+    total = np.empty(len(deg), np.float64)
+    expected = []
+    for p in range(len(deg)):
+        slots = [s for s in range(deg[p]) if adj[p, s] >= 0 and kind[adj[p, s]] != FREE]
+        expected.append((adj[p, slots].copy(), nbr[p, slots].copy()))
+    close_rows_with_strengths(adj, nbr, deg, kind, now, total, out)
+    for p, (eids, others) in enumerate(expected):
+        k = len(eids)
+        assert deg[p] == k
+        assert np.array_equal(adj[p, :k], eids) and np.array_equal(nbr[p, :k], others)
+        assert np.all(adj[p, k:] == -1) and np.all(nbr[p, k:] == -1)
+        assert np.array_equal(out[p, :k], now[eids]) and np.all(out[p, k:] == 0.0)
+        running = 0.0
+        for x in now[eids]:  # float64, in slot order
+            running += float(x)
+        assert total[p] == running

@@ -214,10 +214,29 @@ def close_rows_with_strengths(adj, nbr, deg, kind, now, total, out):  # pragma: 
         total: Output, each person's summed strength.
         out: Output, today's strength per person and slot (0 past a row's end).
     """
-    no_strengths = np.zeros((0, 0), np.float32)
+    width = adj.shape[1]
     for p in prange(adj.shape[0]):
-        squeeze_row(p, adj, nbr, deg, kind, no_strengths)
-        total[p] = _fill_row(p, adj, deg, now, out)
+        d = deg[p]
+        k = 0
+        sum_p = 0.0
+        for s in range(d):  # one loop: each slot's kind and strength are fetched together
+            e = adj[p, s]
+            if e < 0 or kind[e] == FREE:
+                continue
+            x = now[e]
+            if k != s:
+                adj[p, k] = e
+                nbr[p, k] = nbr[p, s]
+            out[p, k] = x
+            sum_p += x
+            k += 1
+        for s in range(k, d):
+            adj[p, s] = -1
+            nbr[p, s] = -1
+        for s in range(k, width):
+            out[p, s] = 0.0
+        deg[p] = k
+        total[p] = sum_p
 
 
 @njit(cache=True)
