@@ -531,20 +531,37 @@ def revealers(posted, reveal_rate, rng):
     return posted[rng.random(len(posted)) < reveal_rate]
 
 
-def revealed_topic(interests, topics, rng):
-    """The interest each revealer shows: one of those it holds, uniformly at random (C5).
+def held_topic(mask, uniform, topics):
+    """Which of its held topics a person picks with one uniform draw: each equally likely.
+
+    The ``floor(uniform * held)``-th set bit of ``mask`` below ``topics``, counted from
+    the lowest (``held`` is the number of them); -1 if it holds none. This is every
+    uniform choice among a person's topics: the interest a post reveals (C5, F10), the
+    topic taken up from the ones a person lacks and the one given up when interests
+    drift (F10, F11). Written for one person, so that the compiled kernel
+    (``sim/kernels/topics.py``) and the reference apply it as it is.
 
     Args:
-        interests: Interest bit mask of each revealer.
-        topics: Number of topics.
-        rng: The model's generator.
+        mask: The person's topics as a bit mask (an integer).
+        uniform: One uniform draw in ``[0, 1)``.
+        topics: Number of topics (bits looked at).
 
     Returns:
-        The topic id shown by each revealer.
+        The chosen topic id, or -1.
     """
-    held = (interests[:, None] >> np.arange(topics, dtype=np.uint64)[None, :]) & np.uint64(1)
-    keys = np.where(held.astype(bool), rng.random(held.shape), 2.0)
-    return np.argmin(keys, axis=1)
+    held = 0
+    for t in range(topics):
+        if (mask >> t) & 1:
+            held += 1
+    if held == 0:
+        return -1
+    j = min(int(uniform * held), held - 1)
+    for t in range(topics):
+        if (mask >> t) & 1:
+            if j == 0:
+                return t
+            j -= 1
+    return -1
 
 
 def encounter_partners(start, span, encounters, rng):

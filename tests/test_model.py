@@ -14,7 +14,7 @@ from sim import load_scenario, rules, scenario_from_dict
 from sim.config import KIND_CODES
 from sim.groups import NO_ONE
 from sim.model import GroupModel
-from sim.phases import Today, attention, posting
+from sim.phases import Today, attention, leaving, posting
 from sim.runner import run
 
 SCENARIOS = sorted(Path(__file__).parent.parent.joinpath("scenarios").glob("*.yaml"))
@@ -296,9 +296,24 @@ def test_guides_tie_newcomers_to_a_member():
     late = ~m.view("founder")
     assert late.sum() > 0
     assert m.view("guided")[late].all()
-    ties = model.world.ties
-    group_ties = ties.kind[ties.alive_ids()] == KIND_CODES["group"]
-    assert group_ties.sum() > 0
+    # A stranger to one of the groups joins: the greeting ties it to one veteran there.
+    day, ties, roster = model.day, model.world.ties, model.roster
+    group = int(m.group[roster.current()[0]])
+    inside = roster.current()[m.group[roster.current()] == group]
+    members = m.person[inside]
+    stranger = next(
+        p
+        for p in range(model.n)
+        if p not in members and (ties.find(np.full(len(members), p), members) < 0).all()
+    )
+    row = roster.join(np.array([group]), np.array([stranger]), np.array([NO_ONE]), day)
+    leaving.greet(model, row, roster.current(), day)
+    tied = ties.find(np.full(len(members), stranger), members)
+    assert (tied >= 0).sum() == 1
+    eid = tied[tied >= 0]
+    assert ties.kind[eid][0] == KIND_CODES["group"]
+    assert ties.strength(eid, day)[0] == pytest.approx(0.3)
+    assert m.guided[row].all() and m.tie_in[row][0] == pytest.approx(0.3)
 
 
 def test_persons_are_mesa_agents_reading_arrays():

@@ -84,3 +84,24 @@ def test_post_rate_is_proportional_to_talkativeness():
     talkative = rules.post_rate(value, 1.0, talk, strangers, yesterday, **args)
     assert np.allclose(talkative, plain * talk)
     assert np.all(plain > 0)
+
+
+def test_held_topic_picks_each_held_topic_equally_and_only_those():
+    """One uniform picks one of the held topics, each as likely; the kernel applies it."""
+    from sim.kernels.topics import nth_set_bits
+
+    rng = np.random.default_rng(2)
+    mask = (1 << 3) | (1 << 7) | (1 << 12)
+    picks = [rules.held_topic(mask, u, 20) for u in rng.random(30_000)]
+    counts = np.bincount(picks, minlength=20)
+    assert set(np.flatnonzero(counts).tolist()) == {3, 7, 12}
+    assert np.allclose(counts[[3, 7, 12]] / 30_000, 1 / 3, atol=0.01)
+    assert rules.held_topic(mask, 0.0, 20) == 3 and rules.held_topic(mask, 0.999, 20) == 12
+    assert rules.held_topic(0, 0.5, 20) == -1
+    assert rules.held_topic(1 << 25, 0.5, 20) == -1  # bits past ``topics`` are not looked at
+    masks = rng.integers(0, 1 << 20, 500).astype(np.uint64)
+    uniforms = rng.random(500)
+    out = np.empty(500, np.int64)
+    nth_set_bits(masks, uniforms, 20, out)
+    by_rule = [rules.held_topic(int(m), float(u), 20) for m, u in zip(masks, uniforms, strict=True)]
+    assert out.tolist() == by_rule

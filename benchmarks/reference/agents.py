@@ -181,10 +181,6 @@ class Person(mesa.Agent):
         """Whether this person holds ``topic``."""
         return bool(self.interests >> topic & 1)
 
-    def topics(self) -> list[int]:
-        """The topics this person holds, ascending."""
-        return [t for t in range(self.interests.bit_length()) if self.interests >> t & 1]
-
     def ties_inside(self, group: Group) -> list[Tie]:
         """This person's ties to the current members of ``group``."""
         return [self.ties[other] for other in self.ties.keys() & group.members.keys()]
@@ -330,8 +326,10 @@ class Person(mesa.Agent):
             group.member_posts_today += posts
             group.posters.append(membership)
             if model.rng.random() < b.reveal_rate:
-                held = self.topics()
-                membership.visible |= 1 << held[int(model.rng.integers(len(held)))]
+                topics = model.config.population.interests.topics
+                topic = rules.held_topic(self.interests, model.rng.random(), topics)
+                if topic >= 0:
+                    membership.visible |= 1 << topic
 
     def meet(self) -> None:
         """Phase 4: talk with co-members who also posted today; ties strengthen or form (F7).

@@ -669,9 +669,8 @@ class ReferenceModel(mesa.Model):
         self.today["interest_changes"] += len(changers)
 
     def _random_bit(self, mask: int) -> int:
-        """One set bit of ``mask``, uniformly."""
-        held = [t for t in range(mask.bit_length()) if mask >> t & 1]
-        return held[int(self.rng.integers(len(held)))]
+        """One set bit of ``mask``, uniformly (:func:`rules.held_topic`)."""
+        return rules.held_topic(mask, self.rng.random(), self.config.population.interests.topics)
 
     def move_people(self) -> None:
         """The period's movers lose their local ties (F2, F6).

@@ -2,7 +2,7 @@
 
 Rules: :func:`sim.rules.post_rate` with :func:`sim.rules.role_multiplier` and each
 person's talkativeness (C12, F13, F16, F17), :func:`sim.rules.organiser_posts` (C16,
-F14), :func:`sim.rules.revealers` and :func:`sim.rules.revealed_topic` (C5), and what
+F14), :func:`sim.rules.revealers` and :func:`sim.rules.held_topic` (C5), and what
 counts as an organic post for :func:`sim.rules.silent_for`.
 """
 
@@ -13,7 +13,7 @@ import numpy as np
 from sim import rules
 from sim.phases.today import Today
 from sim.simulation import Simulation
-from sim.world.population import bits
+from sim.world.population import bits, random_topic_among
 
 
 def run(model: Simulation, today: Today) -> None:
@@ -58,10 +58,11 @@ def run(model: Simulation, today: Today) -> None:
 
     reveal = rules.revealers(posted, b.reveal_rate, rng)
     if len(reveal):
-        topic = rules.revealed_topic(
+        topic = random_topic_among(
             model.world.interests[m.person[reveal]], model.config.population.interests.topics, rng
         )
-        m.visible[reveal] |= bits(topic)
+        shown = topic >= 0  # a poster that holds no topic has none to show
+        m.visible[reveal[shown]] |= bits(topic[shown])
     today.counts["posts"] = int(member_posts.sum() + organiser_posts.sum())
     today.counts["promotions"] = int(promos.sum())
 

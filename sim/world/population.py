@@ -79,7 +79,7 @@ def homophilous_interests(
 def random_topic_among(masks: np.ndarray, topics: int, rng: np.random.Generator) -> np.ndarray:
     """One topic of each bit mask, uniformly among its set bits (-1 for an empty mask).
 
-    One uniform per mask from ``rng``.
+    :func:`sim.rules.held_topic`, with one uniform per mask from ``rng``.
     """
     masks = np.ascontiguousarray(masks, np.uint64)
     out = np.empty(len(masks), np.int64)
