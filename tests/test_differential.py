@@ -13,7 +13,8 @@ invitation. Both keep the default ``behaviour.silence_days`` (7, ``SILENCE_DAYS`
 groups fall silent within the short horizon on their own (when every group outlived it,
 the silence was shortened to 3 days so that the lifetime comparison was not empty). The
 fast set uses 1,000 people, 60 days and ``REPLICATES`` runs of each model; the slow set
-(``pytest -m slow``) 2,000 people, 120 days, more groups and more runs.
+(``pytest -m slow``) 2,000 people, 120 days, more groups and more runs, and the check
+that the comparison sees a fourfold leave rate.
 
 Replicates: run ``i`` of the fast model gets seed ``children[i]`` and run ``i`` of the
 reference ``children[R + i]``, where ``children = SeedSequence(ENTROPY).spawn(2 R)``: the
@@ -453,6 +454,9 @@ def test_fission_agrees():
     assert_agree("fission, 1,000 people, 60 days", fast, reference)
 
 
+# In the slow set: the fast set checks the comparison's power on commerce (below), and
+# this check's reference runs alone take about 40 s of CI's 15 minutes.
+@pytest.mark.slow
 def test_comparison_detects_a_fourfold_leave_rate():
     leave_rate = FAST_FISSION.behaviour.leave_rate
     faster = fission(1000, 60, 24, f"behaviour.leave_rate={4 * leave_rate}")

@@ -2,7 +2,8 @@
 
 The kernels that visit many items of the same people (candidate ties, picks) group
 the items by person first, so that each person's row is read once for all its items
-instead of once per item, in random order.
+instead of once per item, in random order. These sorts run inside those kernels, under
+their lock (``sim/kernels/parallel.py``); the model never calls them from Python.
 """
 
 from __future__ import annotations
