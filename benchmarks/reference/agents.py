@@ -328,8 +328,7 @@ class Person(mesa.Agent):
             if model.rng.random() < b.reveal_rate:
                 topics = model.config.population.interests.topics
                 topic = rules.held_topic(self.interests, model.rng.random(), topics)
-                if topic >= 0:
-                    membership.visible |= 1 << topic
+                membership.visible |= 1 << topic
 
     def meet(self) -> None:
         """Phase 4: talk with co-members who also posted today; ties strengthen or form (F7).

@@ -61,8 +61,7 @@ def run(model: Simulation, today: Today) -> None:
         topic = random_topic_among(
             model.world.interests[m.person[reveal]], model.config.population.interests.topics, rng
         )
-        shown = topic >= 0  # a poster that holds no topic has none to show
-        m.visible[reveal[shown]] |= bits(topic[shown])
+        m.visible[reveal] |= bits(topic)  # everyone holds per_person >= 1 topics
     today.counts["posts"] = int(member_posts.sum() + organiser_posts.sum())
     today.counts["promotions"] = int(promos.sum())
 
