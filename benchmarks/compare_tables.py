@@ -11,7 +11,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-import pandas as pd
+from sim.tables import read_parquet
 
 
 def main(before: Path, after: Path) -> int:
@@ -22,9 +22,9 @@ def main(before: Path, after: Path) -> int:
         (run,) = (p for p in scenario.iterdir() if p.is_dir())
         found = [p for p in (after / scenario.name).glob("*") if p.is_dir()]
         for table in sorted(run.glob("*.parquet")):
-            old = pd.read_parquet(table)
+            old = read_parquet(table)
             other = found[0] / table.name if len(found) == 1 else None
-            new = pd.read_parquet(other) if other is not None and other.exists() else None
+            new = read_parquet(other) if other is not None and other.exists() else None
             same = new is not None and old.equals(new)
             differ += not same
             mark = "yes" if same else "**no**"

@@ -15,6 +15,7 @@ import pytest
 from sim.claims import claim_files, effect_of, load_claim, run_claim, verdict, write_report
 from sim.claims.verdict import orient
 from sim.scenario import ScenarioError
+from sim.tables import read_parquet
 
 REPO = Path(__file__).resolve().parents[1]
 CALIBRATION = REPO / "experiments" / "calibration" / "facts.yaml"
@@ -176,7 +177,7 @@ def test_a_tiny_claim_end_to_end(claims_dir, tmp_path):
     # The verdict is the one the stored numbers imply by the rule.
     assert d["verdict"] == verdict(d["oriented_low"], d["oriented_high"], 0.01)
     # The effect is the mean of the paired differences of the stored runs.
-    runs = pd.read_parquet(
+    runs = read_parquet(
         tmp_path / "a" / "claims" / "runs" / "C1" / "default" / "compare" / "tiny" / "runs.parquet"
     )
     wide = runs.pivot(index="replicate", columns="variant", values="posts_per_member_day")

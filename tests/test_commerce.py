@@ -16,6 +16,7 @@ from sim.groups import NO_ONE
 from sim.market import CHANNELS
 from sim.model import GroupModel
 from sim.runner import run
+from sim.tables import read_parquet
 from sim.world.ties import TieStore
 
 PRODUCT = {"name": "kit", "price": 20.0, "topic": 3, "appeal": 0.6, "cycle": 20}
@@ -301,7 +302,7 @@ def test_a_run_writes_purchases_customers_tables_and_figures(tmp_path):
         "figures/customers.png",
     ):
         assert (folder / name).is_file(), name
-    stored = pd.read_parquet(folder / "purchases.parquet")
+    stored = read_parquet(folder / "purchases.parquet")
     assert len(stored) == len(result.purchases) > 0
     assert set(stored["channel"]) <= set(CHANNELS)
     assert "## Sales by product" in (folder / "summary.md").read_text()

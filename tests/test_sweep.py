@@ -30,6 +30,7 @@ from sim.sweep import (
 from sim.sweep.analysis import mean_ci, point_summary
 from sim.sweep.design import run_seed
 from sim.sweep.registry import compute
+from sim.tables import read_parquet
 
 GROUPSIM = [sys.executable, "-m", "sim.cli"]
 
@@ -477,7 +478,7 @@ def test_kill_9_then_resume_loses_and_duplicates_nothing(grid_file, reference, t
     done = subprocess.run([*command, "--resume"], env=env, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert f"ran {20 - stored} run(s), {stored} resumed" in done.stdout
-    resumed = pd.read_parquet(tmp_path / "slow" / "runs.parquet")
+    resumed = read_parquet(tmp_path / "slow" / "runs.parquet")
     whole = run_sweep(slower, out=tmp_path / "whole").runs
     pd.testing.assert_frame_equal(resumed, whole, check_exact=True)
     assert len(resumed) == 20 and resumed["run_id"].is_unique

@@ -35,6 +35,7 @@ from sim.facts.measures import Run, Watch
 from sim.model import GroupModel
 from sim.runner import model_tables, versions
 from sim.sweep.spec import Range
+from sim.tables import read_parquet
 
 
 @dataclass
@@ -241,9 +242,9 @@ def read_calibration(folder: Path) -> CalibrationResult:
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     best = manifest.pop("best")
     return CalibrationResult(
-        pd.read_parquet(folder / "posterior.parquet"),
-        pd.read_parquet(folder / "generations.parquet"),
-        pd.read_parquet(folder / "ranges.parquet"),
+        read_parquet(folder / "posterior.parquet"),
+        read_parquet(folder / "generations.parquet"),
+        read_parquet(folder / "ranges.parquet"),
         best,
         manifest,
     )

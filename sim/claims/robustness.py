@@ -19,6 +19,7 @@ from scipy.stats import qmc
 
 from sim.calibration import load_calibration
 from sim.calibration.fit import accepted_path
+from sim.tables import read_parquet
 
 DEFAULT_CALIBRATION = Path("experiments/calibration/facts.yaml")
 """The calibration whose ranges are the uncertain behaviour parameters."""
@@ -72,7 +73,7 @@ def uncertain_ranges(
     for source in (kept, fitted):
         if not source.is_file():
             continue
-        table = pd.read_csv(source) if source.suffix == ".csv" else pd.read_parquet(source)
+        table = pd.read_csv(source) if source.suffix == ".csv" else read_parquet(source)
         if {"parameter", "q05", "q95"} <= set(table.columns):
             out = dict(priors)
             for row in table.itertuples():
