@@ -26,8 +26,9 @@ def sweep_weights(
     w_seen,
     w_pow,
     exponent,
-    adj,
-    deg,
+    u,
+    v,
+    partial,
     strength,
     weight,
     inverse,
@@ -41,8 +42,11 @@ def sweep_weights(
     exponent`` is cached per edge id in ``w_pow`` and recomputed only where ``w`` differs
     from the value ``w_seen`` it was computed for (most ties are not contacted between
     sweeps). Per person, the inverse of the summed weights of its ties (0 if none), added
-    in float64 in the order of its adjacency row: each person's sum is made by one
-    thread, so it does not depend on the number of threads.
+    in float64 as the edge ids are visited: the ids are cut into ``len(partial)`` equal
+    parts, done in parallel, each adding its ties to both ends in its own row of
+    ``partial`` in edge-id order; a person's sum is then its parts' added in part order.
+    So it does not depend on the number of threads, and the edge arrays are read in
+    order instead of once per tie end through the adjacency rows.
 
     Args:
         day: Today.
@@ -55,8 +59,9 @@ def sweep_weights(
         w_seen: Cache, per edge id, the ``w`` that ``w_pow`` was computed for.
         w_pow: Cache, per edge id, ``w_seen ** exponent``.
         exponent: ``allocation_exponent``.
-        adj: Edge id per person and slot.
-        deg: Used slots per person.
+        u: First endpoint per edge id.
+        v: Second endpoint per edge id.
+        partial: Scratch, float64, one row per part and a column per person.
         strength: Output, strength per edge id (0 for freed ids).
         weight: Output, time weight per edge id (0 for freed ids).
         inverse: Output, per person ``1 / sum(weight)`` in float32.
@@ -64,27 +69,34 @@ def sweep_weights(
     n_edges, n_people = len(strength), len(inverse)
     exp32 = np.float32(exponent)
     width = table_s.shape[1]
-    for e in prange(n_edges):
-        k = kind[e]
-        if k == FREE:
-            strength[e] = 0.0
-            weight[e] = 0.0
-            continue
-        x = w[e]
-        if x != w_seen[e]:
-            w_pow[e] = np.exp(exp32 * np.log(x)) if x > 0 else np.float32(0.0)
-            w_seen[e] = x
-        age = max(day - last[e], 0)
-        if age < width:
-            strength[e] = x * table_s[k, age]
-            weight[e] = w_pow[e] * table_w[k, age]
-        else:  # past the tables (a store used out of day order): compute directly
-            strength[e] = x * decay_factor(np.float32(age), half_life[k])
-            weight[e] = w_pow[e] * decay_factor(exp32 * np.float32(age), half_life[k])
+    parts = partial.shape[0]
+    size = (n_edges + parts - 1) // parts
+    for part in prange(parts):
+        total = partial[part]
+        total[:] = 0.0
+        for e in range(part * size, min((part + 1) * size, n_edges)):
+            k = kind[e]
+            if k == FREE:
+                strength[e] = 0.0
+                weight[e] = 0.0
+                continue
+            x = w[e]
+            if x != w_seen[e]:
+                w_pow[e] = np.exp(exp32 * np.log(x)) if x > 0 else np.float32(0.0)
+                w_seen[e] = x
+            age = max(day - last[e], 0)
+            if age < width:
+                strength[e] = x * table_s[k, age]
+                weight[e] = w_pow[e] * table_w[k, age]
+            else:  # past the tables (a store used out of day order): compute directly
+                strength[e] = x * decay_factor(np.float32(age), half_life[k])
+                weight[e] = w_pow[e] * decay_factor(exp32 * np.float32(age), half_life[k])
+            total[u[e]] += weight[e]
+            total[v[e]] += weight[e]
     for p in prange(n_people):
         t = 0.0
-        for s in range(deg[p]):
-            t += weight[adj[p, s]]
+        for part in range(parts):
+            t += partial[part, p]
         inverse[p] = np.float32(1.0 / t) if t > 0 else np.float32(0.0)
 
 
