@@ -17,6 +17,7 @@ import subprocess
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cache
 from importlib import metadata
 from pathlib import Path
 
@@ -185,6 +186,26 @@ def versions() -> dict[str, str]:
     return out
 
 
+@cache
+def code_digest() -> str:
+    """A digest of the code a result comes from: groupsim's sources and NumPy's version.
+
+    SHA-256 of every ``*.py`` file of the ``sim`` package (relative path and bytes, in
+    path order) and of NumPy's version (its generators make every draw), first 16 hex
+    digits. A stored run is reused only by the code that made it (:mod:`sim.sweep.store`):
+    any edit of the package, even one that leaves results as they were, makes its runs
+    run again. Computed once per process.
+    """
+    package = Path(__file__).resolve().parent
+    digest = hashlib.sha256()
+    for path in sorted(package.rglob("*.py")):
+        digest.update(path.relative_to(package).as_posix().encode())
+        digest.update(b"\0")
+        digest.update(path.read_bytes())
+    digest.update(f"numpy {np.__version__}".encode())
+    return digest.hexdigest()[:16]
+
+
 def git_commit() -> str | None:
     """The commit of the groupsim source tree, if it is a git checkout."""
     here = Path(__file__).resolve().parent
@@ -281,6 +302,7 @@ def run(
         "overrides": list(overrides),
         "versions": versions(),
         "git_commit": git_commit(),
+        "code_digest": code_digest(),
         "wall_seconds": round(wall, 3),
         "phase_seconds": {k: round(v, 4) for k, v in model.phase_seconds.items()},
         "tie_kinds": list(TIE_KINDS),

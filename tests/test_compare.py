@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import textwrap
@@ -13,6 +14,7 @@ import pytest
 
 from sim.compare import COMPARED, load_comparison, run_comparison
 from sim.compare.engine import CompareError
+from sim.runner import code_digest
 from sim.scenario import ScenarioError
 from sim.sweep import Executor
 
@@ -93,6 +95,17 @@ def test_a_comparison_resumes_and_gives_the_same_tables_on_two_workers(scenario_
     resumed = run_comparison(comparison, out=tmp_path / "a", resume=True)
     assert resumed.manifest["ran_now"] == 0
     pd.testing.assert_frame_equal(first.differences, resumed.differences)
+    # A run stored by other code (an earlier version) is run again, not reused: claims
+    # always resume, so their numbers must not come from code that has since changed.
+    record_file = sorted((first.folder / "runs").glob("*.json"))[0]
+    record = json.loads(record_file.read_text())
+    assert record["code"] == code_digest() == first.manifest["code_digest"]
+    record["code"] = "0" * 16
+    record["metrics"] = dict.fromkeys(record["metrics"], -1.0)
+    record_file.write_text(json.dumps(record))
+    again = run_comparison(comparison, out=tmp_path / "a", resume=True)
+    assert again.manifest["ran_now"] == 1
+    pd.testing.assert_frame_equal(first.differences, again.differences)
     parallel = run_comparison(comparison, out=tmp_path / "b", executor=Executor(workers=2))
     pd.testing.assert_frame_equal(first.runs, parallel.runs)
     pd.testing.assert_frame_equal(first.differences, parallel.differences)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import signal
 import subprocess
@@ -17,6 +18,7 @@ import pandas as pd
 import pytest
 import yaml
 
+from sim.runner import code_digest
 from sim.scenario import ScenarioError
 from sim.sweep import (
     METRICS,
@@ -449,6 +451,25 @@ def test_resume_runs_only_the_missing_runs(grid_file, reference, tmp_path):
     pd.testing.assert_frame_equal(again.runs, reference.runs, check_exact=True)
     fresh = run_sweep(grid_file, out=tmp_path, fresh=True)
     assert fresh.ran == 8
+
+
+def test_resume_runs_again_what_other_code_made(grid_file, reference, tmp_path):
+    first = run_sweep(grid_file, out=tmp_path)
+    records = sorted((first.folder / "runs").glob("*.json"))
+    assert {json.loads(p.read_text())["code"] for p in records} == {code_digest()}
+    for i, path in enumerate(records[:2]):
+        record = json.loads(path.read_text())
+        if i == 0:
+            record["code"] = "0" * 16  # made by another version of the code
+        else:
+            del record["code"]  # stored before runs recorded their code
+        record["metrics"] = dict.fromkeys(record["metrics"], -1.0)
+        path.write_text(json.dumps(record))
+    again = run_sweep(grid_file, out=tmp_path, resume=True)
+    assert again.ran == 2
+    assert any("another version of groupsim's code" in note for note in again.notes)
+    pd.testing.assert_frame_equal(again.runs, reference.runs, check_exact=True)
+    assert again.manifest["code_digest"] == code_digest()
 
 
 def test_kill_9_then_resume_loses_and_duplicates_nothing(grid_file, reference, tmp_path):

@@ -27,7 +27,7 @@ from lifelines.statistics import logrank_test
 from sim import metrics as run_metrics
 from sim.compare.spec import Comparison
 from sim.output import check_folder, writing
-from sim.runner import git_commit, run_id, versions
+from sim.runner import code_digest, git_commit, run_id, versions
 from sim.sweep.analysis import mean_ci
 from sim.sweep.design import replicate_seed
 from sim.sweep.execute import Executor, Task, pending
@@ -168,7 +168,12 @@ def run_comparison(
     wanted = {task.run_id for task in tasks}
     try:
         stored, _ = reusable_runs(
-            store, wanted, list(compared(comparison, metrics)), resume=resume, fresh=fresh
+            store,
+            wanted,
+            list(compared(comparison, metrics)),
+            resume=resume,
+            fresh=fresh,
+            code=code_digest(),
         )
     except StoredRunsError as error:
         raise CompareError(str(error)) from None
@@ -311,6 +316,7 @@ def assemble(
         "metrics": metrics,
         "versions": versions(),
         "git_commit": git_commit(),
+        "code_digest": code_digest(),
         "files": [
             "runs.parquet",
             "summary.parquet",

@@ -25,7 +25,7 @@ import numba
 
 from sim.config import Scenario
 from sim.overrides import set_path
-from sim.runner import simulate
+from sim.runner import code_digest, simulate
 from sim.scenario import scenario_from_dict
 from sim.sweep.registry import RunData, compute
 from sim.sweep.spec import Scalar
@@ -159,6 +159,7 @@ def run_task(task: Task) -> dict[str, Any]:
         "seed": task.seed,
         "run_id": task.run_id,
         "parameters": task.parameters,
+        "code": code_digest(),
     }
     try:
         scenario = Scenario.model_validate(task.scenario)

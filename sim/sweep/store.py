@@ -3,7 +3,8 @@
 A record is written to a temporary file in the same folder and renamed into place, so a
 record either exists whole or not at all, whenever the process is killed. Records are
 named by run id (seed and digest of the resolved scenario), so a record can only ever be
-reused for exactly the run that produced it.
+reused for exactly the run that produced it, and each records the digest of the code
+that ran it (:func:`sim.runner.code_digest`): a record made by other code is run again.
 """
 
 from __future__ import annotations
@@ -83,17 +84,22 @@ class RunStore:
         """A stored record."""
         return json.loads(self.path(run_id).read_text(encoding="utf-8"))
 
-    def check(self, ids: set[str], metrics: list[str]) -> tuple[set[str], list[str]]:
+    def check(
+        self, ids: set[str], metrics: list[str], code: str | None = None
+    ) -> tuple[set[str], list[str]]:
         """Which stored records of ``ids`` can be reused, and what is wrong with the rest.
 
         A record that cannot be read, or lacks a field, is set aside as
         ``<run-id>.json.corrupt`` (kept for inspection, never read again); one that
-        lacks a metric asked for now (the experiment gained a metric) or records a
-        failed run is kept until its run is done again.
+        lacks a metric asked for now (the experiment gained a metric), records a
+        failed run, or was made by other code than ``code`` is kept until its run is
+        done again.
 
         Args:
             ids: The run ids of the experiment as it is now.
             metrics: The metrics it records.
+            code: The digest of the code running now (:func:`sim.runner.code_digest`);
+                None reuses records whatever code made them.
 
         Returns:
             The ids whose records can be used as they are, and one note per kind of
@@ -103,6 +109,7 @@ class RunStore:
         notes: list[str] = []
         lacking: dict[str, int] = {}
         failed = 0
+        other_code = 0
         for run_id in sorted(self.done() & ids):
             path = self.path(run_id)
             try:
@@ -117,6 +124,8 @@ class RunStore:
                     f"{path}: not a complete run record ({problem}); set aside as "
                     f"{aside.name}, to be run again"
                 )
+            elif code is not None and record.get("code") != code:
+                other_code += 1
             elif record.get("error"):
                 failed += 1
             elif missing := [m for m in metrics if m not in record["metrics"]]:
@@ -129,6 +138,11 @@ class RunStore:
             "since they ran: run again"
             for names, count in lacking.items()
         ]
+        if other_code:
+            notes.append(
+                f"{other_code} stored run(s) were made by another version of groupsim's "
+                "code (or of NumPy): run again, so that no table mixes two versions"
+            )
         if failed:
             notes.append(f"{failed} stored run(s) had failed: run again")
         stale = self.done() - ids
@@ -166,7 +180,13 @@ class StoredRunsError(ValueError):
 
 
 def reusable_runs(
-    store: RunStore, wanted: set[str], metrics: list[str], *, resume: bool, fresh: bool
+    store: RunStore,
+    wanted: set[str],
+    metrics: list[str],
+    *,
+    resume: bool,
+    fresh: bool,
+    code: str | None = None,
 ) -> tuple[set[str], list[str]]:
     """The stored runs that can be used as they are, after ``fresh`` or ``resume``.
 
@@ -176,6 +196,8 @@ def reusable_runs(
         metrics: The metrics the runs must have recorded.
         resume: Keep what is stored and usable (see :meth:`RunStore.check`).
         fresh: Delete every stored run first.
+        code: The digest of the code running now; with ``resume``, runs made by other
+            code are run again.
 
     Returns:
         The usable run ids and the notes of :meth:`RunStore.check`.
@@ -194,7 +216,7 @@ def reusable_runs(
             "missing ones, or --fresh to delete them and start over"
         )
     if resume:
-        return store.check(wanted, metrics)
+        return store.check(wanted, metrics, code)
     return stored, []
 
 

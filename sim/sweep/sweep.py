@@ -30,7 +30,7 @@ import pandas as pd
 from sim.config import Scenario
 from sim.output import check_folder, writing
 from sim.resources import memory_problem
-from sim.runner import git_commit, run_id, versions
+from sim.runner import code_digest, git_commit, run_id, versions
 from sim.sweep import figures
 from sim.sweep.analysis import point_summary, pooled_survival, sensitivity
 from sim.sweep.design import run_seed
@@ -148,7 +148,12 @@ def run_sweep(
     wanted = {task.run_id for task in tasks}
     try:
         stored, notes = reusable_runs(
-            store, wanted, list(loaded.experiment.metrics), resume=resume, fresh=fresh
+            store,
+            wanted,
+            list(loaded.experiment.metrics),
+            resume=resume,
+            fresh=fresh,
+            code=code_digest(),
         )
     except StoredRunsError as error:
         raise SweepError(str(error).replace("of these", "of this sweep's")) from None
@@ -283,6 +288,7 @@ def assemble(
         "failed_runs": failed,
         "versions": versions(),
         "git_commit": git_commit(),
+        "code_digest": code_digest(),
         "files": [*_outputs(folder), "manifest.json", "runs/"],
     }
     return result
