@@ -12,7 +12,7 @@ from sim.config import Scenario
 from sim.errors import ScenarioError
 from sim.facts import AGREES, CHECKS, DISAGREES, UNDEFINED, Above, Below, Overlaps, interval
 from sim.facts.measures import Run, organiser_ties_gain
-from sim.facts.report import write_report
+from sim.facts.report import size_interval, write_report
 from sim.facts.run import run_checks
 
 
@@ -250,3 +250,16 @@ def test_founders_are_compared_within_their_cohort():
     assert np.isnan(organiser_ties_gain(run(kinds, [4] * 4 + [0] * 4, [-1] * 4 + [20] * 4)))
     mixed = run(["a"] * 4, [0, 1, 5, 6], [20, 20, -1, 20])  # half alive above the median
     assert organiser_ties_gain(mixed) == pytest.approx(0.5)
+
+
+def test_rates_by_size_are_drawn_with_intervals_of_their_logarithms():
+    """A skewed positive rate keeps a positive interval on the log panels (F16, F18)."""
+    rates = np.array([0.01, 0.02, 0.015, 0.4, 0.0])
+    mean, low, high, left_out = size_interval(rates, logged=True)
+    logs = np.log(rates[:4])
+    assert left_out == 1
+    assert mean == pytest.approx(math.exp(logs.mean()))
+    assert 0 < low < mean < high
+    assert math.log(high) - math.log(mean) == pytest.approx(math.log(mean) - math.log(low))
+    assert interval(rates)[1] < 0  # the arithmetic t-interval would reach below 0
+    assert size_interval(rates, logged=False)[:3] == interval(rates)[:3]

@@ -33,6 +33,20 @@ def _errorbar(ax, x, mean, lo, hi, **style) -> None:
     ax.errorbar(x, mean, yerr=[mean - lo, hi - mean], capsize=4, marker="o", **style)
 
 
+def size_interval(values: np.ndarray, logged: bool) -> tuple[float, float, float, int]:
+    """Mean and 95% CI of one size's replicate values, and how many were left out.
+
+    With ``logged``, the geometric mean and the interval of the logarithms taken back:
+    values of 0 or less have no logarithm and are left out.
+    """
+    values = values[np.isfinite(values)]
+    if not logged:
+        return (*interval(values)[:3], 0)
+    positive = values[values > 0]
+    mean, low, high = interval(np.log(positive))[:3]
+    return float(np.exp(mean)), float(np.exp(low)), float(np.exp(high)), len(values) - len(positive)
+
+
 def figures(
     report: pd.DataFrame, data: dict, folder: Path, checks: tuple[Check, ...] = CHECKS
 ) -> list[Path]:
@@ -82,20 +96,33 @@ def figures(
         ax.set_ylim(0, 1)
     fig.suptitle("Fission runs: mean and 95% CI across replicates")
     paths.append(fs.save(fig, folder / "acceptance.png"))
-    # Group size (F13, F16, F18).
+    # Group size (F13, F16, F18). F16 and F18 are checked as log-log slopes, so their
+    # panels show the rates on a log scale, each size's geometric mean and 95% CI across
+    # replicates (a t-interval of the logarithms): a rate's interval then stays positive.
     sizes = data["sizes"]
     fig, axes = fs.figure(ncols=3, width=13.0, height=4.0)
     columns = [
-        ("share who posted", "share of members who ever posted", "F13"),
-        ("posts per member-day", "posts per member-day", "F16"),
-        ("group posts per day", "posts per group per day alive", "F18"),
+        ("share who posted", "share of members who ever posted", "F13", False),
+        ("posts per member-day", "posts per member-day", "F16", True),
+        ("group posts per day", "posts per group per day alive", "F18", True),
     ]
-    for ax, (column, label, fact) in zip(axes, columns, strict=True):
+    for ax, (column, label, fact, logged) in zip(axes, columns, strict=True):
         if len(sizes):
             by = sizes.reset_index().groupby("size")[column]
-            stats = np.array([interval(part.to_numpy())[:3] for _, part in by])
+            stats = np.array([size_interval(part.to_numpy(), logged) for _, part in by])
             xs = np.array(sorted(sizes.index.unique()), np.float64)
             _errorbar(ax, xs, stats[:, 0], stats[:, 1], stats[:, 2], color=fs.PALETTE[2])
+            left_out = int(stats[:, 3].sum())
+            if left_out:
+                ax.text(
+                    0.98,
+                    0.97,
+                    f"{left_out} replicate value(s) of 0 left out",
+                    transform=ax.transAxes,
+                    ha="right",
+                    va="top",
+                    fontsize=8,
+                )
         ax.set_xscale("log")
         if len(sizes):
             ax.set_xticks(xs, [f"{x:g}" for x in xs])
@@ -103,11 +130,14 @@ def figures(
         ax.set_xlabel("initial group size (members, log scale)")
         ax.set_ylabel(label)
         ax.set_title(f"{fact}: {label}")
-        if column == "group posts per day":
+        if logged:
             ax.set_yscale("log")
             fs.plain_log_ticks(ax.yaxis)
             ax.set_ylabel(f"{label} (log scale)")
-    fig.suptitle("Group-size runs: mean and 95% CI across replicates")
+    fig.suptitle(
+        "Group-size runs: mean and 95% CI across replicates "
+        "(on a log scale, the geometric mean and the interval of the logarithms)"
+    )
     paths.append(fs.save(fig, folder / "group_size.png"))
     # Everything else: each check's model figure against its rule, one row per check.
     fig, (ax,) = fs.figure(width=10.0, height=0.5 * len(report) + 1.5)
