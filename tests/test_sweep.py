@@ -472,6 +472,17 @@ def test_resume_runs_again_what_other_code_made(grid_file, reference, tmp_path):
     assert again.manifest["code_digest"] == code_digest()
 
 
+def test_runs_made_by_other_code_stop_the_sweep_unstored(grid_file, tmp_path, monkeypatch):
+    """Workers running another version (a cluster half upgraded) must not mix models."""
+    import sim.sweep.execute
+
+    monkeypatch.setattr(sim.sweep.execute, "code_digest", lambda: "0" * 16)
+    with pytest.raises(SweepError, match="another version of groupsim's code"):
+        run_sweep(grid_file, out=tmp_path)
+    assert (tmp_path / grid_file.stem).is_dir()
+    assert not list(tmp_path.rglob("*.json")) and not list(tmp_path.rglob("*.parquet"))
+
+
 def test_kill_9_then_resume_loses_and_duplicates_nothing(grid_file, reference, tmp_path):
     slower = grid_file.parent / "slow.yaml"
     text = grid_file.read_text().replace("replicates: 2", "replicates: 5")

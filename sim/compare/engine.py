@@ -36,6 +36,7 @@ from sim.sweep.store import (
     RunStore,
     StoredRunsError,
     atomic_write,
+    made_by_other_code,
     reusable_runs,
     stored_value,
 )
@@ -182,8 +183,12 @@ def run_comparison(
     if progress:
         progress(finished, len(wanted))
 
+    code = code_digest()
+
     def on_record(record: dict[str, Any]) -> None:
         nonlocal finished
+        if problem := made_by_other_code(record, code):
+            raise CompareError(problem)
         store.write(record)
         finished += 1
         if progress:

@@ -175,6 +175,22 @@ class RunStore:
                         path.unlink()
 
 
+def made_by_other_code(record: dict[str, Any], code: str) -> str | None:
+    """Why a run just finished must not be stored, if its record names other code.
+
+    A cluster whose workers run another version of groupsim (or of NumPy) than the
+    process that collects their runs would mix two models in one table.
+    """
+    made_by = record.get("code")
+    if made_by == code:
+        return None
+    return (
+        f"run {record.get('run_id')} was made by another version of groupsim's code "
+        f"(digest {made_by}; this process has {code}): install the same version of "
+        "groupsim and NumPy on every worker; the runs stored until then are whole"
+    )
+
+
 class StoredRunsError(ValueError):
     """Runs are stored already, and neither resuming nor starting afresh was asked for."""
 

@@ -40,6 +40,7 @@ from sim.sweep.store import (
     RunStore,
     StoredRunsError,
     atomic_write,
+    made_by_other_code,
     reusable_runs,
     stored_value,
 )
@@ -166,8 +167,12 @@ def run_sweep(
         progress(finished, len(wanted))
     started = time.perf_counter()
 
+    code = code_digest()
+
     def on_record(record: dict[str, Any]) -> None:
         nonlocal finished
+        if problem := made_by_other_code(record, code):
+            raise SweepError(problem)
         store.write(record)
         finished += 1
         if progress:
