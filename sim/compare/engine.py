@@ -167,6 +167,7 @@ def run_comparison(
     store.clear_partial()
     tasks = plan_tasks(comparison, metrics)
     wanted = {task.run_id for task in tasks}
+    code = code_digest()  # of this process: what stored and new runs must match
     try:
         stored, _ = reusable_runs(
             store,
@@ -174,7 +175,7 @@ def run_comparison(
             list(compared(comparison, metrics)),
             resume=resume,
             fresh=fresh,
-            code=code_digest(),
+            code=code,
         )
     except StoredRunsError as error:
         raise CompareError(str(error)) from None
@@ -182,8 +183,6 @@ def run_comparison(
     finished = len(wanted) - len(todo)
     if progress:
         progress(finished, len(wanted))
-
-    code = code_digest()
 
     def on_record(record: dict[str, Any]) -> None:
         nonlocal finished

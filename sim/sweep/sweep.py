@@ -147,6 +147,7 @@ def run_sweep(
     store.clear_partial()
     tasks = plan_tasks(loaded)
     wanted = {task.run_id for task in tasks}
+    code = code_digest()  # of this process: what stored and new runs must match
     try:
         stored, notes = reusable_runs(
             store,
@@ -154,7 +155,7 @@ def run_sweep(
             list(loaded.experiment.metrics),
             resume=resume,
             fresh=fresh,
-            code=code_digest(),
+            code=code,
         )
     except StoredRunsError as error:
         raise SweepError(str(error).replace("of these", "of this sweep's")) from None
@@ -166,8 +167,6 @@ def run_sweep(
     if progress:
         progress(finished, len(wanted))
     started = time.perf_counter()
-
-    code = code_digest()
 
     def on_record(record: dict[str, Any]) -> None:
         nonlocal finished
