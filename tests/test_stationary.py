@@ -325,14 +325,16 @@ def outer_layer_by_year(years: int, seed: int, **ties: float) -> list[float]:
 
 @pytest.mark.slow
 def test_a_spun_up_world_starts_in_its_steady_state():
-    """After a four-year spin-up the outer layer holds from day 0; without, it drifts.
+    """After a four-year spin-up the outer layer holds from day 0, closer than without.
 
-    Measured (seeds 1-3, 800 people): the generated world's outer layer grows by about
-    a quarter in its first year, then thins for three more; spun up for four years it
-    changes by under 3% over the next three.
+    Measured (seeds 1-3, 800 people, the calibrated defaults): the generated world's
+    outer layer grows by 4-5% in its first year; spun up for four years it changes by
+    under 1% over the next two. (Before the network's calibration the generated world
+    grew by about a quarter in its first year.)
     """
     for seed in (1, 2, 3):
         spun = outer_layer_by_year(2, seed, spin_up_days=4 * YEAR)
-        assert max(abs(x / spun[0] - 1.0) for x in spun[1:]) < 0.10
+        spun_change = max(abs(x / spun[0] - 1.0) for x in spun[1:])
+        assert spun_change < 0.10
         generated = outer_layer_by_year(1, seed)
-        assert generated[1] / generated[0] - 1.0 > 0.10
+        assert abs(generated[1] / generated[0] - 1.0) > 2 * spun_change
