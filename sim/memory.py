@@ -24,6 +24,8 @@ then ``malloc_trim`` hands the kept memory back to the kernel). Results do not d
 any of this. Where the C library is not glibc, ``malloc`` is left as it is; setting
 ``GLIBC_TUNABLES`` with a ``glibc.malloc`` setting, or any ``MALLOC_*_`` variable, leaves
 it to the user; setting ``NUMPY_MADVISE_HUGEPAGE`` likewise leaves NumPy's advice alone.
+That is decided when the first model takes the settings: what was changed then goes back
+even if the environment changes meanwhile.
 """
 
 from __future__ import annotations
@@ -49,7 +51,11 @@ KEEP_TRIM_THRESHOLD = 2**31 - 1  # the largest mallopt takes (an int): trim almo
 _lock = threading.Lock()
 _models = 0  # models alive in the process
 _without_pages = 0  # models alive and blocks running without huge-page advice
-_hugepage_before = True
+_hugepage_before: bool | None = None  # NumPy's advice before it was switched off, if it was
+# The C library whose malloc the first model alive set, if it did. The settings go back
+# through it even if the environment changed in between (Dask's nanny, for one, writes
+# its workers' variables into the environment of the process that starts them).
+_malloc_set: ctypes.CDLL | None = None
 
 
 def _glibc() -> ctypes.CDLL | None:
@@ -77,10 +83,11 @@ def _advice_off() -> None:
 
 def _advice_back() -> None:
     """One holder fewer; with none left, NumPy's advice as it was (call under the lock)."""
-    global _without_pages
+    global _without_pages, _hugepage_before
     _without_pages -= 1
-    if _without_pages == 0 and _numpy_advice_is_ours():
+    if _without_pages == 0 and _hugepage_before is not None:
         _set_madvise_hugepage(_hugepage_before)
+        _hugepage_before = None
 
 
 @contextmanager
@@ -105,13 +112,14 @@ def keep_memory_while_alive(model: object) -> None:
     Call once per model, once its world is built. Models made in several threads share
     one setting, given back when the last of them is gone.
     """
-    global _models
+    global _models, _malloc_set
     with _lock:
         if _models == 0:
             libc = _glibc()
             if libc is not None:
                 libc.mallopt(M_MMAP_MAX, 0)
                 libc.mallopt(M_TRIM_THRESHOLD, KEEP_TRIM_THRESHOLD)
+                _malloc_set = libc
         _models += 1
         _advice_off()
     weakref.finalize(model, _release)
@@ -119,15 +127,14 @@ def keep_memory_while_alive(model: object) -> None:
 
 def _release() -> None:
     """One model fewer; with none left, give the memory settings back."""
-    global _models
+    global _models, _malloc_set
     with _lock:
         _models -= 1
-        if _models == 0:
-            libc = _glibc()
-            if libc is not None:
-                libc.mallopt(M_MMAP_MAX, DEFAULT_MMAP_MAX)
-                libc.mallopt(M_TRIM_THRESHOLD, DEFAULT_TRIM_THRESHOLD)
-                libc.malloc_trim(0)
+        if _models == 0 and _malloc_set is not None:
+            _malloc_set.mallopt(M_MMAP_MAX, DEFAULT_MMAP_MAX)
+            _malloc_set.mallopt(M_TRIM_THRESHOLD, DEFAULT_TRIM_THRESHOLD)
+            _malloc_set.malloc_trim(0)
+            _malloc_set = None
         _advice_back()
 
 

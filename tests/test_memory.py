@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import gc
 import importlib.metadata
-import resource
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import numba
 import numpy as np
@@ -16,15 +17,26 @@ from sim import memory
 from sim.kernels.cap import rooms_under_cap
 from sim.model import GroupModel
 
-BIG = 64 * 1024 * 1024 // 8  # float64s in 64 MB: above glibc's largest mmap threshold
+ROOT = Path(__file__).resolve().parent.parent
+# In a fresh process: the minor page faults taken to make and fill a 64 MB array (above
+# glibc's largest mmap threshold) after one was freed, while a model lives and after it.
+FAULTS_WHILE_AND_AFTER = """
+import gc, resource
+import numpy as np
+from sim.model import GroupModel
 
-
-def faults_to_fill_a_fresh_array() -> int:
-    """Minor page faults taken to make and fill a 64 MB array, after one was freed."""
-    np.ones(BIG)  # made and freed at once
+def faults():
+    np.ones(64 * 2**20 // 8)  # made and freed at once
     before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
-    np.ones(BIG)
+    np.ones(64 * 2**20 // 8)
     return resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before
+
+model = GroupModel(scenario="scenarios/baseline.yaml", rng=1, agents=False)
+kept = faults()
+del model
+gc.collect()
+print(kept, faults())
+"""
 
 
 def small_model() -> GroupModel:
@@ -36,7 +48,7 @@ def no_user_settings(monkeypatch):
     """None of the environment variables that leave memory to the user."""
     monkeypatch.delenv("NUMPY_MADVISE_HUGEPAGE", raising=False)
     monkeypatch.delenv("GLIBC_TUNABLES", raising=False)
-    for key in [k for k in __import__("os").environ if k.startswith("MALLOC_")]:
+    for key in [k for k in os.environ if k.startswith("MALLOC_")]:
         monkeypatch.delenv(key)
     gc.collect()
     assert memory.models_alive() == 0, "a model of another test is still alive"
@@ -60,16 +72,69 @@ def test_numpy_advice_is_off_while_a_model_lives_and_back_after(no_user_settings
     assert _set_madvise_hugepage(True) is True  # given back as it was
 
 
-def test_freed_memory_is_reused_while_a_model_lives(no_user_settings):
-    model = small_model()
-    kept = faults_to_fill_a_fresh_array()
-    del model
-    gc.collect()
-    given_back = faults_to_fill_a_fresh_array()
+def test_freed_memory_is_reused_while_a_model_lives():
+    # In a process of its own: what malloc does with a freed block depends on the whole
+    # history of the process's heap, which other tests run before this one would share.
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith("MALLOC_") and key not in ("GLIBC_TUNABLES", "NUMPY_MADVISE_HUGEPAGE")
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", FAULTS_WHILE_AND_AFTER],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
+        env=env,
+    )
+    assert done.returncode == 0, done.stderr
+    kept, given_back = map(int, done.stdout.split())
     # Kept: the second array lands on the pages of the first. Given back: every 4 kB page
     # (or, with huge pages, every 2 MB one) of the new mapping is faulted in again.
     assert kept < 16
     assert given_back >= 32
+
+
+class RecordingLibc:
+    """Stands for the C library: records the calls instead of changing malloc."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple] = []
+
+    def mallopt(self, param: int, value: int) -> int:
+        self.calls.append(("mallopt", param, value))
+        return 1
+
+    def malloc_trim(self, pad: int) -> int:
+        self.calls.append(("malloc_trim", pad))
+        return 1
+
+
+def test_settings_go_back_even_if_the_environment_changed_meanwhile(no_user_settings, monkeypatch):
+    from numpy._core.multiarray import _set_madvise_hugepage
+
+    libc, glibc = RecordingLibc(), memory._glibc
+    monkeypatch.setattr(memory, "_glibc", lambda: libc)
+    model = small_model()
+    monkeypatch.setattr(memory, "_glibc", glibc)
+    assert libc.calls == [
+        ("mallopt", memory.M_MMAP_MAX, 0),
+        ("mallopt", memory.M_TRIM_THRESHOLD, memory.KEEP_TRIM_THRESHOLD),
+    ]
+    # A Dask nanny started while the model lives writes its workers' variables into this
+    # process's environment; from then on the user would seem to own both settings.
+    monkeypatch.setenv("MALLOC_TRIM_THRESHOLD_", "65536")
+    monkeypatch.setenv("NUMPY_MADVISE_HUGEPAGE", "1")
+    assert memory._glibc() is None
+    del model
+    gc.collect()
+    assert libc.calls[2:] == [
+        ("mallopt", memory.M_MMAP_MAX, memory.DEFAULT_MMAP_MAX),
+        ("mallopt", memory.M_TRIM_THRESHOLD, memory.DEFAULT_TRIM_THRESHOLD),
+        ("malloc_trim", 0),
+    ]
+    assert _set_madvise_hugepage(True) is True  # the advice is back on
 
 
 def test_the_users_own_malloc_settings_are_left_alone(no_user_settings, monkeypatch):
