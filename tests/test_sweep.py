@@ -431,6 +431,18 @@ def test_a_dask_scheduler_gives_the_same_table(grid_file, reference, tmp_path, d
     assert result.manifest["executor"] == f"dask scheduler {dask_scheduler}"
 
 
+def test_a_local_dask_cluster_gives_the_same_table_and_leaves_the_environment(
+    grid_file, reference, tmp_path
+):
+    environment = dict(os.environ)
+    result = run_sweep(grid_file, out=tmp_path, executor=Executor(dask_local=2))
+    pd.testing.assert_frame_equal(result.runs, reference.runs, check_exact=True)
+    assert _bytes(result) == _bytes(reference)
+    assert result.manifest["executor"] == "local dask cluster, 2 workers"
+    # Its nannies set their workers' variables (NUMBA_NUM_THREADS=1 among them) here.
+    assert dict(os.environ) == environment
+
+
 # --------------------------------------------------------------------------- resume
 
 

@@ -245,6 +245,10 @@ class Executor:
         from distributed import as_completed as dask_completed
 
         cluster = None
+        # Each nanny of a local cluster writes its worker's variables into this process's
+        # environment before it starts the worker, and leaves them there: they are put
+        # back as they were once the cluster is closed.
+        environment = dict(os.environ)
         if self.dask_local:
             import dask
 
@@ -267,6 +271,11 @@ class Executor:
             client.close()
             if cluster is not None:
                 cluster.close()
+                for key in set(os.environ) - set(environment):
+                    del os.environ[key]
+                for key, value in environment.items():
+                    if os.environ.get(key) != value:
+                        os.environ[key] = value
 
 
 def pending(tasks: Iterable[Task], done: set[str]) -> list[Task]:
