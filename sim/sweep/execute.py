@@ -244,38 +244,45 @@ class Executor:
         from distributed import Client, LocalCluster
         from distributed import as_completed as dask_completed
 
-        cluster = None
         # Each nanny of a local cluster writes its worker's variables into this process's
         # environment before it starts the worker, and leaves them there: they are put
-        # back as they were once the cluster is closed.
+        # back as they were once the cluster is closed (or failed to start).
         environment = dict(os.environ)
-        if self.dask_local:
-            import dask
-
-            with dask.config.set(QUIET_DASK_WORKERS):
-                cluster = LocalCluster(
-                    n_workers=self.dask_local,
-                    threads_per_worker=1,
-                    processes=True,
-                    dashboard_address=None,
-                )
-            client = Client(cluster)
-        else:
-            client = Client(self.scheduler, timeout="30s")
+        cluster = client = None
         try:
+            if self.dask_local:
+                import dask
+
+                with dask.config.set(QUIET_DASK_WORKERS):
+                    cluster = LocalCluster(
+                        n_workers=self.dask_local,
+                        threads_per_worker=1,
+                        processes=True,
+                        dashboard_address=None,
+                    )
+                client = Client(cluster)
+            else:
+                client = Client(self.scheduler, timeout="30s")
             futures = client.map(run_task, longest_first(tasks), pure=False)
             for future in dask_completed(futures):
                 on_record(future.result())
                 future.release()
         finally:
-            client.close()
+            if client is not None:
+                client.close()
             if cluster is not None:
                 cluster.close()
-                for key in set(os.environ) - set(environment):
-                    del os.environ[key]
-                for key, value in environment.items():
-                    if os.environ.get(key) != value:
-                        os.environ[key] = value
+            if self.dask_local:
+                _put_back(environment)
+
+
+def _put_back(environment: dict[str, str]) -> None:
+    """Make ``os.environ`` what it was (``environment``, a copy taken before)."""
+    for key in set(os.environ) - set(environment):
+        del os.environ[key]
+    for key, value in environment.items():
+        if os.environ.get(key) != value:
+            os.environ[key] = value
 
 
 def pending(tasks: Iterable[Task], done: set[str]) -> list[Task]:
