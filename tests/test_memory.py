@@ -39,6 +39,11 @@ print(kept, faults())
 """
 
 
+def is_user_setting(key: str) -> bool:
+    """Whether an environment variable leaves memory to the user (``sim/memory.py``)."""
+    return key.startswith("MALLOC_") or key in ("GLIBC_TUNABLES", "NUMPY_MADVISE_HUGEPAGE")
+
+
 def small_model() -> GroupModel:
     return GroupModel(scenario="scenarios/baseline.yaml", rng=1, agents=False)
 
@@ -46,9 +51,7 @@ def small_model() -> GroupModel:
 @pytest.fixture
 def no_user_settings(monkeypatch):
     """None of the environment variables that leave memory to the user."""
-    monkeypatch.delenv("NUMPY_MADVISE_HUGEPAGE", raising=False)
-    monkeypatch.delenv("GLIBC_TUNABLES", raising=False)
-    for key in [k for k in os.environ if k.startswith("MALLOC_")]:
+    for key in [k for k in os.environ if is_user_setting(k)]:
         monkeypatch.delenv(key)
     gc.collect()
     assert memory.models_alive() == 0, "a model of another test is still alive"
@@ -75,11 +78,7 @@ def test_numpy_advice_is_off_while_a_model_lives_and_back_after(no_user_settings
 def test_freed_memory_is_reused_while_a_model_lives():
     # In a process of its own: what malloc does with a freed block depends on the whole
     # history of the process's heap, which other tests run before this one would share.
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith("MALLOC_") and key not in ("GLIBC_TUNABLES", "NUMPY_MADVISE_HUGEPAGE")
-    }
+    env = {key: value for key, value in os.environ.items() if not is_user_setting(key)}
     done = subprocess.run(
         [sys.executable, "-c", FAULTS_WHILE_AND_AFTER],
         capture_output=True,
