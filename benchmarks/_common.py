@@ -40,6 +40,24 @@ def current_rss_bytes() -> int:
     return _proc_status_bytes(os.getpid(), "VmRSS")
 
 
+def cpu_steal_seconds() -> float | None:
+    """CPU time the hypervisor gave to other guests since boot, summed over all cores.
+
+    Read from the ``steal`` column of ``/proc/stat``. On a shared host a run can be slow
+    because the cores were lent elsewhere, not because the code got slower; the
+    difference of two readings around a run tells the two apart. None where the kernel
+    does not report it.
+    """
+    try:
+        with open("/proc/stat", encoding="ascii") as handle:
+            fields = handle.readline().split()
+    except OSError:
+        return None
+    if len(fields) < 9 or fields[0] != "cpu":
+        return None
+    return int(fields[8]) / os.sysconf("SC_CLK_TCK")
+
+
 def source_digest() -> str:
     """A short digest of ``sim/**/*.py`` as it is now (the tree may be edited meanwhile)."""
     digest = hashlib.sha256()

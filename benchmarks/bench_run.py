@@ -5,7 +5,9 @@ For each (N, D) a fresh Python process loads ``scenarios/baseline.yaml`` with
 N / 10,000 (rounded, at least 1), then does what ``sim.runner.simulate`` does -- build the
 ``GroupModel``, run it, make its tables -- timing each part. It records the model's
 ``phase_seconds``, person-days per second (N x days run / time of the daily steps) and
-peak RSS (``ru_maxrss`` of that process). D must exceed 30: the baseline's cohorts are
+peak RSS (``ru_maxrss`` of that process), and the CPU time the host lent to other guests
+while the daily steps ran (``host steal s``, over all cores: a slow run with much steal was
+slowed by a busy host, not by the code). D must exceed 30: the baseline's cohorts are
 created on days 0-30, and a shorter horizon fails the scenario check.
 
 With ``--commerce`` each (N, D) runs twice, in a world where the lecture groups are about
@@ -31,6 +33,7 @@ from typing import Any
 from _common import (
     GIB,
     ROOT,
+    cpu_steal_seconds,
     current_rss_bytes,
     emit,
     fmt_count,
@@ -113,6 +116,7 @@ def measure(
     init = time.perf_counter() - started
     rss_ready = current_rss_bytes()
     clock: list[float] = []  # seconds of steps done after each day
+    steal_before = cpu_steal_seconds()
     begin = time.perf_counter()
 
     def tick(day: int) -> None:
@@ -126,6 +130,7 @@ def measure(
 
     model.run(tick)
     steps = time.perf_counter() - begin
+    steal_after = cpu_steal_seconds()
     started = time.perf_counter()
     tables = model_tables(model, persons=scenario.output.persons)
     tabled = time.perf_counter() - started
@@ -145,6 +150,9 @@ def measure(
         "total_s": init + steps + tabled,
         "phases": phases,
         "record_other_s": steps - sum(phases.values()),
+        "steps_steal_s": (
+            None if steal_before is None or steal_after is None else steal_after - steal_before
+        ),
         "person_days_per_s": size * model.day / steps if steps else None,
         "day_clock": clock,
         "groups": int(model.groups.n),
@@ -177,6 +185,7 @@ def summary_table(results: list[dict[str, Any]]) -> str:
         "daily steps s",
         "tables s",
         "person-days/s",
+        "host steal s",
         "peak RSS GiB",
         "target",
     ]
@@ -199,6 +208,7 @@ def summary_table(results: list[dict[str, Any]]) -> str:
                 fmt_seconds(r["steps_s"]),
                 fmt_seconds(r["tables_s"]),
                 fmt_count(r["person_days_per_s"] or 0),
+                fmt_seconds(r.get("steps_steal_s")),
                 fmt_gib(r["peak"]),
                 verdict(r["size"], r["days"], r["total_s"], r["peak"]),
             ]
