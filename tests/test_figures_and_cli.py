@@ -128,6 +128,30 @@ def test_the_command_line_package_keeps_its_entry_points():
         assert len(Path(module.__file__).read_text().splitlines()) < 400
 
 
+def test_help_breaks_lines_only_where_a_sentence_ends():
+    # Typer keeps the line breaks of a help text's later paragraphs, so a docstring
+    # wrapped mid-sentence prints as a ragged paragraph in `groupsim <command> --help`.
+    import inspect
+
+    import typer.main
+
+    from sim.cli import app
+
+    def commands(command, name):
+        yield name, command
+        for sub_name, sub in getattr(command, "commands", {}).items():
+            yield from commands(sub, f"{name} {sub_name}")
+
+    ragged = []
+    for name, command in commands(typer.main.get_command(app), "groupsim"):
+        help_text = inspect.cleandoc(command.help or "").partition("\f")[0]
+        for paragraph in help_text.split("\n\n")[1:]:
+            for line in paragraph.splitlines()[:-1]:
+                if not line.rstrip().endswith((".", ":", ";", "?", "!")):
+                    ragged.append(f"{name}: {line!r}")
+    assert not ragged
+
+
 @pytest.fixture
 def experiment(tmp_path):
     (tmp_path / "base.yaml").write_text(

@@ -34,8 +34,8 @@ def facts(
 ) -> None:
     """Run the checks of published facts (F1-F19) and write docs/validation.md.
 
-    With --set, every scenario runs with that setting changed (a what-if); the report's
-    first line gives the command, overrides included.
+    With --set, every scenario runs with that setting changed: a what-if.
+    The report's first line gives the command, overrides included.
     """
     from sim.facts import CHECKS
     from sim.facts.run import check_replicates, run_checks
