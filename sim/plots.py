@@ -308,7 +308,7 @@ def world_figure(world, stats: dict, exponent: float, path: Path) -> Path:
     axes[0].set_ylabel("people")
     axes[0].set_title("Degree")
     ids = world.ties.alive_ids()
-    axes[1].hist(world.ties.w[ids], bins=np.logspace(np.log10(0.01), 0, 40), color="tab:green")
+    axes[1].hist(world.ties.w[ids], bins=np.logspace(-2, 0, 40), color="tab:green")
     axes[1].set_xscale("log")
     axes[1].set_xlabel("tie strength")
     axes[1].set_ylabel("ties")

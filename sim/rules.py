@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from sim import libm
 from sim.arrays import rank_in_runs, run_starts
 
 # --------------------------------------------------------------------------- ties
@@ -32,7 +33,7 @@ def decay_factor(days_since_contact, half_life):
     ``2 ** (-t / half_life)``: the factor of :func:`decay`, written so that the compiled
     kernels (``sim/kernels/``) use it as it is, in the precision they are given.
     """
-    return np.exp2(-days_since_contact / half_life)
+    return libm.exp2(-days_since_contact / half_life)
 
 
 def strengthen(strength, gain, contacts=1, ceiling=1.0):
@@ -51,7 +52,7 @@ def strengthen(strength, gain, contacts=1, ceiling=1.0):
     1 by the time given to it, and the layers of personal networks would not hold
     (F1, F2).
     """
-    return ceiling - (ceiling - strength) * (1.0 - gain) ** contacts
+    return ceiling - (ceiling - strength) * libm.power(1.0 - gain, contacts)
 
 
 def time_allocation(strength, exponent, owner, n_people):
@@ -71,7 +72,7 @@ def time_allocation(strength, exponent, owner, n_people):
     Returns:
         The share of the owner's time, per entry.
     """
-    weight = np.exp(np.float32(exponent) * np.log(np.asarray(strength, np.float32)))
+    weight = libm.exp(np.float32(exponent) * libm.log(np.asarray(strength, np.float32)))
     total = np.bincount(owner, weight, minlength=n_people)
     return weight / np.where(total[owner] > 0, total[owner], 1.0)
 
@@ -86,7 +87,7 @@ def contact_rate(strength, u, v, n_people, exponent, contacts_per_day):
     """
     strength = np.asarray(strength, np.float32)
     with np.errstate(divide="ignore"):
-        weight = np.exp(np.float32(exponent) * np.log(strength))
+        weight = libm.exp(np.float32(exponent) * libm.log(strength))
     total = np.bincount(u, weight, minlength=n_people) + np.bincount(v, weight, minlength=n_people)
     inverse = np.divide(1.0, total, out=np.zeros_like(total), where=total > 0).astype(np.float32)
     return tie_contact_rate(weight, inverse[u], inverse[v], np.float32(contacts_per_day))
@@ -206,7 +207,7 @@ def at_constant_hazard(n_people, per_year, days, rng):
     per person from ``rng``; the ids, ascending. Shared by :func:`movers` and
     :func:`interest_changers`.
     """
-    chance = -np.expm1(-per_year * days / 365.0)
+    chance = -libm.expm1(-per_year * days / 365.0)
     return np.flatnonzero(rng.random(n_people) < chance).astype(np.int64)
 
 
@@ -335,9 +336,9 @@ def belonging(
     group, and size enters only through whom one knows among those inside.
     """
     closeness = np.asarray(tie_strength_inside, np.float64) / np.maximum(others, 1)
-    bond = tie_weight * -np.expm1(-closeness / tie_saturation)
+    bond = tie_weight * -libm.expm1(-closeness / tie_saturation)
     identity = topic_weight * np.asarray(holds_topic, np.float64)
-    content = content_weight * -np.expm1(-np.asarray(known_posts_seen, np.float64))
+    content = content_weight * -libm.expm1(-np.asarray(known_posts_seen, np.float64))
     return bond + identity + pulse + content - promotion_cost * np.asarray(promotions_seen)
 
 
@@ -416,7 +417,7 @@ def post_rate(
     Negative belonging means silence.
     """
     crowd = 1.0 / (1.0 + np.asarray(strangers, np.float64) / crowd_scale)
-    prompt = -np.expm1(-np.asarray(posts_yesterday, np.float64) / reply_posts)
+    prompt = -libm.expm1(-np.asarray(posts_yesterday, np.float64) / reply_posts)
     conversation = initiative + (1.0 - initiative) * prompt
     value = np.maximum(np.asarray(value, np.float64), 0.0)
     return base_rate * value * role_multiplier * talkativeness * crowd * conversation
@@ -430,7 +431,7 @@ def invite_rate(value, role_multiplier, tenure, *, base_rate, half_life):
     ties while a group is new to them (founders: while the group is new); the pool of
     ties who would come is used up, and the novelty passes.
     """
-    fade = np.exp2(-np.asarray(tenure, np.float64) / half_life)
+    fade = libm.exp2(-np.asarray(tenure, np.float64) / half_life)
     return base_rate * np.maximum(np.asarray(value, np.float64), 0.0) * role_multiplier * fade
 
 
@@ -443,7 +444,7 @@ def accept_probability(
     and concavely, saturating, with the number of its ties already inside (F8,
     Backstrom et al. 2006), scaled by the share of its attention still free.
     """
-    pull = tie_weight * np.asarray(strength_to_inviter, np.float64) + friends_weight * -np.expm1(
+    pull = tie_weight * np.asarray(strength_to_inviter, np.float64) + friends_weight * -libm.expm1(
         -np.asarray(ties_inside, np.float64) / friends_scale
     )
     return np.clip(pull * np.clip(free_attention, 0.0, 1.0), 0.0, 1.0)
@@ -466,7 +467,7 @@ def leave_probability(net_value, *, max_rate, scale):
     least belonging and so the highest hazard (C4; a reply or a guide's greeting keeps
     newcomers, F9, C15); a member swamped by strangers' posts it reads leaves too (F18).
     """
-    return max_rate * np.exp(-np.maximum(np.asarray(net_value, np.float64), 0.0) / scale)
+    return max_rate * libm.exp(-np.maximum(np.asarray(net_value, np.float64), 0.0) / scale)
 
 
 def net_value(value, cost, reading, membership_cost):
@@ -716,7 +717,7 @@ def purchase_hazard(conversion, need_today, trust_in_source, convert=1.0):
 
 def buy_probability(total_hazard):
     """Chance of at least one purchase in a day from the summed hazard of its exposures."""
-    return -np.expm1(-np.asarray(total_hazard, np.float64))
+    return -libm.expm1(-np.asarray(total_hazard, np.float64))
 
 
 def talk_rate(base_rate, trait, days_since_good_purchase, half_life):
@@ -729,7 +730,7 @@ def talk_rate(base_rate, trait, days_since_good_purchase, half_life):
     are the ones activated for referrals (Brown & Reingen 1987).
     """
     return (
-        base_rate * trait * np.exp2(-np.asarray(days_since_good_purchase, np.float64) / half_life)
+        base_rate * trait * libm.exp2(-np.asarray(days_since_good_purchase, np.float64) / half_life)
     )
 
 
@@ -752,7 +753,7 @@ def brand_relationship(
     experience, and loses a share with a bad one. Where it ranks among the person's ties
     (inside the intimate 15 or not, C10) is measured, never set.
     """
-    r = np.asarray(relationship, np.float64) * np.exp2(-days / half_life)
+    r = np.asarray(relationship, np.float64) * libm.exp2(-days / half_life)
     r = np.where(read_brand_content, r + contact_gain * (1.0 - r), r)
     r = np.where(good, r + experience_gain * (1.0 - r), r)
     r = np.where(bad, r * (1.0 - disappointment), r)

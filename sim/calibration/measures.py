@@ -7,6 +7,7 @@ A target names one of the measures below, each the measure of a fact check in
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import numpy as np
@@ -39,7 +40,7 @@ def shortfall(measure: Callable[[Run], float], floor: float) -> Callable[[Run], 
         value = measure(run)
         if not np.isfinite(value):
             return float("nan")
-        return float(min(np.log(max(value, 1e-12) / floor), 0.0))
+        return min(math.log(max(value, 1e-12) / floor), 0.0)
 
     short.__name__ = f"{measure.__name__}_shortfall"
     return short

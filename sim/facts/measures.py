@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from sim import customers
+from sim import customers, libm
 from sim.config import Scenario
 from sim.metrics import membership_days
 from sim.sweep import sales
@@ -464,8 +464,8 @@ def size_slope(column: str, largest: bool = False, log_value: bool = True):
         values = frame[column].to_numpy(np.float64)
         if len(frame) < 2 or (log_value and (values <= 0).any()):
             return float("nan")
-        y = np.log(values) if log_value else values
-        return float(np.polyfit(np.log(frame.index.to_numpy(np.float64)), y, 1)[0])
+        y = libm.log(values) if log_value else values
+        return float(np.polyfit(libm.log(frame.index.to_numpy(np.float64)), y, 1)[0])
 
     measure.__name__ = f"size_slope_{column}"
     return measure

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from sim import libm
 from sim.facts.checks import CHECKS, NOT_COVERED, SCALES, SCENARIOS, Check
 from sim.facts.measures import LAYERS, STRENGTH_EDGES, TIES_INSIDE_BINS
 from sim.facts.run import interval
@@ -43,8 +44,13 @@ def size_interval(values: np.ndarray, logged: bool) -> tuple[float, float, float
     if not logged:
         return (*interval(values)[:3], 0)
     positive = values[values > 0]
-    mean, low, high = interval(np.log(positive))[:3]
-    return float(np.exp(mean)), float(np.exp(low)), float(np.exp(high)), len(values) - len(positive)
+    mean, low, high = interval(libm.log(positive))[:3]
+    return (
+        float(libm.exp(mean)),
+        float(libm.exp(low)),
+        float(libm.exp(high)),
+        len(values) - len(positive),
+    )
 
 
 def figures(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim import rules
+from sim import libm, rules
 from sim.config import Interests, Population
 from sim.kernels.topics import nth_set_bits
 from sim.world.ties import TieStore
@@ -141,8 +141,8 @@ def attention_budgets(
 ) -> np.ndarray:
     """Daily attention budgets: log-normal with the configured mean and CV."""
     mean, cv = pop.attention.mean, pop.attention.cv
-    sigma = np.sqrt(np.log1p(cv**2))
-    budget = rng.lognormal(np.log(mean) - sigma**2 / 2, sigma, size=len(is_super))
+    sigma = np.sqrt(libm.log1p(cv**2))
+    budget = rng.lognormal(libm.log(mean) - sigma**2 / 2, sigma, size=len(is_super))
     return np.where(is_super, budget * pop.super_users.attention, budget).astype(np.float32)
 
 
@@ -156,5 +156,5 @@ def talkativeness(pop: Population, n: int, rng: np.random.Generator) -> np.ndarr
     cv = pop.talkativeness.cv
     if cv == 0:
         return None
-    sigma = np.sqrt(np.log1p(cv**2))
+    sigma = np.sqrt(libm.log1p(cv**2))
     return rng.lognormal(-(sigma**2) / 2, sigma, size=n).astype(np.float32)

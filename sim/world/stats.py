@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim import rules
+from sim import libm, rules
 from sim.arrays import rank_in_runs
 from sim.config import TIE_KINDS
 from sim.world import World
@@ -107,14 +107,14 @@ def natural_layers(
     sizes = np.zeros((len(people), layers))
     for i, p in enumerate(people):
         shares = table[p, : degree[p]]
-        labels = kmeans_1d(np.log(shares), layers)
+        labels = kmeans_1d(libm.log(shares), layers)
         counts = np.bincount(labels, minlength=layers)
         sizes[i] = np.cumsum(counts)
     mean = sizes.mean(axis=0)
     ratios = mean[1:] / mean[:-1]
     return {
         "sizes": [float(x) for x in mean],
-        "ratio": float(np.exp(np.mean(np.log(ratios)))) if len(ratios) else float("nan"),
+        "ratio": float(libm.exp(np.mean(libm.log(ratios)))) if len(ratios) else float("nan"),
         "people": len(people),
     }
 

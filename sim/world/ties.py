@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import sparse
 
-from sim import rules
+from sim import libm, rules
 from sim.kernels.cap import (
     admit_in_order,
     close_rows,
@@ -187,7 +187,8 @@ class TieStore(BackgroundContact, GroupQueries):
     def to_sparse(self, day: int, power: float = 1.0) -> sparse.csr_matrix:
         """Symmetric sparse matrix of strengths (raised to ``power``) on ``day``."""
         ids = self.alive_ids()
-        s = self.strength(ids, day) ** power
+        s = self.strength(ids, day)
+        s = libm.power(s, s.dtype.type(power))
         rows = np.concatenate([self.u[ids], self.v[ids]])
         cols = np.concatenate([self.v[ids], self.u[ids]])
         return sparse.csr_matrix((np.concatenate([s, s]), (rows, cols)), shape=(self.n, self.n))
