@@ -40,6 +40,27 @@ def current_rss_bytes() -> int:
     return _proc_status_bytes(os.getpid(), "VmRSS")
 
 
+def cpu_model() -> str:
+    """The processor's model name and whether it has AVX-512 (``/proc/cpuinfo``).
+
+    Machines of one kind can differ in both from one day to the next, and speed with
+    them: every result records it.
+    """
+    name, flags = platform.processor() or "unknown", set()
+    try:
+        with open("/proc/cpuinfo", encoding="ascii", errors="replace") as handle:
+            for line in handle:
+                key, _, value = line.partition(":")
+                if key.strip() == "model name":
+                    name = value.strip()
+                elif key.strip() == "flags":
+                    flags = set(value.split())
+                    break
+    except OSError:
+        pass
+    return f"{name}, {'with' if 'avx512f' in flags else 'without'} AVX-512"
+
+
 def cpu_steal_seconds() -> float | None:
     """CPU time the hypervisor gave to other guests since boot, summed over all cores.
 
@@ -190,7 +211,7 @@ def machine_markdown() -> str:
     dirty = _command(["git", "-C", str(ROOT), "status", "--porcelain", "--", "sim"])
     lines = [
         f"- date: {datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')}",
-        f"- machine: {platform.machine()}, `nproc` = {_command(['nproc'])}; "
+        f"- machine: {platform.machine()} ({cpu_model()}), `nproc` = {_command(['nproc'])}; "
         f"Python {platform.python_version()}, numpy {numpy.__version__}, mesa {mesa_version}",
         f"- git: {commit}{' with uncommitted changes in sim/' if dirty else ''}; "
         f"sim/ source digest {source_digest()}",

@@ -33,6 +33,7 @@ from typing import Any
 from _common import (
     GIB,
     ROOT,
+    cpu_model,
     cpu_steal_seconds,
     current_rss_bytes,
     emit,
@@ -142,6 +143,7 @@ def measure(
         "agents": agents,
         "overrides": overrides,
         "digest": source_digest(),
+        "cpu": cpu_model(),
         "import_s": imported,
         "build_s": float(model.phase_seconds["build"]),
         "init_s": init,
