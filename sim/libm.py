@@ -28,10 +28,6 @@ from __future__ import annotations
 
 import numpy as np
 from numba import vectorize
-from numba.extending import overload
-
-LARGEST_COUNT = 0x10000
-"""Above this exponent compiled code leaves repeated squaring for ``pow``."""
 
 _UNARY = ["float32(float32)", "float64(float64)"]
 _BINARY = ["float32(float32, float32)", "float64(float64, float64)"]
@@ -74,41 +70,3 @@ def log1p(x):  # pragma: no cover - compiled
 def power(x, y):  # pragma: no cover - compiled
     """``x ** y``, the C library's ``pow``."""
     return np.power(x, y)
-
-
-def count_power(base, count):
-    """``base ** count`` for whole counts from 0 to :data:`LARGEST_COUNT`, in float64.
-
-    By repeated squaring, one multiplication after another in the order numba's compiled
-    code raises a float to an integer power: bit for bit what a kernel computes, on every
-    processor (the C library's ``pow`` can differ from it in the last bit). In compiled
-    code it is numba's own ``base ** count``.
-
-    Args:
-        base: A float or an array of floats.
-        count: A whole number or an array of them (broadcast against ``base``).
-
-    Returns:
-        A float64 array, or a float64 scalar if both arguments are scalars.
-
-    Raises:
-        ValueError: If a count is negative or above :data:`LARGEST_COUNT`.
-    """
-    count = np.asarray(count, np.int64)
-    if count.size and (count.min() < 0 or count.max() > LARGEST_COUNT):
-        raise ValueError(f"counts must be within [0, {LARGEST_COUNT}]")
-    shape = np.broadcast_shapes(np.shape(base), count.shape)
-    factor = np.broadcast_to(np.asarray(base, np.float64), shape).copy()
-    left = np.broadcast_to(count, shape).copy()
-    out = np.ones(shape)
-    while left.any():
-        odd = (left & 1) == 1
-        out[odd] *= factor[odd]
-        left >>= 1
-        factor *= factor
-    return out[()]
-
-
-@overload(count_power)
-def _count_power_compiled(base, count):
-    return lambda base, count: base**count

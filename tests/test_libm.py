@@ -96,20 +96,20 @@ def test_compiled_code_calls_the_same_functions():
     assert np.array_equal(compiled, libm.exp2(-days / np.float32(37.0)))
 
 
-def test_count_power_is_what_compiled_code_computes():
-    @njit
-    def raised(base, count):
-        return base**count
+def test_a_rule_gives_the_same_bits_in_numpy_and_in_a_kernel():
+    # Compiled, numba would raise a float to an integer count by repeated squaring, and
+    # NumPy with pow: strengthen's power of the gain goes through libm.power in both.
+    from sim import rules
+    from sim.kernels.strength import strengthen
 
     rng = np.random.default_rng(3)
-    base = rng.uniform(0, 1, 20_000)
-    count = rng.integers(0, 60, 20_000)
-    compiled = np.array([raised(b, c) for b, c in zip(base, count, strict=True)])
-    assert np.array_equal(libm.count_power(base, count), compiled)
-    assert libm.count_power(0.5, 3) == 0.125 and np.ndim(libm.count_power(0.5, 3)) == 0
-    assert libm.count_power(0.9, np.array([0, 1])).tolist() == [1.0, 0.9]
-    with pytest.raises(ValueError, match="counts must be within"):
-        libm.count_power(0.5, np.array([1, -1]))
+    strength = rng.uniform(0, 1, 5000)
+    contacts = rng.integers(1, 40, 5000)
+    peak = np.maximum(strength, rng.uniform(0, 1, 5000))
+    compiled = np.array(
+        [strengthen(s, 0.15, k, c) for s, k, c in zip(strength, contacts, peak, strict=True)]
+    )
+    assert np.array_equal(compiled, rules.strengthen(strength, 0.15, contacts, peak))
 
 
 VARIANT = ("exp", "exp2", "expm1", "log", "log1p", "log2", "log10", "power", "float_power")
