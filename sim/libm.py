@@ -1,4 +1,4 @@
-"""Exponentials, logarithms and powers with the same bits on every x86-64 processor.
+"""Exponentials, logarithms and powers whose bits do not depend on vector extensions.
 
 A seed fixes a run bit for bit only if every number the model computes does not depend
 on the machine. NumPy computes ``exp``, ``exp2``, ``expm1``, ``log``, ``log1p`` and
@@ -14,14 +14,14 @@ functions one element at a time, as NumPy does without AVX-512: they give the sa
 on both kinds of machine, cost little (they are a small part of a day), and the compiled
 kernels call them too, so a rule gives the same result in NumPy and in a kernel.
 They accept and return float32 or float64 arrays and scalars; integers are computed as
-float64. (NumPy's float32 ``exp`` and ``log`` are its own routines with AVX2 and AVX-512
-alike, and the C library's on older processors.)
+float64. NumPy's float32 ``exp`` and ``log`` are replaced too: they are its own routines
+with AVX2 or AVX-512, and the C library's without.
 
-What no Python code can change: the C library itself (a
-different version, or a processor without FMA, gives other last bits) and numba with
-Intel's SVML installed (``icc_rt``), which vectorises these calls with SVML's routines
-unless ``NUMBA_DISABLE_INTEL_SVML=1``; ``tests/test_libm.py`` checks the functions
-against Python's ``math`` module, which is the C library's.
+What no Python code can change: the C library itself (another version, or a processor
+without FMA, gives other last bits), and numba with Intel's SVML installed (``icc_rt``),
+which vectorises these calls with SVML's routines unless ``NUMBA_DISABLE_INTEL_SVML=1``.
+``tests/test_libm.py`` checks the functions against Python's ``math`` module, which is
+the C library's.
 """
 
 from __future__ import annotations
